@@ -1,1 +1,13 @@
-export {};
+export { createGatehouse } from "./gatehouse.ts";
+export type { CreateGatehouseOptions, Gatehouse } from "./gatehouse.ts";
+export type { GatehouseOptions, GatehouseConfig } from "./core/config.ts";
+export { AuthError, isAuthError } from "./core/errors.ts";
+export type { AuthErrorCode } from "./core/errors.ts";
+export type { AuthContext, PublicUser } from "./core/auth-service.ts";
+export type { RequireAuthOptions } from "./express/require-auth.ts";
+export type { AccessTokenClaims } from "./core/tokens/access-token-verifier.ts";
+export { systemClock, ManualClock } from "./core/clock.ts";
+export type { Clock } from "./core/clock.ts";
+export type { Store } from "./store/store.ts";
+export { createLogger } from "./logging/logger.ts";
+import "./express/request-auth.ts";

@@ -1,0 +1,204 @@
+import { randomUUID } from "node:crypto";
+import type { Clock } from "./clock.ts";
+import type { GatehouseConfig } from "./config.ts";
+import { AuthError } from "./errors.ts";
+import type { PasswordHasher } from "./passwords/argon2-hasher.ts";
+import { normalizePassword } from "./passwords/password-policy.ts";
+import type { SessionMeta, SessionService } from "./sessions/session-service.ts";
+import type { AccessTokenClaims } from "./tokens/access-token-verifier.ts";
+import { normalizeUsername } from "./users/username.ts";
+import type { SessionRecord, Store, UserRecord } from "../store/store.ts";
+
+/** Who is calling, as far as the transport can tell. */
+export interface CallerContext extends SessionMeta {
+  ip: string;
+}
+
+export interface TokenGrant {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  session: SessionRecord;
+}
+
+export interface PublicUser {
+  id: string;
+  username: string;
+}
+
+/** What a verified bearer token tells a route: claims plus the ids most code needs. */
+export interface AuthContext {
+  userId: string;
+  sessionId: string;
+  claims: AccessTokenClaims;
+  scopes: string[];
+  roles: string[];
+}
+
+export interface AuthServiceParts {
+  store: Store;
+  config: GatehouseConfig;
+  clock: Clock;
+  hasher: PasswordHasher;
+  checkPasswordPolicy: (password: string, context: { username: string }) => void;
+  loginThrottle: {
+    check(username: string, ip: string): Promise<void>;
+    recordFailure(username: string, ip: string): Promise<void>;
+    recordSuccess(username: string, ip: string): Promise<void>;
+  };
+  registrationLimit: { consume(key: string): Promise<void> };
+  sessions: SessionService;
+  signAccessToken: (subject: { sub: string; sid: string; roles?: string[] }) => { token: string; expiresIn: number };
+  verifyAccessToken: (token: string) => AccessTokenClaims;
+}
+
+const INVALID_CREDENTIALS = "Wrong username or password.";
+
+export const publicUser = (user: UserRecord): PublicUser => ({ id: user.id, username: user.username });
+
+/**
+ * The auth use-cases, free of HTTP: register, login, refresh, logout, sessions,
+ * password change, bearer authentication. Transports (the Express router, the CLI)
+ * translate their inputs into these calls and AuthError codes into their answers.
+ */
+export class AuthService {
+  readonly #p: AuthServiceParts;
+
+  constructor(parts: AuthServiceParts) {
+    this.#p = parts;
+  }
+
+  async register(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<PublicUser> {
+    if (!this.#p.config.registrationOpen) {
+      throw new AuthError("registration_closed", "Registration is closed on this server. Ask an administrator for an account.");
+    }
+    const username = normalizeUsername(rawUsername);
+    const password = normalizePassword(rawPassword);
+    this.#p.checkPasswordPolicy(password, { username });
+    await this.#p.registrationLimit.consume(caller.ip);
+    const user: UserRecord = {
+      id: randomUUID(),
+      username,
+      passwordHash: await this.#p.hasher.hash(password),
+      createdAt: this.#p.clock.now(),
+      disabledAt: null,
+      roles: [],
+    };
+    await this.#p.store.insertUser(user);
+    return publicUser(user);
+  }
+
+  /**
+   * Unknown user, disabled user and wrong password look the same from outside:
+   * same error, and the same argon2 work (a dummy verify) so timing does not tell.
+   */
+  async login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
+    const username = rawUsername.normalize("NFKC").trim();
+    const password = normalizePassword(rawPassword);
+    await this.#p.loginThrottle.check(username, caller.ip);
+    const user = await this.#p.store.findUserByUsername(username);
+    const ok =
+      user !== null && user.disabledAt === null
+        ? await this.#p.hasher.verify(user.passwordHash, password)
+        : await this.#p.hasher.verifyDummy(password);
+    if (!ok || !user) {
+      await this.#p.loginThrottle.recordFailure(username, caller.ip);
+      throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
+    }
+    await this.#p.loginThrottle.recordSuccess(username, caller.ip);
+    if (this.#p.hasher.needsRehash(user.passwordHash)) {
+      await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(password));
+    }
+    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller);
+    return this.#grant(user, session, refreshToken);
+  }
+
+  async refresh(refreshToken: unknown): Promise<TokenGrant> {
+    const { session, refreshToken: next } = await this.#p.sessions.rotate(refreshToken, async (tx, userId) => {
+      const user = await tx.findUserById(userId);
+      return user !== null && user.disabledAt === null;
+    });
+    const user = await this.#p.store.findUserById(session.userId);
+    if (!user) throw new AuthError("invalid_grant", "This session has ended. Log in again.");
+    return this.#grant(user, session, next);
+  }
+
+  #grant(user: UserRecord, session: SessionRecord, refreshToken: string): TokenGrant {
+    const subject = user.roles.length > 0 ? { sub: user.id, sid: session.id, roles: user.roles } : { sub: user.id, sid: session.id };
+    const { token, expiresIn } = this.#p.signAccessToken(subject);
+    return { accessToken: token, expiresIn, refreshToken, session };
+  }
+
+  /** Ends the session a refresh token belongs to. Unknown tokens are ignored: logout is idempotent. */
+  async logoutByRefreshToken(refreshToken: unknown): Promise<void> {
+    const sessionId = await this.#p.sessions.sessionIdOf(refreshToken);
+    if (sessionId) await this.#p.sessions.end(sessionId, "logout");
+  }
+
+  async logoutSession(sessionId: string): Promise<void> {
+    await this.#p.sessions.end(sessionId, "logout");
+  }
+
+  async logoutAll(userId: string): Promise<void> {
+    await this.#p.sessions.endAllForUser(userId, "logout_all");
+  }
+
+  /**
+   * Verifies a bearer token; with `checkSession`, also that its session is still live
+   * and belongs to the token's subject (revocation takes effect at once).
+   */
+  async authenticate(token: string, checkSession: boolean): Promise<AuthContext> {
+    const claims = this.#p.verifyAccessToken(token);
+    if (checkSession) {
+      const session = await this.#p.sessions.findLive(claims.sid);
+      if (!session || session.userId !== claims.sub) {
+        throw new AuthError("invalid_token", "This session has ended. Log in again.", { tokenPresented: true });
+      }
+    }
+    return toAuthContext(claims);
+  }
+
+  async listSessions(userId: string): Promise<SessionRecord[]> {
+    return this.#p.sessions.listLive(userId);
+  }
+
+  /** Ends one of the user's own live sessions; anything else is "not found" (no probing of ids). */
+  async endOwnSession(userId: string, sessionId: string): Promise<void> {
+    const session = await this.#p.sessions.findLive(sessionId);
+    if (!session || session.userId !== userId) {
+      throw new AuthError("not_found", "No such session among yours. List them with GET /auth/sessions.");
+    }
+    await this.#p.sessions.end(sessionId, "revoked");
+  }
+
+  /** Changes the password after checking the current one; every other session ends. */
+  async changePassword(auth: AuthContext, currentPassword: string, newPassword: string, caller: CallerContext): Promise<void> {
+    const user = await this.#p.store.findUserById(auth.userId);
+    if (!user || user.disabledAt !== null) throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
+    await this.#p.loginThrottle.check(user.username, caller.ip);
+    if (!(await this.#p.hasher.verify(user.passwordHash, normalizePassword(currentPassword)))) {
+      await this.#p.loginThrottle.recordFailure(user.username, caller.ip);
+      throw new AuthError("invalid_credentials", "The current password is wrong.");
+    }
+    const next = normalizePassword(newPassword);
+    this.#p.checkPasswordPolicy(next, { username: user.username });
+    await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(next));
+    await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId);
+  }
+
+  async me(userId: string): Promise<PublicUser> {
+    const user = await this.#p.store.findUserById(userId);
+    if (!user || user.disabledAt !== null) throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
+    return publicUser(user);
+  }
+}
+
+export function toAuthContext(claims: AccessTokenClaims): AuthContext {
+  return {
+    userId: claims.sub,
+    sessionId: claims.sid,
+    claims,
+    scopes: typeof claims.scope === "string" && claims.scope.length > 0 ? claims.scope.split(" ") : [],
+    roles: Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === "string") : [],
+  };
+}

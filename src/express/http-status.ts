@@ -1,0 +1,38 @@
+import type { AuthError, AuthErrorCode } from "../core/errors.ts";
+
+/** The one place where an error code becomes an HTTP status. */
+const STATUS: Record<AuthErrorCode, number> = {
+  invalid_request: 400,
+  invalid_password: 400,
+  invalid_credentials: 401,
+  invalid_token: 401,
+  invalid_grant: 401,
+  insufficient_scope: 403,
+  forbidden_origin: 403,
+  registration_closed: 403,
+  not_found: 404,
+  username_taken: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_requests: 429,
+  internal_error: 500,
+  invalid_config: 500,
+  unavailable: 503,
+};
+
+export function httpStatusFor(code: AuthErrorCode): number {
+  return STATUS[code];
+}
+
+const quote = (value: string) => value.replace(/["\\]/g, "");
+
+/** RFC 6750 §3: the challenge sent with 401s on bearer routes and 403 insufficient_scope. */
+export function bearerChallenge(error: AuthError, realm: string): string | undefined {
+  if (error.code === "insufficient_scope") {
+    const scope = error.scope ? `, scope="${quote(error.scope)}"` : "";
+    return `Bearer realm="${quote(realm)}", error="insufficient_scope"${scope}`;
+  }
+  if (error.code !== "invalid_token") return undefined;
+  if (!error.tokenPresented) return `Bearer realm="${quote(realm)}"`;
+  return `Bearer realm="${quote(realm)}", error="invalid_token", error_description="${quote(error.message)}"`;
+}

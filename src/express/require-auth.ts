@@ -1,0 +1,80 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { AuthContext } from "../core/auth-service.ts";
+import { AuthError } from "../core/errors.ts";
+import { missingBearer, readBearerToken } from "./bearer.ts";
+import { sendAuthError } from "./error-handler.ts";
+import "./request-auth.ts";
+
+export interface RequireAuthOptions {
+  /** Every one of these must be in the token's `scope` claim. */
+  scopes?: string[];
+  /** At least one of these must be in the token's `roles` claim. */
+  roles?: string[];
+  /**
+   * Also check that the token's session is still live in the database, so logout and
+   * revocation take effect before the token expires (one indexed read per request).
+   * Default false: the token alone is trusted until `exp`.
+   */
+  checkSession?: boolean;
+}
+
+export type Authenticate = (token: string, checkSession: boolean) => Promise<AuthContext> | AuthContext;
+
+function assertOptions(options: RequireAuthOptions): void {
+  for (const key of ["scopes", "roles"] as const) {
+    const list = options[key];
+    if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== "string" || s.length === 0 || /\s/.test(s)))) {
+      throw new AuthError("invalid_config", `requireAuth option "${key}" must be an array of non-empty strings without spaces.`);
+    }
+  }
+  if (options.checkSession !== undefined && typeof options.checkSession !== "boolean") {
+    throw new AuthError("invalid_config", 'requireAuth option "checkSession" must be a boolean.');
+  }
+}
+
+/**
+ * Builds the bearer middleware: options are checked once, here; each request then pays for
+ * header parsing, a (cached) signature check and, optionally, one session lookup.
+ * Failures are answered directly with RFC 6750 headers, so the route never runs.
+ */
+export function createRequireAuth(authenticate: Authenticate, realm: string, options: RequireAuthOptions = {}): RequestHandler {
+  assertOptions(options);
+  const scopes = options.scopes ?? [];
+  const roles = options.roles ?? [];
+  const checkSession = options.checkSession ?? false;
+  return (req: Request, res: Response, next: NextFunction) => {
+    let token: string | undefined;
+    try {
+      token = readBearerToken(req.headers.authorization);
+    } catch (error) {
+      sendAuthError(res, error as AuthError, realm);
+      return;
+    }
+    if (token === undefined) {
+      sendAuthError(res, missingBearer(), realm);
+      return;
+    }
+    const accept = (auth: AuthContext) => {
+      const missing = scopes.filter((s) => !auth.scopes.includes(s));
+      if (missing.length > 0 || (roles.length > 0 && !roles.some((r) => auth.roles.includes(r)))) {
+        const scope = missing.length > 0 ? missing.join(" ") : roles.join(" ");
+        sendAuthError(res, new AuthError("insufficient_scope", "Your token does not grant access to this resource.", { scope }), realm);
+        return;
+      }
+      req.auth = auth;
+      next();
+    };
+    const reject = (error: unknown) => {
+      if (error instanceof AuthError && error.code !== "internal_error" && error.code !== "invalid_config") {
+        sendAuthError(res, error, realm);
+      } else next(error);
+    };
+    try {
+      const result = authenticate(token, checkSession);
+      if (result instanceof Promise) result.then(accept, reject);
+      else accept(result);
+    } catch (error) {
+      reject(error);
+    }
+  };
+}

@@ -1,0 +1,154 @@
+import express, { type Request, type Response, type Router } from "express";
+import type { Logger } from "pino";
+import type { AuthService, TokenGrant } from "../core/auth-service.ts";
+import type { Clock } from "../core/clock.ts";
+import { AuthError } from "../core/errors.ts";
+import type { SessionRecord } from "../store/store.ts";
+import { credentialsBody, loginBody, parseBody, passwordChangeBody, refreshBody } from "./bodies.ts";
+import { readBearerToken } from "./bearer.ts";
+import { callerOf } from "./caller.ts";
+import { clearedRefreshCookie, readCookie, type RefreshCookieOptions, refreshCookie } from "./cookies.ts";
+import { errorHandler } from "./error-handler.ts";
+import { assertAllowedOrigin, assertJsonContentType } from "./request-guards.ts";
+import { createRequireAuth } from "./require-auth.ts";
+
+export interface RouterSettings {
+  service: AuthService;
+  clock: Clock;
+  logger: Logger;
+  realm: string;
+  bodyLimitBytes: number;
+  allowedOrigins: readonly string[];
+  cookie: { name: string; path: string | undefined; secure: boolean };
+}
+
+const JSON_BODY = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
+
+/** The CONTRACT §2 routes. Mount it anywhere (`app.use("/auth", auth.router())`). */
+export function createAuthRouter(s: RouterSettings): Router {
+  const router = express.Router();
+  const bearer = createRequireAuth((token, check) => s.service.authenticate(token, check), s.realm, { checkSession: true });
+  const cookieOptions = (req: Request): RefreshCookieOptions => ({
+    name: s.cookie.name,
+    path: s.cookie.path ?? (req.baseUrl || "/"),
+    secure: s.cookie.secure,
+  });
+
+  router.use((req, _res, next) => {
+    if (req.method === "POST") assertJsonContentType(req);
+    next();
+  });
+  router.use(express.json({ limit: s.bodyLimitBytes, strict: true, type: (req) => JSON_BODY.test(String(req.headers["content-type"] ?? "")) }));
+
+  const sendGrant = (req: Request, res: Response, grant: TokenGrant, transport: "cookie" | "body", status = 200) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("Pragma", "no-cache");
+    const body: Record<string, unknown> = { access_token: grant.accessToken, token_type: "Bearer", expires_in: grant.expiresIn };
+    if (transport === "body") body["refresh_token"] = grant.refreshToken;
+    else res.setHeader("Set-Cookie", refreshCookie(cookieOptions(req), grant.refreshToken, cookieLifetime(grant.session, s.clock.now())));
+    res.status(status).json(body);
+  };
+
+  router.post("/register", async (req, res) => {
+    const body = parseBody(credentialsBody, req);
+    const user = await s.service.register(body.username, body.password, callerOf(req));
+    res.status(201).json({ user });
+  });
+
+  router.post("/login", async (req, res) => {
+    const body = parseBody(loginBody, req);
+    const grant = await s.service.login(body.username, body.password, callerOf(req));
+    sendGrant(req, res, grant, body.token_transport ?? "cookie");
+  });
+
+  router.post("/refresh", async (req, res) => {
+    const body = parseBody(refreshBody, req);
+    if (body.refresh_token !== undefined) {
+      sendGrant(req, res, await s.service.refresh(body.refresh_token), "body");
+      return;
+    }
+    assertAllowedOrigin(req, s.allowedOrigins);
+    const token = readCookie(req.headers.cookie, s.cookie.name);
+    if (!token) throw new AuthError("invalid_grant", "No refresh token was sent. Log in again.");
+    try {
+      sendGrant(req, res, await s.service.refresh(token), body.token_transport ?? "cookie");
+    } catch (error) {
+      if (error instanceof AuthError && error.code === "invalid_grant") res.setHeader("Set-Cookie", clearedRefreshCookie(cookieOptions(req)));
+      throw error;
+    }
+  });
+
+  router.post("/logout", async (req, res) => {
+    const body = parseBody(refreshBody, req);
+    const cookieToken = readCookie(req.headers.cookie, s.cookie.name);
+    const bearerToken = readBearerToken(req.headers.authorization);
+    if (cookieToken !== undefined) {
+      assertAllowedOrigin(req, s.allowedOrigins);
+      await s.service.logoutByRefreshToken(cookieToken);
+    }
+    if (body.refresh_token !== undefined) await s.service.logoutByRefreshToken(body.refresh_token);
+    if (bearerToken !== undefined) {
+      // The signature and claims must check out, but an already-ended session is fine: logout is idempotent.
+      const auth = await s.service.authenticate(bearerToken, false);
+      await s.service.logoutSession(auth.sessionId);
+    }
+    res.setHeader("Set-Cookie", clearedRefreshCookie(cookieOptions(req)));
+    res.status(204).end();
+  });
+
+  router.post("/logout-all", bearer, async (req, res) => {
+    await s.service.logoutAll(req.auth!.userId);
+    res.setHeader("Set-Cookie", clearedRefreshCookie(cookieOptions(req)));
+    res.status(204).end();
+  });
+
+  router.get("/sessions", bearer, async (req, res) => {
+    const sessions = await s.service.listSessions(req.auth!.userId);
+    res.setHeader("Cache-Control", "no-store");
+    res.json({ sessions: sessions.map((session) => describeSession(session, req.auth!.sessionId)) });
+  });
+
+  router.delete("/sessions/:id", bearer, async (req, res) => {
+    const id = req.params["id"];
+    if (typeof id !== "string" || id.length > 64) throw new AuthError("not_found", "No such session among yours.");
+    await s.service.endOwnSession(req.auth!.userId, id);
+    res.status(204).end();
+  });
+
+  router.post("/password", bearer, async (req, res) => {
+    const body = parseBody(passwordChangeBody, req);
+    await s.service.changePassword(req.auth!, body.current_password, body.new_password, callerOf(req));
+    res.status(204).end();
+  });
+
+  router.get("/me", bearer, async (req, res) => {
+    const user = await s.service.me(req.auth!.userId);
+    res.setHeader("Cache-Control", "no-store");
+    res.json({ user, session_id: req.auth!.sessionId });
+  });
+
+  router.use((req) => {
+    throw new AuthError("not_found", `No such route: ${req.method} is not served at this path. See the API table in the README.`);
+  });
+  router.use(errorHandler(s.logger, s.realm));
+  return router;
+}
+
+/** The cookie lives as long as the session could: until its idle (or absolute) end. */
+function cookieLifetime(session: SessionRecord, now: number): number {
+  return (Math.min(session.idleExpiresAt, session.absoluteExpiresAt) - now) / 1000;
+}
+
+function describeSession(session: SessionRecord, currentId: string) {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    id: session.id,
+    created_at: iso(session.createdAt),
+    last_used_at: iso(session.lastUsedAt),
+    expires_at: iso(Math.min(session.idleExpiresAt, session.absoluteExpiresAt)),
+    user_agent: session.userAgent,
+    ip: session.ip,
+    current: session.id === currentId,
+  };
+}
+

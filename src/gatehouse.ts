@@ -1,0 +1,142 @@
+import { randomBytes } from "node:crypto";
+import type { RequestHandler, Router } from "express";
+import { AuthService, toAuthContext } from "./core/auth-service.ts";
+import { type GatehouseConfig, type GatehouseOptions, resolveConfig } from "./core/config.ts";
+import { type KeyRing, loadKeyRing } from "./core/keys/key-ring.ts";
+import { assertStrongSecret } from "./core/keys/secret-strength.ts";
+import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
+import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
+import { SessionService } from "./core/sessions/session-service.ts";
+import { createLoginThrottle, createRateLimit } from "./core/throttle/login-throttle.ts";
+import { createAccessTokenSigner } from "./core/tokens/access-token-signer.ts";
+import { type AccessTokenClaims, createAccessTokenVerifier } from "./core/tokens/access-token-verifier.ts";
+import { createAuthRouter } from "./express/router.ts";
+import { createRequireAuth, type RequireAuthOptions } from "./express/require-auth.ts";
+import { createLogger, type Logger } from "./logging/logger.ts";
+import { openStore } from "./store/open-store.ts";
+import type { Store } from "./store/store.ts";
+
+export interface CreateGatehouseOptions extends GatehouseOptions {
+  /** A pino logger; default: JSON lines on stdout at "info". Tokens, passwords and cookies are redacted. */
+  logger?: Logger;
+  /** Use an already-open store instead of `database` (tests, custom adapters). */
+  store?: Store;
+  /** `realm` in WWW-Authenticate challenges. Default "gatehouse". */
+  realm?: string;
+}
+
+export interface Gatehouse {
+  /** The CONTRACT §2 routes; mount with `app.use("/auth", auth.router())`. */
+  router(): Router;
+  /** Bearer middleware for your routes; sets `req.auth`. */
+  requireAuth(options?: RequireAuthOptions): RequestHandler;
+  /** `GET` handler serving the public keys; mount at `/.well-known/jwks.json`. */
+  jwks(): RequestHandler;
+  /** Verifies an access token (signature and claims, not the session) or throws AuthError. */
+  verifyAccessToken(token: string): AccessTokenClaims;
+  readonly service: AuthService;
+  readonly store: Store;
+  readonly keys: KeyRing;
+  readonly config: GatehouseConfig;
+  readonly logger: Logger;
+  /** What was generated on this start (new database, new keys), for one announcement line. */
+  readonly startupNotes: string[];
+  close(): Promise<void>;
+}
+
+const ROTATION_KEY_SETTING = "refresh_rotation_key";
+
+/**
+ * Builds a Gatehouse: validates options (errors name the option), opens and migrates the
+ * store, loads or creates signing keys, and wires the services. Nothing here is per-request.
+ *
+ * @example
+ * const auth = await createGatehouse({ database: "sqlite:./data/app.db" });
+ * app.use("/auth", auth.router());
+ * app.get("/api/orders", auth.requireAuth(), (req, res) => res.json(req.auth));
+ */
+export async function createGatehouse(options: CreateGatehouseOptions = {}): Promise<Gatehouse> {
+  const { logger: givenLogger, store: givenStore, realm: givenRealm, ...rest } = options;
+  const config = resolveConfig(rest);
+  const hmacSecret = config.accessTokenSecret === undefined ? undefined : assertStrongSecret(config.accessTokenSecret, "ACCESS_TOKEN_SECRET");
+  const realm = givenRealm ?? "gatehouse";
+  const logger = givenLogger ?? createLogger();
+  const checkPassword = createPasswordPolicy(config.password);
+  const hasher = createArgon2Hasher(config.argon2);
+  const clock = config.clock;
+
+  const store = givenStore ?? (await openStore(config.database));
+  const startupNotes: string[] = [];
+  try {
+    await store.migrate();
+    const { ring, created } = await loadKeyRing(store, {
+      algorithm: config.signingAlgorithm,
+      ...(hmacSecret ? { hmacSecret } : {}),
+      clock,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    });
+    startupNotes.push(...created);
+    const candidate = randomBytes(32).toString("base64url");
+    const rotationKey = await store.putSettingIfAbsent(ROTATION_KEY_SETTING, candidate);
+    if (rotationKey === candidate) startupNotes.push("created refresh-rotation key");
+
+    const sign = createAccessTokenSigner({ ring, issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds, clock });
+    const verifyAccessToken = createAccessTokenVerifier({
+      resolveKey: (kid) => ring.resolve(kid),
+      issuer: config.issuer,
+      audience: config.audience,
+      clock,
+      cache: config.verifyCacheSize > 0 ? { maxEntries: config.verifyCacheSize } : false,
+    });
+    const sessions = new SessionService(
+      store,
+      clock,
+      { idleSeconds: config.refreshIdleSeconds, absoluteSeconds: config.refreshAbsoluteSeconds, graceSeconds: config.refreshGraceSeconds },
+      Buffer.from(rotationKey, "base64url"),
+    );
+    const service = new AuthService({
+      store,
+      config,
+      clock,
+      hasher,
+      checkPasswordPolicy: (password, context) => checkPassword.check(password, context),
+      loginThrottle: createLoginThrottle({ perAccountAndIp: config.loginThrottle.perAccountAndIp, perIp: config.loginThrottle.perIp }),
+      registrationLimit: createRateLimit({ points: config.registrationsPerIpPerHour, durationSeconds: 3600 }),
+      sessions,
+      signAccessToken: (subject) => sign(subject),
+      verifyAccessToken,
+    });
+    // Without a session check the token alone decides, synchronously: the hot path stays promise-free.
+    const authenticate = (token: string, checkSession: boolean) =>
+      checkSession ? service.authenticate(token, true) : toAuthContext(verifyAccessToken(token));
+
+    return {
+      router: () =>
+        createAuthRouter({
+          service,
+          clock,
+          logger,
+          realm,
+          bodyLimitBytes: config.bodyLimitBytes,
+          allowedOrigins: config.allowedOrigins,
+          cookie: config.cookie,
+        }),
+      requireAuth: (requireOptions) => createRequireAuth(authenticate, realm, requireOptions),
+      jwks: () => (_req, res) => {
+        res.setHeader("Cache-Control", "public, max-age=300");
+        res.json(ring.jwks());
+      },
+      verifyAccessToken,
+      service,
+      store,
+      keys: ring,
+      config,
+      logger,
+      startupNotes,
+      close: () => store.close(),
+    };
+  } catch (error) {
+    if (!givenStore) await store.close().catch(() => undefined);
+    throw error;
+  }
+}
