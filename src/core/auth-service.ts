@@ -186,6 +186,13 @@ export class AuthService {
     await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId);
   }
 
+  /** Disables or re-enables an account; disabling ends every session at once. */
+  async setUserDisabled(userId: string, disabled: boolean): Promise<void> {
+    const now = this.#p.clock.now();
+    await this.#p.store.setUserDisabled(userId, disabled ? now : null);
+    if (disabled) await this.#p.sessions.endAllForUser(userId, "user_disabled");
+  }
+
   async me(userId: string): Promise<PublicUser> {
     const user = await this.#p.store.findUserById(userId);
     if (!user || user.disabledAt !== null) throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
