@@ -11,3 +11,5 @@ export type { Clock } from "./core/clock.ts";
 export type { Store } from "./store/store.ts";
 export { createLogger } from "./logging/logger.ts";
 import "./express/request-auth.ts";
+export { createResourceServer } from "./resource-server.ts";
+export type { ResourceServer, ResourceServerOptions } from "./resource-server.ts";
