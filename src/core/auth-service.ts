@@ -6,6 +6,7 @@ import type { PasswordHasher } from "./passwords/argon2-hasher.ts";
 import { normalizePassword } from "./passwords/password-policy.ts";
 import type { SessionMeta, SessionService } from "./sessions/session-service.ts";
 import type { AccessTokenClaims } from "./tokens/access-token-verifier.ts";
+import { throttleIp } from "./throttle/throttle-keys.ts";
 import { normalizeUsername } from "./users/username.ts";
 import type { SessionRecord, Store, UserRecord } from "../store/store.ts";
 
@@ -75,7 +76,7 @@ export class AuthService {
     const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     this.#p.checkPasswordPolicy(password, { username });
-    await this.#p.registrationLimit.consume(caller.ip);
+    await this.#p.registrationLimit.consume(throttleIp(caller.ip));
     const user: UserRecord = {
       id: randomUUID(),
       username,
@@ -180,6 +181,7 @@ export class AuthService {
       await this.#p.loginThrottle.recordFailure(user.username, caller.ip);
       throw new AuthError("invalid_credentials", "The current password is wrong.");
     }
+    await this.#p.loginThrottle.recordSuccess(user.username, caller.ip);
     const next = normalizePassword(newPassword);
     this.#p.checkPasswordPolicy(next, { username: user.username });
     await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(next));

@@ -1,0 +1,177 @@
+import { AuthError } from "../errors.ts";
+import { type CounterLimiter, createCounterLimiter, retryAfterSeconds, type ThrottleBackend, withStore } from "./limiter-backend.ts";
+import { accountAndIpKey, throttleIp } from "./throttle-keys.ts";
+
+export { createRateLimit, type RateLimit, type RateLimitOptions } from "./rate-limit.ts";
+export type { ThrottleBackend } from "./limiter-backend.ts";
+
+/** One throttle rule: `attempts` failures within `windowSeconds` block for `blockSeconds`. */
+export interface ThrottleLimit {
+  /** Failed logins allowed per window; the next attempt is refused. */
+  attempts: number;
+  /** Window length; a key's window starts with its first failure. */
+  windowSeconds: number;
+  /** How long to refuse once `attempts` is reached (0: until the window ends). */
+  blockSeconds: number;
+}
+
+export interface LoginThrottleOptions {
+  /** Failures for one username from one address. */
+  perAccountAndIp: ThrottleLimit;
+  /** Failures from one address, whatever the usernames. */
+  perIp: ThrottleLimit;
+  /** Counter store; default `"memory"` (one instance). */
+  backend?: ThrottleBackend;
+}
+
+export interface LoginThrottle {
+  /**
+   * Call before checking a password. Throws `AuthError("too_many_requests", …, { retryAfter })`
+   * when either limit is exhausted. Otherwise it holds a slot for this attempt until
+   * `recordFailure` or `recordSuccess`, so a burst of parallel guesses cannot slip past the limit.
+   */
+  check(username: string, ip: string): Promise<void>;
+  /** Counts a failed login against both limits. */
+  recordFailure(username: string, ip: string): Promise<void>;
+  /** Clears the account+IP counter. The per-IP counter stays: one good login must not wash out a spray. */
+  recordSuccess(username: string, ip: string): Promise<void>;
+}
+
+/**
+ * Defaults, after the OWASP Authentication Cheat Sheet (account lockout: threshold, observation
+ * window, lockout duration, and the warning that lockouts let an attacker deny service):
+ *
+ * - `perAccountAndIp`: 10 failures in 15 minutes, then 15 minutes blocked. Keyed by account
+ *   *and* address, so an attacker elsewhere cannot lock the real user out; 10 is generous to a
+ *   fumbling user and, with the 15-character policy and breached-list check, leaves an online
+ *   guesser about a thousand tries a day per address.
+ * - `perIp`: 100 failures in 15 minutes, then 15 minutes blocked. Stops credential stuffing and
+ *   password spraying across many usernames from one address, with room for a shared NAT.
+ *
+ * Guessing one account from many addresses is bounded by the password policy, not by this throttle.
+ */
+export const DEFAULT_LOGIN_THROTTLE: Readonly<{ perAccountAndIp: Readonly<ThrottleLimit>; perIp: Readonly<ThrottleLimit> }> = Object.freeze({
+  perAccountAndIp: Object.freeze({ attempts: 10, windowSeconds: 900, blockSeconds: 900 }),
+  perIp: Object.freeze({ attempts: 100, windowSeconds: 900, blockSeconds: 900 }),
+});
+
+/** How long an attempt's slot is held if neither outcome is recorded (a crashed request). */
+const IN_FLIGHT_WINDOW_SECONDS = 30;
+/** Retry-After when refused only because other attempts are still being checked. */
+const IN_FLIGHT_RETRY_SECONDS = 1;
+const MAX_SECONDS = 30 * 86_400;
+
+interface Counter {
+  limit: ThrottleLimit;
+  /** Failed logins in the current window. */
+  failures: CounterLimiter;
+  /** Attempts between check() and their outcome. */
+  inFlight: CounterLimiter;
+}
+
+function checkLimit(name: string, limit: ThrottleLimit): void {
+  const rules: [keyof ThrottleLimit, number, number][] = [
+    ["attempts", 1, 1_000_000],
+    ["windowSeconds", 1, MAX_SECONDS],
+    ["blockSeconds", 0, MAX_SECONDS],
+  ];
+  for (const [field, min, max] of rules) {
+    const value = limit[field];
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new AuthError("invalid_config", `Gatehouse option "loginThrottle.${name}.${field}" must be a whole number from ${min} to ${max}; got ${String(value)}.`);
+    }
+  }
+}
+
+function createCounter(backend: ThrottleBackend, name: string, limit: ThrottleLimit): Counter {
+  checkLimit(name, limit);
+  return {
+    limit: { ...limit },
+    failures: createCounterLimiter(backend, { keyPrefix: `gatehouse:login:${name}`, points: limit.attempts, durationSeconds: limit.windowSeconds }),
+    inFlight: createCounterLimiter(backend, {
+      keyPrefix: `gatehouse:login:${name}:in-flight`,
+      points: limit.attempts,
+      durationSeconds: IN_FLIGHT_WINDOW_SECONDS,
+    }),
+  };
+}
+
+function tooManyFailedLogins(retryAfter: number): AuthError {
+  return new AuthError("too_many_requests", `Too many failed logins. Try again in ${retryAfter} ${retryAfter === 1 ? "second" : "seconds"}.`, {
+    retryAfter,
+  });
+}
+
+/**
+ * Failed-login throttling per account+IP and per IP (CONTRACT §3). Usernames are counted
+ * case- and width-insensitively (NFKC, lower case), IPv6 addresses by /64. Options are checked
+ * once, here; a bad one throws `AuthError("invalid_config")` naming it.
+ *
+ * @example
+ * const throttle = createLoginThrottle(DEFAULT_LOGIN_THROTTLE);
+ * await throttle.check(username, ip); // throws too_many_requests when exhausted
+ * if (ok) await throttle.recordSuccess(username, ip);
+ * else await throttle.recordFailure(username, ip);
+ */
+export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
+  const backend = options.backend ?? "memory";
+  const account = createCounter(backend, "perAccountAndIp", options.perAccountAndIp);
+  const address = createCounter(backend, "perIp", options.perIp);
+  const keysOf = (username: string, ip: string): [Counter, string][] => [
+    [account, accountAndIpKey(username, ip)],
+    [address, throttleIp(ip)],
+  ];
+
+  const release = async ([counter, key]: [Counter, string]): Promise<void> => {
+    const res = await counter.inFlight.reward(key);
+    // Releasing a slot never taken (recordFailure without check) must not bank a spare attempt.
+    if (res.consumedPoints < 0) await counter.inFlight.penalty(key, -res.consumedPoints);
+  };
+
+  return {
+    check: (username, ip) =>
+      withStore(async () => {
+        const entries = keysOf(username, ip);
+        // Take the slot first, then read the failures: an attempt finishing meanwhile is seen
+        // either as in flight or as a failure (recordFailure counts before it releases).
+        const inFlight = await Promise.all(entries.map(([counter, key]) => counter.inFlight.penalty(key)));
+        const failures = await Promise.all(entries.map(([counter, key]) => counter.failures.get(key)));
+        let retryAfter = 0;
+        entries.forEach(([counter], i) => {
+          const failed = failures[i] ?? null;
+          const failedCount = failed?.consumedPoints ?? 0;
+          if (failed && failedCount >= counter.limit.attempts) {
+            retryAfter = Math.max(retryAfter, retryAfterSeconds(failed));
+          } else if (failedCount + (inFlight[i]?.consumedPoints ?? 0) > counter.limit.attempts) {
+            retryAfter = Math.max(retryAfter, IN_FLIGHT_RETRY_SECONDS);
+          }
+        });
+        if (retryAfter > 0) {
+          await Promise.all(entries.map(release));
+          throw tooManyFailedLogins(retryAfter);
+        }
+      }),
+
+    recordFailure: (username, ip) =>
+      withStore(async () => {
+        const entries = keysOf(username, ip);
+        await Promise.all(
+          entries.map(async ([counter, key]) => {
+            const res = await counter.failures.penalty(key);
+            // Exactly one failure reaches the limit; it starts the block.
+            if (res.consumedPoints === counter.limit.attempts && counter.limit.blockSeconds > 0) {
+              await counter.failures.block(key, counter.limit.blockSeconds);
+            }
+          }),
+        );
+        await Promise.all(entries.map(release));
+      }),
+
+    recordSuccess: (username, ip) =>
+      withStore(async () => {
+        const entries = keysOf(username, ip);
+        await account.failures.delete(accountAndIpKey(username, ip));
+        await Promise.all(entries.map(release));
+      }),
+  };
+}
