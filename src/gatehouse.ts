@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { RequestHandler, Router } from "express";
 import { AuthService, toAuthContext } from "./core/auth-service.ts";
 import { type GatehouseConfig, type GatehouseOptions, resolveConfig } from "./core/config.ts";
-import { type KeyRing, loadKeyRing } from "./core/keys/key-ring.ts";
+import { type KeyRing, keepKeyRingFresh, loadKeyRing } from "./core/keys/key-ring.ts";
 import { assertStrongSecret } from "./core/keys/secret-strength.ts";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
 import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
@@ -76,6 +76,8 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     });
     startupNotes.push(...created);
+    // Keys rotated by another instance or the CLI reach this one within a minute.
+    const stopKeyReload = hmacSecret ? () => undefined : keepKeyRingFresh(ring, store, { onError: (error) => logger.warn({ err: error }, "signing key reload failed") });
     const candidate = randomBytes(32).toString("base64url");
     const rotationKey = await store.putSettingIfAbsent(ROTATION_KEY_SETTING, candidate);
     if (rotationKey === candidate) startupNotes.push("created refresh-rotation key");
@@ -133,7 +135,10 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       config,
       logger,
       startupNotes,
-      close: () => store.close(),
+      close: async () => {
+        stopKeyReload();
+        await store.close();
+      },
     };
   } catch (error) {
     if (!givenStore) await store.close().catch(() => undefined);
