@@ -58,7 +58,8 @@ describe("bad input always gets a 4xx JSON error, never a 5xx", () => {
       JSON.stringify({ username: "a" }),
       JSON.stringify({ username: "a", password: "b", admin: true }),
       JSON.stringify({ username: ["a"], password: { $gt: "" } }),
-      JSON.stringify({ username: "a", password: "b", __proto__: { x: 1 } }),
+      '{"username": "a", "password": "b", "__proto__": {"isAdmin": true}}',
+      '{"username": "a", "password": "b", "constructor": {"prototype": {"isAdmin": true}}}',
     ];
     for (const body of bodies) {
       const res = await request(`${server.url}/auth/login`, { method: "POST", body, headers: { "content-type": "application/json" } });
