@@ -1,7 +1,6 @@
 import type { AuthContext } from "../core/auth-service.ts";
 
 declare global {
-  // biome-ignore lint/style/noNamespace: Express's request type is extended through this global namespace.
   namespace Express {
     interface Request {
       /** Set by `requireAuth()`: the verified access token's claims, user id and session id. */

@@ -64,6 +64,7 @@ export interface StoreOps {
   listUsers(): Promise<UserRecord[]>;
   updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
   setUserDisabled(userId: string, disabledAt: number | null): Promise<void>;
+  setUserRoles(userId: string, roles: string[]): Promise<void>;
 
   // sessions
   insertSession(session: SessionRecord): Promise<void>;
