@@ -15,7 +15,7 @@ export interface GatehouseOptions {
   issuer?: string;
   /** `aud` of access tokens. Default `"gatehouse"`. */
   audience?: string;
-  /** Access-token lifetime in seconds. Default 900 (15 minutes); 10 s to 1 day. */
+  /** Access-token lifetime in seconds. Default 900 (15 minutes); 1 s to 1 day. */
   accessTokenTtlSeconds?: number;
   /** An HMAC secret switches access tokens to HS256 (at least 32 random bytes). */
   accessTokenSecret?: string;

@@ -81,16 +81,22 @@ export function createAuthRouter(s: RouterSettings): Router {
   router.post("/logout", async (req, res) => {
     const body = parseBody(refreshBody, req);
     const cookieToken = readCookie(req.headers.cookie, s.cookie.name);
-    const bearerToken = readBearerToken(req.headers.authorization);
     if (cookieToken !== undefined) {
       assertAllowedOrigin(req, s.allowedOrigins);
       await s.service.logoutByRefreshToken(cookieToken);
     }
     if (body.refresh_token !== undefined) await s.service.logoutByRefreshToken(body.refresh_token);
-    if (bearerToken !== undefined) {
-      // The signature and claims must check out, but an already-ended session is fine: logout is idempotent.
-      const auth = await s.service.authenticate(bearerToken, false);
-      await s.service.logoutSession(auth.sessionId);
+    const byRefreshToken = cookieToken !== undefined || body.refresh_token !== undefined;
+    try {
+      const bearerToken = readBearerToken(req.headers.authorization);
+      if (bearerToken !== undefined) {
+        // The signature and claims must check out, but an already-ended session is fine: logout is idempotent.
+        const auth = await s.service.authenticate(bearerToken, false);
+        await s.service.logoutSession(auth.sessionId);
+      }
+    } catch (error) {
+      // An expired access token beside a refresh token must not stop the logout the refresh token asked for.
+      if (!(byRefreshToken && error instanceof AuthError && error.code === "invalid_token")) throw error;
     }
     res.setHeader("Set-Cookie", clearedRefreshCookie(cookieOptions(req)));
     res.status(204).end();

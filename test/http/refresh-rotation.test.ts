@@ -116,3 +116,25 @@ describe("refresh rotation, reuse detection, lifetimes", () => {
     assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer realm="gatehouse", error="invalid_token"/);
   });
 });
+
+describe("logout with an expired access token beside the cookie", () => {
+  it("still ends the session and clears the cookie", async () => {
+    const clock = new ManualClock();
+    const server = await startTestServer({ clock });
+    try {
+      await request(`${server.url}/auth/register`, { method: "POST", json: { username: "late", password: STRONG_PASSWORD } });
+      const { access, cookie } = await login(server, "late");
+      clock.advance(3_600_000);
+      const out = await request(`${server.url}/auth/logout`, {
+        method: "POST",
+        json: {},
+        headers: { cookie: `gatehouse_refresh=${cookie}`, authorization: `Bearer ${access}` },
+      });
+      assert.equal(out.status, 204);
+      assert.match(out.headers.getSetCookie()[0] ?? "", /Max-Age=0/);
+      assert.equal((await refresh(server, cookie)).status, 401);
+    } finally {
+      await server.close();
+    }
+  });
+});

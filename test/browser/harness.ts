@@ -1,0 +1,165 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const SCREENSHOT_DIR = join(ROOT, "test-output", "screenshots");
+
+/** A password the default policy accepts (15+ characters, not on the common list). */
+export const GOOD_PASSWORD = "plinth otter vellum 42 lantern";
+
+/**
+ * Builds public/app.js from the current sources, so a test can never run a stale bundle.
+ * Only the page bundle: the library build (dist/) is not needed in a browser.
+ */
+export function buildDemoPage(): void {
+  const run = spawnSync(process.execPath, [join(ROOT, "scripts", "build.mjs"), "--app"], { cwd: ROOT, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`building public/app.js failed:\n${run.stdout}\n${run.stderr}`);
+}
+
+/** Debian's Chromium (or CHROMIUM_PATH). Missing Chromium is a failure with a fix, never a skip. */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
+  if (!existsSync(executablePath)) {
+    throw new Error(
+      `Chromium was not found at ${executablePath}. The browser tests need it: install Debian's package ` +
+        "(sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium binary.",
+    );
+  }
+  return chromium.launch({
+    executablePath,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/**
+ * Collects what should never happen on the page: uncaught exceptions and CSP violations.
+ * (Failed-resource console lines are expected: a 401 from /auth/refresh when signed out.)
+ */
+export function watchPageProblems(context: BrowserContext): string[] {
+  const problems: string[] = [];
+  const watch = (page: Page) => {
+    page.on("pageerror", (error) => problems.push(`uncaught: ${error.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error" && /Content Security Policy|Uncaught/i.test(message.text())) problems.push(message.text());
+    });
+  };
+  context.pages().forEach(watch);
+  context.on("page", watch);
+  return problems;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** Waits until the page shows the given auth state (the demo sets body[data-auth-state]). */
+export async function waitForAuthState(page: Page, state: "signed-in" | "signed-out", timeout = 10_000): Promise<void> {
+  await page.waitForSelector(`body[data-auth-state="${state}"]`, { state: "attached", timeout });
+}
+
+export function byTestId(page: Page, id: string) {
+  return page.locator(`[data-testid="${id}"]`);
+}
+
+/** Creates an account and logs in through the page's own forms. */
+export async function registerThroughPage(page: Page, username: string, password: string): Promise<void> {
+  await byTestId(page, "register-username").fill(username);
+  await byTestId(page, "register-password").fill(password);
+  await byTestId(page, "register-submit").click();
+  await waitForAuthState(page, "signed-in");
+  await page.waitForFunction((name) => document.querySelector('[data-testid="username"]')?.textContent === name, username);
+}
+
+export async function loginThroughPage(page: Page, username: string, password: string): Promise<void> {
+  await byTestId(page, "login-username").fill(username);
+  await byTestId(page, "login-password").fill(password);
+  await byTestId(page, "login-submit").click();
+}
+
+/** Everything script on the page can read from web storage, cookies and the URL. */
+export async function readableStorage(page: Page): Promise<string> {
+  return page.evaluate(`(async () => JSON.stringify({
+    local: Object.entries(localStorage),
+    session: Object.entries(sessionStorage),
+    cookie: document.cookie,
+    url: location.href,
+    name: window.name,
+    indexedDB: (await indexedDB.databases()).map((d) => d.name),
+    caches: await caches.keys(),
+  }))()`);
+}
+
+/** Watches a context's traffic: counts requests by path and records tokens as they are issued and used. */
+export class TrafficLog {
+  readonly issuedTokens: string[] = [];
+  readonly bearerTokens: string[] = [];
+  #counts = new Map<string, number>();
+  readonly #pending: Promise<unknown>[] = [];
+
+  constructor(context: BrowserContext) {
+    context.on("request", (request) => {
+      const path = new URL(request.url()).pathname;
+      this.#counts.set(`${request.method()} ${path}`, this.count(request.method(), path) + 1);
+      if (path === "/api/hello") {
+        this.#pending.push(
+          request.allHeaders().then((headers) => {
+            const value = headers["authorization"];
+            if (value?.startsWith("Bearer ")) this.bearerTokens.push(value.slice("Bearer ".length));
+          }),
+        );
+      }
+    });
+    context.on("response", (response) => {
+      const path = new URL(response.url()).pathname;
+      if ((path === "/auth/login" || path === "/auth/refresh") && response.ok()) {
+        this.#pending.push(
+          response
+            .json()
+            .then((body: { access_token?: string }) => {
+              if (body.access_token) this.issuedTokens.push(body.access_token);
+            })
+            .catch(() => {}),
+        );
+      }
+    });
+  }
+
+  count(method: string, path: string): number {
+    return this.#counts.get(`${method} ${path}`) ?? 0;
+  }
+
+  reset(method: string, path: string): void {
+    this.#counts.delete(`${method} ${path}`);
+  }
+
+  /** Lets pending header/body reads finish. */
+  async settle(): Promise<void> {
+    await Promise.all(this.#pending);
+  }
+}
+
+/** The `exp` claim (epoch seconds) of a JWT, read without verifying. */
+export function expiryOf(token: string): number {
+  const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { exp: number };
+  return payload.exp;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Clicks a test id in several pages at the same wall-clock instant (page timers, not Playwright's sequential clicks). */
+export async function clickAtSameInstant(pages: Page[], testId: string): Promise<void> {
+  const at = Date.now() + 400;
+  await Promise.all(
+    pages.map((page) =>
+      page.evaluate(
+        `new Promise((resolve) => setTimeout(() => { document.querySelector('[data-testid="${testId}"]').click(); resolve(); }, ${at} - Date.now()))`,
+      ),
+    ),
+  );
+}

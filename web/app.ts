@@ -1,0 +1,289 @@
+/**
+ * The demo page served at `/`: register, log in, call a protected API, list and end
+ * sessions, log out. Everything goes through `gatehouse/client`; the page never sees the
+ * refresh token and never stores the access token.
+ */
+import { createGatehouseClient, type GatehouseSessionInfo, type GatehouseState } from "../src/client/index.ts";
+import { element, formatCountdown, formatTime, hideError, showError, summariseUserAgent, withBusy } from "./dom.ts";
+import { describeError } from "./messages.ts";
+
+const client = createGatehouseClient();
+
+const ui = {
+  status: element("status"),
+  signedOutView: element("signed-out-view"),
+  signedInView: element("signed-in-view"),
+  loginForm: element<HTMLFormElement>("login-form"),
+  loginUsername: element<HTMLInputElement>("login-username"),
+  loginPassword: element<HTMLInputElement>("login-password"),
+  loginError: element("login-error"),
+  registerForm: element<HTMLFormElement>("register-form"),
+  registerUsername: element<HTMLInputElement>("register-username"),
+  registerPassword: element<HTMLInputElement>("register-password"),
+  registerError: element("register-error"),
+  heading: element("signed-in-heading"),
+  username: element("username"),
+  userId: element("user-id"),
+  sessionId: element("session-id"),
+  countdown: element("countdown"),
+  identityError: element("identity-error"),
+  refreshNow: element<HTMLButtonElement>("refresh-now"),
+  logout: element<HTMLButtonElement>("logout"),
+  logoutAll: element<HTMLButtonElement>("logout-all"),
+  callApi: element<HTMLButtonElement>("call-api"),
+  apiResult: element("api-result"),
+  apiError: element("api-error"),
+  passwordForm: element<HTMLFormElement>("password-form"),
+  currentPassword: element<HTMLInputElement>("current-password"),
+  newPassword: element<HTMLInputElement>("new-password"),
+  passwordError: element("password-error"),
+  reloadSessions: element<HTMLButtonElement>("reload-sessions"),
+  sessions: element("sessions"),
+  sessionsError: element("sessions-error"),
+};
+
+/** Set while this tab is logging out, so the status says who ended the session. */
+let signingOutHere = false;
+let shownStatus: GatehouseState["status"] | "unknown" = "unknown";
+
+function announce(message: string): void {
+  ui.status.textContent = message;
+}
+
+function render(state: GatehouseState): void {
+  const previous = shownStatus;
+  shownStatus = state.status;
+  document.body.dataset["authState"] = state.status;
+  ui.signedInView.hidden = state.status !== "signed-in";
+  ui.signedOutView.hidden = state.status !== "signed-out";
+  updateCountdown();
+  if (state.status === previous) return;
+  if (state.status === "signed-in") {
+    void loadIdentity();
+    void loadSessions();
+  } else {
+    clearSignedInData();
+    if (previous === "signed-in" && !signingOutHere) announce("You were signed out: the session ended in another tab or on the server.");
+  }
+}
+
+function clearSignedInData(): void {
+  for (const node of [ui.username, ui.userId, ui.sessionId]) node.textContent = "…";
+  ui.sessions.replaceChildren();
+  ui.apiResult.textContent = "";
+  ui.apiResult.hidden = true;
+  for (const node of [ui.identityError, ui.apiError, ui.sessionsError, ui.passwordError]) hideError(node);
+}
+
+function updateCountdown(): void {
+  const expiresAt = client.expiresAt;
+  ui.countdown.textContent = expiresAt === undefined ? "–" : formatCountdown(expiresAt - Date.now());
+}
+
+async function loadIdentity(): Promise<void> {
+  try {
+    const me = await client.me();
+    ui.username.textContent = me.user.username;
+    ui.userId.textContent = me.user.id;
+    ui.sessionId.textContent = me.session_id;
+    hideError(ui.identityError);
+  } catch (error) {
+    showError(ui.identityError, describeError(error));
+  }
+}
+
+async function loadSessions(): Promise<void> {
+  try {
+    const sessions = await client.sessions();
+    ui.sessions.replaceChildren(...sessions.map(sessionRow));
+    hideError(ui.sessionsError);
+  } catch (error) {
+    showError(ui.sessionsError, describeError(error));
+  }
+}
+
+function sessionRow(session: GatehouseSessionInfo): HTMLTableRowElement {
+  const row = document.createElement("tr");
+  row.dataset["testid"] = "session-row";
+  row.dataset["sessionId"] = session.id;
+  const device = document.createElement("td");
+  device.textContent = summariseUserAgent(session.user_agent);
+  if (session.current) {
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = "this tab";
+    device.append(" ", badge);
+  }
+  const cells = [session.ip ?? "unknown", formatTime(session.created_at), formatTime(session.last_used_at), formatTime(session.expires_at)].map((text) => {
+    const cell = document.createElement("td");
+    cell.textContent = text;
+    return cell;
+  });
+  const actionCell = document.createElement("td");
+  const end = document.createElement("button");
+  end.type = "button";
+  end.className = session.current ? "danger small" : "small";
+  end.textContent = session.current ? "End (logs out)" : "End";
+  end.dataset["testid"] = "end-session";
+  end.setAttribute("aria-label", `End the session started ${formatTime(session.created_at)}${session.current ? " (this one: logs you out)" : ""}`);
+  end.addEventListener("click", () =>
+    withBusy(end, async () => {
+      try {
+        if (session.current) signingOutHere = true;
+        await client.endSession(session.id);
+        announce(session.current ? "You ended this session and are now logged out." : "Session ended.");
+        if (!session.current) await loadSessions();
+      } catch (error) {
+        showError(ui.sessionsError, describeError(error));
+      } finally {
+        signingOutHere = false;
+      }
+    }),
+  );
+  actionCell.append(end);
+  row.append(device, ...cells, actionCell);
+  return row;
+}
+
+ui.loginForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = ui.loginForm.querySelector("button[type=submit]") as HTMLButtonElement;
+  void withBusy(submit, async () => {
+    hideError(ui.loginError);
+    const username = ui.loginUsername.value.trim();
+    if (!username || !ui.loginPassword.value) {
+      showError(ui.loginError, "Enter your username and password.");
+      return;
+    }
+    try {
+      await client.login(username, ui.loginPassword.value);
+      ui.loginForm.reset();
+      announce(`Logged in as ${username}.`);
+      ui.heading.focus();
+    } catch (error) {
+      showError(ui.loginError, describeError(error));
+    }
+  });
+});
+
+ui.registerForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = ui.registerForm.querySelector("button[type=submit]") as HTMLButtonElement;
+  void withBusy(submit, async () => {
+    hideError(ui.registerError);
+    const username = ui.registerUsername.value.trim();
+    const password = ui.registerPassword.value;
+    if (!username || !password) {
+      showError(ui.registerError, "Choose a username and a password.");
+      return;
+    }
+    try {
+      await client.register(username, password);
+      await client.login(username, password);
+      ui.registerForm.reset();
+      announce(`Account created. Logged in as ${username}.`);
+      ui.heading.focus();
+    } catch (error) {
+      showError(ui.registerError, describeError(error));
+    }
+  });
+});
+
+ui.callApi.addEventListener("click", () =>
+  withBusy(ui.callApi, async () => {
+    hideError(ui.apiError);
+    try {
+      const response = await client.fetch("api/hello", { headers: { Accept: "application/json" } });
+      const body: unknown = await response.json().catch(() => ({ note: "The answer was not JSON." }));
+      ui.apiResult.textContent = `HTTP ${response.status}\n${JSON.stringify(body, null, 2)}`;
+      ui.apiResult.hidden = false;
+      ui.apiResult.dataset["status"] = String(response.status);
+      announce(response.ok ? "The protected API answered." : `The protected API refused the call (HTTP ${response.status}).`);
+    } catch (error) {
+      showError(ui.apiError, describeError(error));
+    }
+  }),
+);
+
+ui.refreshNow.addEventListener("click", () =>
+  withBusy(ui.refreshNow, async () => {
+    hideError(ui.identityError);
+    try {
+      const state = await client.refresh();
+      const seconds = state.expiresAt === undefined ? 0 : Math.round((state.expiresAt - Date.now()) / 1000);
+      announce(`Renewed: a new access token, valid for ${seconds} seconds.`);
+    } catch (error) {
+      showError(ui.identityError, describeError(error));
+    }
+  }),
+);
+
+ui.logout.addEventListener("click", () =>
+  withBusy(ui.logout, async () => {
+    signingOutHere = true;
+    try {
+      await client.logout();
+      announce("Logged out. Other tabs of this site were logged out too.");
+    } catch (error) {
+      announce(`Logged out here, but the server could not confirm it: ${describeError(error)}`);
+    } finally {
+      signingOutHere = false;
+      ui.loginUsername.focus();
+    }
+  }),
+);
+
+ui.logoutAll.addEventListener("click", () =>
+  withBusy(ui.logoutAll, async () => {
+    signingOutHere = true;
+    try {
+      await client.logoutAll();
+      announce("Logged out everywhere: every session of this account has ended.");
+      ui.loginUsername.focus();
+    } catch (error) {
+      showError(ui.identityError, describeError(error));
+    } finally {
+      signingOutHere = false;
+    }
+  }),
+);
+
+ui.passwordForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = ui.passwordForm.querySelector("button[type=submit]") as HTMLButtonElement;
+  void withBusy(submit, async () => {
+    hideError(ui.passwordError);
+    if (!ui.currentPassword.value || !ui.newPassword.value) {
+      showError(ui.passwordError, "Enter your current password and a new one.");
+      return;
+    }
+    try {
+      await client.changePassword(ui.currentPassword.value, ui.newPassword.value);
+      ui.currentPassword.value = "";
+      ui.newPassword.value = "";
+      announce("Password changed. Your other sessions have ended.");
+      await loadSessions();
+    } catch (error) {
+      showError(ui.passwordError, describeError(error));
+    }
+  });
+});
+
+ui.reloadSessions.addEventListener("click", () => withBusy(ui.reloadSessions, loadSessions));
+
+client.onChange(render);
+setInterval(updateCountdown, 250);
+
+async function start(): Promise<void> {
+  try {
+    const state = await client.restore();
+    if (state.status === "signed-in") announce("Welcome back: your session was restored.");
+    else announce("Not signed in. Log in or create an account.");
+    render(state);
+  } catch (error) {
+    render({ status: "signed-out" });
+    announce(`Could not check for an existing session. ${describeError(error)}`);
+  }
+}
+
+void start();
