@@ -115,12 +115,7 @@ export class AuthService {
   }
 
   async refresh(refreshToken: unknown): Promise<TokenGrant> {
-    const { session, refreshToken: next } = await this.#p.sessions.rotate(refreshToken, async (tx, userId) => {
-      const user = await tx.findUserById(userId);
-      return user !== null && user.disabledAt === null;
-    });
-    const user = await this.#p.store.findUserById(session.userId);
-    if (!user) throw new AuthError("invalid_grant", "This session has ended. Log in again.");
+    const { session, refreshToken: next, user } = await this.#p.sessions.rotate(refreshToken);
     return this.#grant(user, session, next);
   }
 

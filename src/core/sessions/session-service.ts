@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
-import type { SessionRecord, Store, TransactionOps } from "../../store/store.ts";
+import type { SessionRecord, Store, TransactionOps, UserRecord } from "../../store/store.ts";
 import {
   deriveSuccessorToken,
   generateRefreshToken,
@@ -24,6 +24,11 @@ export interface IssuedSession {
   session: SessionRecord;
   /** The opaque refresh token to hand to the client. */
   refreshToken: string;
+}
+
+/** A rotation also returns the session's user, read in the same transaction. */
+export interface RotatedSession extends IssuedSession {
+  user: UserRecord;
 }
 
 /** How far a late request may follow a chain of rotations inside the grace window. */
@@ -86,9 +91,9 @@ export class SessionService {
    * - rotated after the grace window: reuse — the whole session ends;
    * - session ended, expired or its user disabled: invalid_grant.
    */
-  async rotate(refreshToken: unknown, isUserActive: (tx: TransactionOps, userId: string) => Promise<boolean>): Promise<IssuedSession> {
+  async rotate(refreshToken: unknown): Promise<RotatedSession> {
     if (!isWellFormedRefreshToken(refreshToken)) throw invalidGrant("The refresh token is missing or malformed. Log in again.");
-    const outcome = await this.#store.transaction(async (tx): Promise<IssuedSession | AuthError> => {
+    const outcome = await this.#store.transaction(async (tx): Promise<RotatedSession | AuthError> => {
       const now = this.#clock.now();
       const row = await tx.lockRefreshToken(hashRefreshToken(refreshToken));
       if (!row) return invalidGrant("The refresh token is not recognised. Log in again.");
@@ -98,7 +103,8 @@ export class SessionService {
         await tx.endSession(session.id, now, "expired");
         return invalidGrant(EXPIRED);
       }
-      if (!(await isUserActive(tx, session.userId))) {
+      const user = await tx.findUserById(session.userId);
+      if (!user || user.disabledAt !== null) {
         await tx.endSession(session.id, now, "user_disabled");
         return invalidGrant(ENDED);
       }
@@ -109,14 +115,14 @@ export class SessionService {
         }
         const head = await this.#liveHead(tx, refreshToken);
         if (!head) return invalidGrant(ENDED);
-        return { session, refreshToken: head };
+        return { session, refreshToken: head, user };
       }
       const successor = deriveSuccessorToken(this.#rotationKey, refreshToken);
       await tx.insertRefreshToken({ hash: hashRefreshToken(successor), sessionId: session.id, createdAt: now, rotatedAt: null });
       await tx.markRefreshTokenRotated(row.hash, now);
       const idleExpiresAt = Math.min(now + this.#lifetimes.idleSeconds * 1000, session.absoluteExpiresAt);
       await tx.touchSession(session.id, now, idleExpiresAt);
-      return { session: { ...session, lastUsedAt: now, idleExpiresAt }, refreshToken: successor };
+      return { session: { ...session, lastUsedAt: now, idleExpiresAt }, refreshToken: successor, user };
     });
     if (outcome instanceof AuthError) throw outcome;
     return outcome;
