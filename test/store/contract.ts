@@ -1,0 +1,483 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { afterEach, describe, it } from "node:test";
+import { AuthError } from "../../src/core/errors.ts";
+import type { RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from "../../src/store/store.ts";
+
+const T0 = Date.UTC(2030, 0, 1);
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+export function makeUser(overrides: Partial<UserRecord> = {}): UserRecord {
+  return {
+    id: randomUUID(),
+    username: `user-${randomUUID().slice(0, 8)}`,
+    passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+    createdAt: T0,
+    disabledAt: null,
+    roles: [],
+    ...overrides,
+  };
+}
+
+export function makeSession(userId: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    id: randomUUID(),
+    userId,
+    createdAt: T0,
+    lastUsedAt: T0,
+    absoluteExpiresAt: T0 + 24 * HOUR,
+    idleExpiresAt: T0 + HOUR,
+    endedAt: null,
+    endReason: null,
+    userAgent: null,
+    ip: null,
+    ...overrides,
+  };
+}
+
+export function makeToken(sessionId: string, overrides: Partial<RefreshTokenRecord> = {}): RefreshTokenRecord {
+  return { hash: randomUUID(), sessionId, createdAt: T0, rotatedAt: null, ...overrides };
+}
+
+function makeKey(overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
+  const kid = randomUUID();
+  return {
+    kid,
+    alg: "EdDSA",
+    privateJwk: JSON.stringify({ kty: "OKP", crv: "Ed25519", d: "private", x: kid }),
+    publicJwk: JSON.stringify({ kty: "OKP", crv: "Ed25519", x: kid }),
+    createdAt: T0,
+    activatesAt: T0,
+    retiredAt: null,
+    expiresAt: null,
+    ...overrides,
+  };
+}
+
+function isAuthErrorWithCode(code: string): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof AuthError, `expected an AuthError, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return true;
+  };
+}
+
+/**
+ * The behaviour every Store must have, as node:test suites. `open` returns a fresh, empty,
+ * not yet migrated store; the suite migrates it and closes it after each test.
+ */
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    const opened: Store[] = [];
+    const fresh = async (): Promise<Store> => {
+      const store = await open();
+      opened.push(store);
+      await store.migrate();
+      return store;
+    };
+    afterEach(async () => {
+      for (const store of opened.splice(0)) await store.close();
+    });
+
+    describe("schema", () => {
+      it("migrate() is idempotent and keeps existing rows", async () => {
+        const store = await fresh();
+        const user = makeUser();
+        await store.insertUser(user);
+        await store.migrate();
+        await store.migrate();
+        assert.deepEqual(await store.findUserById(user.id), user);
+      });
+
+      it("ping() resolves on a working database", async () => {
+        const store = await fresh();
+        await store.ping();
+      });
+    });
+
+    describe("users", () => {
+      it("round-trips every field, roles included, by id and by username", async () => {
+        const store = await fresh();
+        const user = makeUser({ username: "Alice", roles: ["admin", "billing"], disabledAt: T0 + 5 });
+        await store.insertUser(user);
+        assert.deepEqual(await store.findUserById(user.id), user);
+        assert.deepEqual(await store.findUserByUsername("Alice"), user);
+        const plain = makeUser();
+        await store.insertUser(plain);
+        assert.deepEqual((await store.findUserById(plain.id))?.roles, []);
+      });
+
+      it("finds usernames case-insensitively but keeps the display form", async () => {
+        const store = await fresh();
+        const user = makeUser({ username: "MiXeD.Case" });
+        await store.insertUser(user);
+        assert.equal((await store.findUserByUsername("mixed.case"))?.id, user.id);
+        assert.equal((await store.findUserByUsername("MIXED.CASE"))?.username, "MiXeD.Case");
+        assert.equal(await store.findUserByUsername("mixed-case"), null);
+        assert.equal(await store.findUserById(randomUUID()), null);
+      });
+
+      it("rejects a username that differs only in case or Unicode width with username_taken", async () => {
+        const store = await fresh();
+        await store.insertUser(makeUser({ username: "Alice" }));
+        for (const variant of ["alice", "ALICE", "Ａｌｉｃｅ"]) {
+          await assert.rejects(store.insertUser(makeUser({ username: variant })), (error) => {
+            isAuthErrorWithCode("username_taken")(error);
+            assert.equal((error as AuthError).message, "That username is taken. Choose another one.");
+            return true;
+          });
+        }
+        assert.equal((await store.listUsers()).length, 1);
+      });
+
+      it("lists users and updates password hash, disabled flag and roles", async () => {
+        const store = await fresh();
+        const first = makeUser({ createdAt: T0 });
+        const second = makeUser({ createdAt: T0 + 1 });
+        await store.insertUser(second);
+        await store.insertUser(first);
+        assert.deepEqual(
+          (await store.listUsers()).map((u) => u.id),
+          [first.id, second.id],
+          "oldest first",
+        );
+
+        await store.updatePasswordHash(first.id, "$argon2id$new");
+        await store.setUserDisabled(first.id, T0 + 10);
+        await store.setUserRoles(first.id, ["auditor"]);
+        assert.deepEqual(await store.findUserById(first.id), {
+          ...first,
+          passwordHash: "$argon2id$new",
+          disabledAt: T0 + 10,
+          roles: ["auditor"],
+        });
+        await store.setUserDisabled(first.id, null);
+        assert.equal((await store.findUserById(first.id))?.disabledAt, null);
+        assert.deepEqual(await store.findUserById(second.id), second, "other users untouched");
+      });
+    });
+
+    describe("sessions", () => {
+      it("round-trips every field and ends a session only once", async () => {
+        const store = await fresh();
+        const session = makeSession("u1", { userAgent: "Mozilla/5.0", ip: "203.0.113.7" });
+        await store.insertSession(session);
+        assert.deepEqual(await store.findSession(session.id), session);
+        assert.equal(await store.findSession(randomUUID()), null);
+
+        assert.equal(await store.endSession(session.id, T0 + 5, "logout"), true);
+        assert.equal(await store.endSession(session.id, T0 + 9, "again"), false);
+        assert.deepEqual(await store.findSession(session.id), { ...session, endedAt: T0 + 5, endReason: "logout" });
+        assert.equal(await store.endSession(randomUUID(), T0, "logout"), false);
+      });
+
+      it("touchSession moves lastUsedAt and the idle end", async () => {
+        const store = await fresh();
+        const session = makeSession("u1");
+        await store.insertSession(session);
+        await store.touchSession(session.id, T0 + 30 * MINUTE, T0 + 90 * MINUTE);
+        const touched = await store.findSession(session.id);
+        assert.equal(touched?.lastUsedAt, T0 + 30 * MINUTE);
+        assert.equal(touched?.idleExpiresAt, T0 + 90 * MINUTE);
+        assert.equal(touched?.absoluteExpiresAt, session.absoluteExpiresAt);
+      });
+
+      it("listLiveSessions returns open, unexpired sessions of that user, newest first", async () => {
+        const store = await fresh();
+        const now = T0 + 2 * HOUR;
+        const older = makeSession("u1", { createdAt: T0, idleExpiresAt: now + 1 });
+        const newer = makeSession("u1", { createdAt: T0 + MINUTE, idleExpiresAt: now + HOUR });
+        const ended = makeSession("u1", { createdAt: T0 + 2 * MINUTE, idleExpiresAt: now + HOUR, endedAt: T0 + 3 * MINUTE, endReason: "logout" });
+        const idleExpired = makeSession("u1", { createdAt: T0 + 3 * MINUTE, idleExpiresAt: now });
+        const absoluteExpired = makeSession("u1", { createdAt: T0 + 4 * MINUTE, idleExpiresAt: now + HOUR, absoluteExpiresAt: now });
+        const otherUser = makeSession("u2", { createdAt: T0 + 5 * MINUTE, idleExpiresAt: now + HOUR });
+        for (const s of [older, newer, ended, idleExpired, absoluteExpired, otherUser]) await store.insertSession(s);
+
+        assert.deepEqual(await store.listLiveSessions("u1", now), [newer, older]);
+        assert.deepEqual(
+          (await store.listLiveSessions("u1", now + 2)).map((s) => s.id),
+          [newer.id],
+          "a moment later the older one has idled out",
+        );
+        assert.deepEqual(await store.listLiveSessions("nobody", now), []);
+      });
+
+      it("endUserSessions ends every open session of the user except the one named", async () => {
+        const store = await fresh();
+        const keep = makeSession("u1");
+        const a = makeSession("u1");
+        const b = makeSession("u1");
+        const alreadyEnded = makeSession("u1", { endedAt: T0 + 1, endReason: "logout" });
+        const otherUser = makeSession("u2");
+        for (const s of [keep, a, b, alreadyEnded, otherUser]) await store.insertSession(s);
+
+        assert.equal(await store.endUserSessions("u1", T0 + 50, "password_changed", keep.id), 2);
+        assert.equal((await store.findSession(a.id))?.endReason, "password_changed");
+        assert.equal((await store.findSession(b.id))?.endedAt, T0 + 50);
+        assert.equal((await store.findSession(keep.id))?.endedAt, null);
+        assert.deepEqual(await store.findSession(alreadyEnded.id), alreadyEnded, "an ended session keeps its first end");
+        assert.equal((await store.findSession(otherUser.id))?.endedAt, null);
+
+        assert.equal(await store.endUserSessions("u1", T0 + 60, "logout_all"), 1, "without an exception, the kept one ends too");
+        assert.equal((await store.findSession(keep.id))?.endReason, "logout_all");
+        assert.equal(await store.endUserSessions("u1", T0 + 70, "logout_all"), 0);
+      });
+
+      it("pruneSessions deletes ended and expired sessions with their refresh tokens", async () => {
+        const store = await fresh();
+        const cutoff = T0 + 10 * HOUR;
+        const live = makeSession("u1", { idleExpiresAt: cutoff + HOUR });
+        const endedLongAgo = makeSession("u1", { idleExpiresAt: cutoff + HOUR, endedAt: cutoff - 1, endReason: "logout" });
+        const endedRecently = makeSession("u1", { idleExpiresAt: cutoff + HOUR, endedAt: cutoff + 1, endReason: "logout" });
+        const idledOut = makeSession("u1", { idleExpiresAt: cutoff - 1 });
+        const pastAbsolute = makeSession("u1", { idleExpiresAt: cutoff + HOUR, absoluteExpiresAt: cutoff - 1 });
+        const sessions = [live, endedLongAgo, endedRecently, idledOut, pastAbsolute];
+        const tokens = new Map<string, RefreshTokenRecord>();
+        for (const s of sessions) {
+          await store.insertSession(s);
+          const token = makeToken(s.id);
+          tokens.set(s.id, token);
+          assert.equal(await store.insertRefreshToken(token), true);
+        }
+
+        assert.equal(await store.pruneSessions(cutoff), 3);
+        for (const s of [live, endedRecently]) {
+          assert.deepEqual(await store.findSession(s.id), s);
+          assert.deepEqual(await store.findRefreshToken(tokens.get(s.id)!.hash), tokens.get(s.id));
+        }
+        for (const s of [endedLongAgo, idledOut, pastAbsolute]) {
+          assert.equal(await store.findSession(s.id), null);
+          assert.equal(await store.findRefreshToken(tokens.get(s.id)!.hash), null, "token deleted with its session");
+        }
+        assert.equal(await store.pruneSessions(cutoff), 0);
+      });
+    });
+
+    describe("refresh tokens", () => {
+      it("inserts once; a second insert of the same hash returns false and changes nothing", async () => {
+        const store = await fresh();
+        const session = makeSession("u1");
+        await store.insertSession(session);
+        const token = makeToken(session.id);
+        assert.equal(await store.insertRefreshToken(token), true);
+        assert.equal(await store.insertRefreshToken({ ...token, createdAt: T0 + 99 }), false);
+        assert.deepEqual(await store.findRefreshToken(token.hash), token);
+        assert.equal(await store.findRefreshToken("no-such-hash"), null);
+      });
+
+      it("markRefreshTokenRotated succeeds only for the first caller", async () => {
+        const store = await fresh();
+        const session = makeSession("u1");
+        await store.insertSession(session);
+        const token = makeToken(session.id);
+        await store.insertRefreshToken(token);
+        assert.equal(await store.markRefreshTokenRotated(token.hash, T0 + 1), true);
+        assert.equal(await store.markRefreshTokenRotated(token.hash, T0 + 2), false);
+        assert.equal((await store.findRefreshToken(token.hash))?.rotatedAt, T0 + 1);
+        assert.equal(await store.markRefreshTokenRotated("no-such-hash", T0), false);
+      });
+    });
+
+    describe("signing keys", () => {
+      it("inserts, lists oldest first, and updates only the fields given", async () => {
+        const store = await fresh();
+        const older = makeKey({ createdAt: T0, activatesAt: T0 });
+        const newer = makeKey({ alg: "ES256", createdAt: T0 + HOUR, activatesAt: T0 + 2 * HOUR, expiresAt: T0 + 9 * HOUR });
+        await store.insertSigningKey(newer);
+        await store.insertSigningKey(older);
+        assert.deepEqual(await store.listSigningKeys(), [older, newer]);
+
+        await store.updateSigningKey(older.kid, { retiredAt: T0 + 3 * HOUR });
+        await store.updateSigningKey(newer.kid, { retiredAt: T0 + 4 * HOUR });
+        await store.updateSigningKey(newer.kid, { expiresAt: null });
+        assert.deepEqual(await store.listSigningKeys(), [
+          { ...older, retiredAt: T0 + 3 * HOUR },
+          { ...newer, retiredAt: T0 + 4 * HOUR, expiresAt: null },
+        ]);
+
+        await store.updateSigningKey(older.kid, { retiredAt: null, expiresAt: T0 + 5 * HOUR });
+        await store.updateSigningKey(older.kid, {});
+        const [updated] = await store.listSigningKeys();
+        assert.deepEqual(updated, { ...older, retiredAt: null, expiresAt: T0 + 5 * HOUR });
+      });
+    });
+
+    describe("settings", () => {
+      it("putSettingIfAbsent keeps the first value written", async () => {
+        const store = await fresh();
+        assert.equal(await store.getSetting("rotation_key"), null);
+        assert.equal(await store.putSettingIfAbsent("rotation_key", "first"), "first");
+        assert.equal(await store.putSettingIfAbsent("rotation_key", "second"), "first");
+        assert.equal(await store.getSetting("rotation_key"), "first");
+        assert.equal(await store.putSettingIfAbsent("other", "x"), "x");
+      });
+
+      it("concurrent first writers all get the same stored value", async () => {
+        const store = await fresh();
+        const values = await Promise.all(Array.from({ length: 20 }, (_, i) => store.putSettingIfAbsent("shared", `candidate-${i}`)));
+        const stored = await store.getSetting("shared");
+        assert.ok(stored?.startsWith("candidate-"));
+        assert.deepEqual(new Set(values), new Set([stored]));
+      });
+    });
+
+    describe("transactions", () => {
+      it("commits every write of the work and returns its result", async () => {
+        const store = await fresh();
+        const user = makeUser();
+        const session = makeSession(user.id);
+        const token = makeToken(session.id);
+        const result = await store.transaction(async (tx) => {
+          await tx.insertUser(user);
+          await tx.insertSession(session);
+          assert.equal(await tx.insertRefreshToken(token), true);
+          assert.deepEqual(await tx.lockRefreshToken(token.hash), token, "a transaction reads its own writes");
+          assert.equal(await tx.lockRefreshToken("no-such-hash"), null);
+          return "done";
+        });
+        assert.equal(result, "done");
+        assert.deepEqual(await store.findUserById(user.id), user);
+        assert.deepEqual(await store.findSession(session.id), session);
+        assert.deepEqual(await store.findRefreshToken(token.hash), token);
+      });
+
+      it("rolls back every write when the work throws, and rethrows the same error", async () => {
+        const store = await fresh();
+        const existing = makeSession("u1");
+        await store.insertSession(existing);
+        const user = makeUser();
+        const session = makeSession(user.id);
+        const token = makeToken(session.id);
+        const failure = new Error("work failed");
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.insertUser(user);
+            await tx.insertSession(session);
+            await tx.insertRefreshToken(token);
+            await tx.endSession(existing.id, T0 + 1, "logout");
+            await tx.putSettingIfAbsent("in-tx", "value");
+            throw failure;
+          }),
+          (error) => error === failure,
+        );
+        assert.equal(await store.findUserById(user.id), null);
+        assert.equal(await store.findUserByUsername(user.username), null);
+        assert.equal(await store.findSession(session.id), null);
+        assert.equal(await store.findRefreshToken(token.hash), null);
+        assert.equal((await store.findSession(existing.id))?.endedAt, null);
+        assert.equal(await store.getSetting("in-tx"), null);
+        // The store is usable after a rollback.
+        await store.insertUser(user);
+        assert.deepEqual(await store.findUserById(user.id), user);
+      });
+
+      it("a username conflict inside a transaction surfaces as username_taken and rolls back", async () => {
+        const store = await fresh();
+        await store.insertUser(makeUser({ username: "taken" }));
+        const session = makeSession("u1");
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.insertSession(session);
+            await tx.insertUser(makeUser({ username: "TAKEN" }));
+          }),
+          isAuthErrorWithCode("username_taken"),
+        );
+        assert.equal(await store.findSession(session.id), null);
+      });
+
+      it("work outside a transaction is neither part of it nor rolled back with it", async () => {
+        const store = await fresh();
+        const inside = makeUser();
+        const outside = makeUser();
+        let enter!: () => void;
+        const entered = new Promise<void>((resolve) => {
+          enter = resolve;
+        });
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        const failed = store.transaction(async (tx) => {
+          await tx.insertUser(inside);
+          enter();
+          await gate;
+          throw new Error("rollback");
+        });
+        await entered;
+        const outsideWrite = store.insertUser(outside);
+        await yieldToEventLoop();
+        release();
+        await assert.rejects(failed, /rollback/);
+        await outsideWrite;
+        assert.equal(await store.findUserById(inside.id), null);
+        assert.deepEqual(await store.findUserById(outside.id), outside);
+      });
+
+      it("50 concurrent read-modify-write transactions lose no update", async () => {
+        const store = await fresh();
+        const session = makeSession("u1", { lastUsedAt: 0 });
+        const token = makeToken(session.id);
+        await store.insertSession(session);
+        await store.insertRefreshToken(token);
+        const rounds = 50;
+        await Promise.all(
+          Array.from({ length: rounds }, () =>
+            store.transaction(async (tx) => {
+              // The rotation pattern: lock the token row, read, yield, write back.
+              assert.ok(await tx.lockRefreshToken(token.hash));
+              const current = await tx.findSession(session.id);
+              await yieldToEventLoop();
+              await tx.touchSession(session.id, current!.lastUsedAt + 1, current!.idleExpiresAt);
+            }),
+          ),
+        );
+        assert.equal((await store.findSession(session.id))?.lastUsedAt, rounds);
+      });
+
+      it("only one of many concurrent rotations of the same token wins", async () => {
+        const store = await fresh();
+        const session = makeSession("u1");
+        const token = makeToken(session.id);
+        await store.insertSession(session);
+        await store.insertRefreshToken(token);
+        const outcomes = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.transaction(async (tx) => {
+              const row = await tx.lockRefreshToken(token.hash);
+              if (row === null || row.rotatedAt !== null) return false;
+              await yieldToEventLoop();
+              assert.equal(await tx.insertRefreshToken(makeToken(session.id, { createdAt: T0 + i })), true);
+              return tx.markRefreshTokenRotated(token.hash, T0 + i);
+            }),
+          ),
+        );
+        assert.equal(outcomes.filter(Boolean).length, 1);
+      });
+    });
+
+    describe("after close()", () => {
+      it("every operation rejects with AuthError unavailable, and close() is idempotent", async () => {
+        const store = await fresh();
+        const user = makeUser();
+        await store.insertUser(user);
+        await store.close();
+        await store.close();
+        await assert.rejects(store.ping(), isAuthErrorWithCode("unavailable"));
+        await assert.rejects(store.findUserById(user.id), isAuthErrorWithCode("unavailable"));
+        await assert.rejects(store.insertUser(makeUser()), isAuthErrorWithCode("unavailable"));
+        await assert.rejects(store.getSetting("x"), isAuthErrorWithCode("unavailable"));
+        await assert.rejects(
+          store.transaction(async (tx) => tx.findUserById(user.id)),
+          isAuthErrorWithCode("unavailable"),
+        );
+        await assert.rejects(store.pruneSessions(T0), isAuthErrorWithCode("unavailable"));
+        await assert.rejects(store.ping(), (error) => {
+          assert.equal((error as AuthError).message, "The database is unavailable. Try again shortly.");
+          return true;
+        });
+      });
+    });
+  });
+}

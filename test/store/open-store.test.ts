@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { after, describe, it } from "node:test";
+import { AuthError } from "../../src/core/errors.ts";
+import { openStore } from "../../src/store/open-store.ts";
+import { makeUser } from "./contract.ts";
+
+const dirs: string[] = [];
+after(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "gatehouse-open-store-"));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Opens the URL, writes a user, and checks the file the URL should name now exists. */
+async function assertOpensSqliteAt(databaseUrl: string, expectedFile: string): Promise<void> {
+  const store = await openStore(databaseUrl);
+  try {
+    assert.equal(store.kind, "sqlite");
+    await store.migrate();
+    const user = makeUser();
+    await store.insertUser(user);
+    assert.deepEqual(await store.findUserById(user.id), user);
+  } finally {
+    await store.close();
+  }
+  assert.ok(existsSync(expectedFile), `${databaseUrl} should create ${expectedFile}`);
+}
+
+function isInvalidConfig(error: unknown): error is AuthError {
+  return error instanceof AuthError && error.code === "invalid_config" && error.message.includes("DATABASE_URL");
+}
+
+describe("openStore", () => {
+  it("accepts sqlite:<path>, sqlite://<path>, file:<path>, file:// URLs and bare .db/.sqlite paths", async () => {
+    const dir = await tempDir();
+    await assertOpensSqliteAt(`sqlite:${join(dir, "a.db")}`, join(dir, "a.db"));
+    await assertOpensSqliteAt(`sqlite://${join(dir, "b.db")}`, join(dir, "b.db"));
+    await assertOpensSqliteAt(`file:${join(dir, "c.db")}`, join(dir, "c.db"));
+    await assertOpensSqliteAt(pathToFileURL(join(dir, "d e.db")).href, join(dir, "d e.db"));
+    await assertOpensSqliteAt(join(dir, "e.db"), join(dir, "e.db"));
+    await assertOpensSqliteAt(join(dir, "f.sqlite"), join(dir, "f.sqlite"));
+    const relativePath = relative(process.cwd(), join(dir, "sub", "g.db"));
+    await assertOpensSqliteAt(`sqlite:${relativePath}`, join(dir, "sub", "g.db"));
+  });
+
+  it("opens a private in-memory database for sqlite::memory:", async () => {
+    const first = await openStore("sqlite::memory:");
+    const second = await openStore("sqlite::memory:");
+    try {
+      await first.migrate();
+      await second.migrate();
+      await first.insertUser(makeUser({ username: "only-in-first" }));
+      assert.ok(await first.findUserByUsername("only-in-first"));
+      assert.equal(await second.findUserByUsername("only-in-first"), null);
+      assert.equal(existsSync(":memory:"), false, "no file named :memory: is created");
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it("refuses an unknown scheme with invalid_config naming DATABASE_URL, without echoing credentials", async () => {
+    for (const bad of ["mysql://admin:hunter2secret@db.internal/app", "redis://:hunter2secret@cache:6379", "admin:hunter2secret@host/db"]) {
+      await assert.rejects(openStore(bad), (error) => {
+        assert.ok(isInvalidConfig(error), String(error));
+        assert.match(error.message, /must start with sqlite: or postgres:\/\//);
+        assert.doesNotMatch(error.message, /hunter2secret/);
+        return true;
+      });
+    }
+    await assert.rejects(openStore("./data/no-extension"), isInvalidConfig);
+    await assert.rejects(openStore("sqlite:"), isInvalidConfig);
+  });
+});

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { AuthError } from "../../src/core/errors.ts";
+import { SqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
+import { makeSession, makeToken, makeUser, storeContract } from "./contract.ts";
+
+const tempDirs: string[] = [];
+after(async () => {
+  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "gatehouse-sqlite-"));
+  tempDirs.push(dir);
+  return dir;
+}
+
+storeContract("sqlite (file)", async () => SqliteStore.open(join(await tempDir(), "gatehouse.db")));
+storeContract("sqlite (:memory:)", async () => SqliteStore.open(":memory:"));
+
+describe("SqliteStore on disk", () => {
+  it("keeps users, sessions, tokens and settings across close and reopen", async () => {
+    const file = join(await tempDir(), "nested", "dirs", "gatehouse.db");
+    const user = makeUser({ username: "Persistent", roles: ["admin"] });
+    const session = makeSession(user.id);
+    const token = makeToken(session.id);
+
+    const first = SqliteStore.open(file);
+    await first.migrate();
+    await first.transaction(async (tx) => {
+      await tx.insertUser(user);
+      await tx.insertSession(session);
+      await tx.insertRefreshToken(token);
+    });
+    await first.putSettingIfAbsent("rotation_key", "kept");
+    await first.close();
+    assert.ok(existsSync(file), "parent directories are created");
+
+    const second = SqliteStore.open(file);
+    try {
+      await second.migrate();
+      assert.deepEqual(await second.findUserByUsername("persistent"), user);
+      assert.deepEqual(await second.findSession(session.id), session);
+      assert.deepEqual(await second.findRefreshToken(token.hash), token);
+      assert.equal(await second.putSettingIfAbsent("rotation_key", "new"), "kept");
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("uses WAL journaling and records each schema version once", async () => {
+    const file = join(await tempDir(), "gatehouse.db");
+    const store = SqliteStore.open(file);
+    await store.migrate();
+    await store.migrate();
+    await store.insertUser(makeUser());
+    assert.ok(existsSync(`${file}-wal`), "a write-ahead log exists while the store is open");
+    await store.close();
+
+    const raw = new Database(file, { readonly: true });
+    try {
+      assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
+      assert.deepEqual(raw.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all(), [1]);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("refuses a file that is not a SQLite database with AuthError unavailable", async () => {
+    const file = join(await tempDir(), "not-a-database.db");
+    await writeFile(file, "this is plain text, not a SQLite database file. ".repeat(100));
+    assert.throws(
+      () => SqliteStore.open(file),
+      (error) => error instanceof AuthError && error.code === "unavailable" && error.message.includes(file),
+    );
+  });
+
+  it("reports a missing schema as unavailable instead of crashing", async () => {
+    const store = SqliteStore.open(":memory:");
+    try {
+      await assert.rejects(store.findUserById("x"), (error) => error instanceof AuthError && error.code === "unavailable");
+      await store.migrate();
+      assert.equal(await store.findUserById("x"), null);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a tx used after its transaction ended is refused", async () => {
+    const store = SqliteStore.open(":memory:");
+    try {
+      await store.migrate();
+      const leaked = await store.transaction(async (tx) => tx);
+      await assert.rejects(leaked.findUserById("x"), (error) => error instanceof AuthError && error.code === "internal_error");
+    } finally {
+      await store.close();
+    }
+  });
+});
