@@ -1,4 +1,5 @@
 import type { RefreshTokenRecord, SessionRecord, SigningKeyRecord, UserRecord } from "./store.ts";
+import { usernameKey } from "./username-key.ts";
 
 /** Column shapes as both databases return them (snake_case, times as numbers, roles as JSON text). */
 export interface UserRow {
@@ -90,4 +91,24 @@ export function toSigningKey(row: SigningKeyRow): SigningKeyRecord {
 function parseRoles(text: string): string[] {
   const value: unknown = JSON.parse(text);
   return Array.isArray(value) ? value.filter((role): role is string => typeof role === "string") : [];
+}
+
+/*
+ * Values for the INSERT statements of both drivers, in the column order both schemas use
+ * (SQLite's statements.ts and PostgreSQL's queries.ts list the columns in this order).
+ */
+type Nullable<T> = T | null;
+
+export function userValues(user: UserRecord): [string, string, string, string, number, Nullable<number>, string] {
+  return [user.id, user.username, usernameKey(user.username), user.passwordHash, user.createdAt, user.disabledAt, JSON.stringify(user.roles)];
+}
+
+export function sessionValues(
+  s: SessionRecord,
+): [string, string, number, number, number, number, Nullable<number>, Nullable<string>, Nullable<string>, Nullable<string>] {
+  return [s.id, s.userId, s.createdAt, s.lastUsedAt, s.absoluteExpiresAt, s.idleExpiresAt, s.endedAt, s.endReason, s.userAgent, s.ip];
+}
+
+export function signingKeyValues(k: SigningKeyRecord): [string, string, string, string, number, number, Nullable<number>, Nullable<number>] {
+  return [k.kid, k.alg, k.privateJwk, k.publicJwk, k.createdAt, k.activatesAt, k.retiredAt, k.expiresAt];
 }

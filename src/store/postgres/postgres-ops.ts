@@ -1,7 +1,7 @@
 import type { QueryResult, QueryResultRow } from "pg";
 import { AuthError } from "../../core/errors.ts";
 import type { RefreshTokenRow, SessionRow, SigningKeyRow, UserRow } from "../rows.ts";
-import { toRefreshToken, toSession, toSigningKey, toUser } from "../rows.ts";
+import { sessionValues, signingKeyValues, toRefreshToken, toSession, toSigningKey, toUser, userValues } from "../rows.ts";
 import type { RefreshTokenRecord, SessionRecord, SigningKeyRecord, StoreOps, UserRecord } from "../store.ts";
 import { toStoreError } from "../store-errors.ts";
 import { usernameKey } from "../username-key.ts";
@@ -26,15 +26,7 @@ export abstract class PostgresOps implements StoreOps {
   }
 
   async insertUser(user: UserRecord): Promise<void> {
-    const values = [
-      user.id,
-      user.username,
-      usernameKey(user.username),
-      user.passwordHash,
-      user.createdAt,
-      user.disabledAt,
-      JSON.stringify(user.roles),
-    ];
+    const values = userValues(user);
     try {
       await this.send(Q.insertUser, values);
     } catch (error) {
@@ -73,18 +65,7 @@ export abstract class PostgresOps implements StoreOps {
   }
 
   async insertSession(session: SessionRecord): Promise<void> {
-    await this.run(Q.insertSession, [
-      session.id,
-      session.userId,
-      session.createdAt,
-      session.lastUsedAt,
-      session.absoluteExpiresAt,
-      session.idleExpiresAt,
-      session.endedAt,
-      session.endReason,
-      session.userAgent,
-      session.ip,
-    ]);
+    await this.run(Q.insertSession, sessionValues(session));
   }
 
   async findSession(id: string): Promise<SessionRecord | null> {
@@ -127,16 +108,7 @@ export abstract class PostgresOps implements StoreOps {
   }
 
   async insertSigningKey(key: SigningKeyRecord): Promise<void> {
-    await this.run(Q.insertSigningKey, [
-      key.kid,
-      key.alg,
-      key.privateJwk,
-      key.publicJwk,
-      key.createdAt,
-      key.activatesAt,
-      key.retiredAt,
-      key.expiresAt,
-    ]);
+    await this.run(Q.insertSigningKey, signingKeyValues(key));
   }
 
   async updateSigningKey(kid: string, changes: { retiredAt?: number | null; expiresAt?: number | null }): Promise<void> {

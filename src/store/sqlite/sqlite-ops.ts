@@ -1,7 +1,7 @@
 import { AuthError } from "../../core/errors.ts";
 import type { RefreshTokenRecord, SessionRecord, SigningKeyRecord, StoreOps, UserRecord } from "../store.ts";
 import { usernameKey } from "../username-key.ts";
-import { toRefreshToken, toSession, toSigningKey, toUser } from "../rows.ts";
+import { sessionValues, signingKeyValues, toRefreshToken, toSession, toSigningKey, toUser, userValues } from "../rows.ts";
 import type { Statements } from "./statements.ts";
 
 /**
@@ -15,15 +15,7 @@ export abstract class SqliteOps implements StoreOps {
   async insertUser(user: UserRecord): Promise<void> {
     return this.run((s) => {
       try {
-        s.insertUser.run(
-          user.id,
-          user.username,
-          usernameKey(user.username),
-          user.passwordHash,
-          user.createdAt,
-          user.disabledAt,
-          JSON.stringify(user.roles),
-        );
+        s.insertUser.run(...userValues(user));
       } catch (error) {
         // The only UNIQUE column besides the primary key is username_key.
         if ((error as { code?: unknown }).code === "SQLITE_CONSTRAINT_UNIQUE") {
@@ -72,18 +64,7 @@ export abstract class SqliteOps implements StoreOps {
 
   async insertSession(session: SessionRecord): Promise<void> {
     return this.run((s) => {
-      s.insertSession.run(
-        session.id,
-        session.userId,
-        session.createdAt,
-        session.lastUsedAt,
-        session.absoluteExpiresAt,
-        session.idleExpiresAt,
-        session.endedAt,
-        session.endReason,
-        session.userAgent,
-        session.ip,
-      );
+      s.insertSession.run(...sessionValues(session));
     });
   }
 
@@ -133,16 +114,7 @@ export abstract class SqliteOps implements StoreOps {
 
   async insertSigningKey(key: SigningKeyRecord): Promise<void> {
     return this.run((s) => {
-      s.insertSigningKey.run(
-        key.kid,
-        key.alg,
-        key.privateJwk,
-        key.publicJwk,
-        key.createdAt,
-        key.activatesAt,
-        key.retiredAt,
-        key.expiresAt,
-      );
+      s.insertSigningKey.run(...signingKeyValues(key));
     });
   }
 
