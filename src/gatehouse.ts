@@ -62,7 +62,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
   const realm = givenRealm ?? "gatehouse";
   const logger = givenLogger ?? createLogger();
   const checkPassword = createPasswordPolicy(config.password);
-  const hasher = createArgon2Hasher(config.argon2);
+  const hasher = createArgon2Hasher(config.argon2, config.hashing);
   const clock = config.clock;
 
   const store = givenStore ?? (await openStore(config.database));

@@ -35,8 +35,11 @@ export interface GatehouseOptions {
   registrationOpen?: boolean;
   /** Password length rule, in characters after NFKC. Default 15–256; minimum never below 8. */
   password?: { minLength?: number; maxLength?: number };
-  /** argon2id cost. Defaults are OWASP's (19 MiB, 2 passes, 1 lane). */
-  argon2?: { memoryCost?: number; timeCost?: number; parallelism?: number };
+  /**
+   * argon2id cost (defaults are OWASP's: 19 MiB, 2 passes, 1 lane) and how many hashes may run
+   * at once (default cores − 1, at least 1) or wait (default 256; past that, 429).
+   */
+  argon2?: { memoryCost?: number; timeCost?: number; parallelism?: number; maxConcurrent?: number; maxQueued?: number };
   /** Failed-login throttling. */
   loginThrottle?: {
     perAccountAndIp?: { attempts?: number; windowSeconds?: number; blockSeconds?: number };
@@ -95,6 +98,8 @@ const optionsSchema = z
         memoryCost: positiveInt(1, 4_194_304).optional(),
         timeCost: positiveInt(1, 100).optional(),
         parallelism: positiveInt(1, 16).optional(),
+        maxConcurrent: positiveInt(1, 64).optional(),
+        maxQueued: positiveInt(0, 100_000).optional(),
       })
       .strict()
       .optional(),
@@ -122,6 +127,7 @@ export interface GatehouseConfig {
   registrationOpen: boolean;
   password: { minLength: number; maxLength: number };
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  hashing: { maxConcurrent?: number; maxQueued?: number };
   loginThrottle: {
     perAccountAndIp: { attempts: number; windowSeconds: number; blockSeconds: number };
     perIp: { attempts: number; windowSeconds: number; blockSeconds: number };
@@ -179,6 +185,10 @@ export function resolveConfig(options: GatehouseOptions = {}): GatehouseConfig {
       memoryCost: o.argon2?.memoryCost ?? 19_456,
       timeCost: o.argon2?.timeCost ?? 2,
       parallelism: o.argon2?.parallelism ?? 1,
+    },
+    hashing: {
+      ...(o.argon2?.maxConcurrent === undefined ? {} : { maxConcurrent: o.argon2.maxConcurrent }),
+      ...(o.argon2?.maxQueued === undefined ? {} : { maxQueued: o.argon2.maxQueued }),
     },
     loginThrottle: {
       perAccountAndIp: {

@@ -1,3 +1,4 @@
+import { createHashingSlots, type HashingSlotsOptions } from "./hashing-slots.ts";
 import { randomBytes } from "node:crypto";
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import { AuthError } from "../errors.ts";
@@ -94,7 +95,8 @@ function checkParams(params: Argon2Params): void {
  * await hasher.verify(phc, "correct horse battery staple"); // true
  * hasher.needsRehash(phc); // false until the parameters are raised
  */
-export function createArgon2Hasher(params: Partial<Argon2Params> = {}): PasswordHasher {
+export function createArgon2Hasher(params: Partial<Argon2Params> = {}, slotOptions: HashingSlotsOptions = {}): PasswordHasher {
+  const slots = createHashingSlots(slotOptions);
   const current: Argon2Params = {
     memoryCost: params.memoryCost ?? DEFAULT_ARGON2_PARAMS.memoryCost,
     timeCost: params.timeCost ?? DEFAULT_ARGON2_PARAMS.timeCost,
@@ -111,14 +113,14 @@ export function createArgon2Hasher(params: Partial<Argon2Params> = {}): Password
       return false;
     }
     try {
-      return await argon2Verify(phc, password);
+      return await slots.run(() => argon2Verify(phc, password));
     } catch {
       return false;
     }
   };
 
   return {
-    hash: (password) => argon2Hash(password, options),
+    hash: (password) => slots.run(() => argon2Hash(password, options)),
     verify,
     needsRehash(phc) {
       const parsed = parseArgon2Phc(phc);
@@ -127,7 +129,7 @@ export function createArgon2Hasher(params: Partial<Argon2Params> = {}): Password
     },
     async verifyDummy(password) {
       // Computed once, lazily, with the current parameters so its cost matches a real account's.
-      dummyHash ??= argon2Hash(randomBytes(32).toString("base64url"), options).catch((error: unknown) => {
+      dummyHash ??= slots.run(() => argon2Hash(randomBytes(32).toString("base64url"), options)).catch((error: unknown) => {
         dummyHash = undefined;
         throw error;
       });
