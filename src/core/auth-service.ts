@@ -29,11 +29,11 @@ export interface PublicUser {
 
 /** What a verified bearer token tells a route: claims plus the ids most code needs. */
 export interface AuthContext {
-  userId: string;
-  sessionId: string;
-  claims: AccessTokenClaims;
-  scopes: string[];
-  roles: string[];
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly claims: AccessTokenClaims;
+  readonly scopes: readonly string[];
+  readonly roles: readonly string[];
 }
 
 export interface AuthServiceParts {
@@ -197,12 +197,24 @@ export class AuthService {
   }
 }
 
+/**
+ * Verified claims objects are frozen and shared by every cache hit of the same token, so the
+ * context built from them is too: a repeated token costs no allocation here.
+ */
+const contexts = new WeakMap<AccessTokenClaims, AuthContext>();
+
+/** The read-only `req.auth` for verified claims. */
 export function toAuthContext(claims: AccessTokenClaims): AuthContext {
-  return {
-    userId: claims.sub,
-    sessionId: claims.sid,
-    claims,
-    scopes: typeof claims.scope === "string" && claims.scope.length > 0 ? claims.scope.split(" ") : [],
-    roles: Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === "string") : [],
-  };
+  let context = contexts.get(claims);
+  if (context === undefined) {
+    context = Object.freeze({
+      userId: claims.sub,
+      sessionId: claims.sid,
+      claims,
+      scopes: Object.freeze(typeof claims.scope === "string" && claims.scope.length > 0 ? claims.scope.split(" ") : []),
+      roles: Object.freeze(Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === "string") : []),
+    });
+    contexts.set(claims, context);
+  }
+  return context;
 }
