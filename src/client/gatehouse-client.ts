@@ -245,7 +245,7 @@ class BrowserGatehouseClient implements GatehouseClient {
     if (token === undefined) return this.#fetchImpl(request);
     const retry = request.clone();
     const response = await this.#fetchImpl(withBearer(request, token));
-    if (response.status !== 401) return response;
+    if (response.status !== 401 || !(await isRejectedToken(response))) return response;
     try {
       await this.#refresh(token);
     } catch {
@@ -529,4 +529,21 @@ function randomId(): string {
   const bytes = new Uint8Array(12);
   crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Only a 401 about the token itself (RFC 6750 `error="invalid_token"`, or Gatehouse's JSON
+ * `invalid_token`) is worth a refresh and retry; a 401 such as a wrong current password on
+ * `/auth/password` is an answer, and retrying it would count a second failed attempt.
+ */
+async function isRejectedToken(response: Response): Promise<boolean> {
+  const challenge = response.headers.get("www-authenticate");
+  if (challenge !== null && /error="?invalid_token/i.test(challenge)) return true;
+  try {
+    const body: unknown = await response.clone().json();
+    return typeof body === "object" && body !== null && (body as { error?: unknown }).error === "invalid_token";
+  } catch {
+    // A 401 without a readable body (another API's) is treated as a token problem.
+    return challenge === null;
+  }
 }

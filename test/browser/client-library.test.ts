@@ -148,4 +148,18 @@ describe("gatehouse/client in Chromium", { timeout: 120_000 }, () => {
     assert.equal(traffic.count("GET", "/api/hello"), 2);
     assert.equal(traffic.bearerTokens.length, 1, "the cross-origin request carried the token");
   });
+
+  it("a 401 that is an answer (wrong current password) is not refreshed and retried", async () => {
+    await freshPage();
+    await page.evaluate(`(async () => {
+      await client.register("hopper", ${JSON.stringify(GOOD_PASSWORD)});
+      await client.login("hopper", ${JSON.stringify(GOOD_PASSWORD)});
+    })()`);
+    const code = await page.evaluate(`client.changePassword("not my password at all", "a brand new passphrase 99").then(() => "ok", (e) => e.code)`);
+    assert.equal(code, "invalid_credentials");
+    await traffic.settle();
+    assert.equal(traffic.count("POST", "/auth/password"), 1, "sent once");
+    assert.equal(traffic.count("POST", "/auth/refresh"), 0, "no refresh for a wrong password");
+    assert.equal(await page.evaluate("client.status"), "signed-in");
+  });
 });
