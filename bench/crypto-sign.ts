@@ -3,10 +3,10 @@ import { createSigner, createVerifier } from "fast-jwt";
 import { importJWK, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
 import type { SigningAlgorithm } from "../src/core/keys/key-ring.ts";
-import { assertContendersWork, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING, RAW } from "./crypto-verify.ts";
+import { assertContendersWork, contenderRows, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING, RAW } from "./crypto-verify.ts";
 import { type AlgorithmFixture, AUDIENCE, algorithmFixture, expectedSub, ISSUER, TTL_SECONDS } from "./fixtures.ts";
 import { type Contender, compareInterleaved, type MicroOptions } from "./harness.ts";
-import { type PartResult, type ResultRow, withRatios } from "./results.ts";
+import type { PartResult } from "./results.ts";
 
 export const GATEHOUSE_SIGNER = "Gatehouse";
 const SESSION_ID = randomUUID();
@@ -81,20 +81,7 @@ async function benchSign(alg: SigningAlgorithm, options: MicroOptions): Promise<
   const check = createVerifier({ key: fixture.verifyKeyText, algorithms: [alg] });
   await assertContendersWork(contenders, (token) => (check(token as string) as { sub?: unknown }).sub);
   const opsPerSecond = await compareInterleaved(contenders, options);
-  const section = `${alg} sign`;
-  const names = [RAW, GATEHOUSE_SIGNER, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING];
-  const rows: ResultRow[] = names
-    .filter((name) => opsPerSecond.has(name) || (name === JWT_KEYOBJECT && alg === "EdDSA"))
-    .map((name) => ({
-      section,
-      name,
-      value: opsPerSecond.get(name) ?? null,
-      unit: "ops/s",
-      ...(opsPerSecond.has(name) ? {} : { note: "no EdDSA support" }),
-    }));
-  const values: Record<string, number> = {};
-  for (const [name, ops] of opsPerSecond) values[`sign.${alg}.${name}`] = ops;
-  return { rows: withRatios(rows, RAW), values };
+  return contenderRows(`${alg} sign`, `sign.${alg}`, [RAW, GATEHOUSE_SIGNER, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING], opsPerSecond, alg);
 }
 
 /** Sign throughput for HS256, EdDSA and ES256, every contender producing the same claims. */

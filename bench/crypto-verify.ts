@@ -113,20 +113,7 @@ async function benchVerify(alg: SigningAlgorithm, options: MicroOptions): Promis
   const contenders = await verifyContenders(fixture);
   await assertContendersWork(contenders, subOfResult);
   const opsPerSecond = await compareInterleaved(contenders, options);
-  const section = `${alg} verify`;
-  const names = [RAW, GATEHOUSE_UNCACHED, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING];
-  const rows: ResultRow[] = names
-    .filter((name) => opsPerSecond.has(name) || (name === JWT_KEYOBJECT && alg === "EdDSA"))
-    .map((name) => ({
-      section,
-      name,
-      value: opsPerSecond.get(name) ?? null,
-      unit: "ops/s",
-      ...(opsPerSecond.has(name) ? {} : { note: "no EdDSA support" }),
-    }));
-  const values: Record<string, number> = {};
-  for (const [name, ops] of opsPerSecond) values[`verify.${alg}.${name}`] = ops;
-  return { rows: withRatios(rows, RAW), values };
+  return contenderRows(`${alg} verify`, `verify.${alg}`, [RAW, GATEHOUSE_UNCACHED, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING], opsPerSecond, alg);
 }
 
 export const CACHE_GATEHOUSE = "Gatehouse (default cache)";
@@ -173,4 +160,29 @@ export async function benchTokenVerification(options: MicroOptions): Promise<Par
   for (const alg of ["HS256", "EdDSA", "ES256"] as const) parts.push(await benchVerify(alg, options));
   parts.push(await benchCacheHit(options));
   return parts;
+}
+
+/**
+ * One section of ops/s rows in the given order, with ratios to raw node:crypto, plus the
+ * values for the results file under `valuePrefix`. jsonwebtoken has no EdDSA: it gets a note.
+ */
+export function contenderRows(
+  section: string,
+  valuePrefix: string,
+  names: string[],
+  opsPerSecond: Map<string, number>,
+  alg: SigningAlgorithm,
+): PartResult {
+  const rows: ResultRow[] = names
+    .filter((name) => opsPerSecond.has(name) || (name === JWT_KEYOBJECT && alg === "EdDSA"))
+    .map((name) => ({
+      section,
+      name,
+      value: opsPerSecond.get(name) ?? null,
+      unit: "ops/s",
+      ...(opsPerSecond.has(name) ? {} : { note: "no EdDSA support" }),
+    }));
+  const values: Record<string, number> = {};
+  for (const [name, ops] of opsPerSecond) values[`${valuePrefix}.${name}`] = ops;
+  return { rows: withRatios(rows, RAW), values };
 }

@@ -1,26 +1,11 @@
+import type { AuthErrorCode } from "../core/errors.ts";
+
 /**
  * Error codes the client can report: every `error` code of the Gatehouse HTTP API, plus
  * `network_error` (the request never got an answer) and `unexpected_response` (an answer
  * that is not Gatehouse JSON, e.g. an HTML page from a proxy).
  */
-export type GatehouseErrorCode =
-  | "invalid_request"
-  | "invalid_password"
-  | "invalid_credentials"
-  | "invalid_token"
-  | "insufficient_scope"
-  | "invalid_grant"
-  | "forbidden_origin"
-  | "registration_closed"
-  | "username_taken"
-  | "not_found"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "too_many_requests"
-  | "unavailable"
-  | "internal_error"
-  | "network_error"
-  | "unexpected_response";
+export type GatehouseErrorCode = Exclude<AuthErrorCode, "invalid_config"> | "network_error" | "unexpected_response";
 
 /**
  * What every client method throws. `code` is the server's `error` code (or one of the two
