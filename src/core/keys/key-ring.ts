@@ -241,7 +241,8 @@ async function electSigningKey(
 function entriesFrom(records: readonly SigningKeyRecord[], now: number): RingEntry[] {
   const entries: RingEntry[] = [];
   for (const record of records) {
-    if (!isUnexpired(record, now)) continue;
+    // A held-back election candidate never signed and never will: nothing to verify or publish.
+    if (!isUnexpired(record, now) || isHeldBack(record)) continue;
     const imported = importSigningKeyRecord(record);
     if (imported === undefined) continue;
     entries.push({
