@@ -1,47 +1,8 @@
-import { existsSync } from "node:fs";
 import { isAuthError } from "../core/errors.ts";
-import { DEFAULT_DATABASE } from "../core/config.ts";
-import { createGatehouse } from "../gatehouse.ts";
-import { createLogger } from "../logging/logger.ts";
-import { createServerApp } from "./app.ts";
-import { readEnvConfig } from "./env-config.ts";
-import { listen } from "./start-server.ts";
-
-/** Path of an SQLite database URL, to tell whether this start creates it. */
-function sqlitePath(url: string): string | undefined {
-  const match = /^(?:sqlite:(?:\/\/)?|file:)(.+)$/.exec(url);
-  return match && match[1] !== ":memory:" ? match[1] : undefined;
-}
+import { startServer } from "./start.ts";
 
 /** `npm start`: the zero-configuration server. Settings come from the environment and `.env`. */
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (existsSync(".env")) process.loadEnvFile(".env");
-  const settings = readEnvConfig(env);
-  const logger = createLogger({ level: settings.logLevel });
-  const database = settings.options.database ?? DEFAULT_DATABASE;
-  const dbPath = sqlitePath(database);
-  const freshDatabase = dbPath !== undefined && !existsSync(dbPath);
-
-  const auth = await createGatehouse({ ...settings.options, logger });
-  const app = createServerApp(auth, { trustProxy: settings.trustProxy });
-  const { server, url } = await listen(app, settings.port, settings.host);
-
-  const generated = [...(freshDatabase ? [`created database ${dbPath}`] : []), ...auth.startupNotes];
-  logger.info(
-    { url, database: dbPath ?? database.replace(/\/\/[^@/]*@/, "//***@"), generated },
-    `Gatehouse listening on ${url}${generated.length > 0 ? ` (first start: ${generated.join("; ")})` : ""}`,
-  );
-
-  const stop = (signal: string) => {
-    logger.info({ signal }, "shutting down");
-    server.close(() => void auth.close().finally(() => process.exit(0)));
-    setTimeout(() => process.exit(0), 5000).unref();
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-}
-
-main().catch((error: unknown) => {
+startServer().catch((error: unknown) => {
   // Configuration mistakes get one clear line, not a stack trace.
   if (isAuthError(error)) console.error(`gatehouse: ${error.message}`);
   else console.error("gatehouse: failed to start:", error);

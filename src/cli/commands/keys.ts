@@ -1,0 +1,92 @@
+import type { Command } from "commander";
+import { systemClock } from "../../core/clock.ts";
+import { AuthError } from "../../core/errors.ts";
+import { loadKeyRing, rotateSigningKeys } from "../../core/keys/key-ring.ts";
+import type { SigningKeyRecord } from "../../store/store.ts";
+import { withGatehouse, withStore } from "../connect.ts";
+import type { GlobalOptions } from "../environment.ts";
+import { isoTime, printJson, printLines, printTable } from "../output.ts";
+import { UsageError } from "../usage-error.ts";
+
+/** Where a stored key is in its life at `now`. */
+export type KeyState = "pending" | "active" | "standby" | "retired" | "expired";
+
+/**
+ * pending: published, signs later; active: the key that signs now (same rule as KeyRing);
+ * standby: could sign but a newer key does; retired: verifies only; expired: gone from JWKS.
+ */
+export function keyStates(records: readonly SigningKeyRecord[], now: number): Map<string, KeyState> {
+  const states = new Map<string, KeyState>();
+  const eligible: SigningKeyRecord[] = [];
+  for (const key of records) {
+    if (key.expiresAt !== null && key.expiresAt <= now) states.set(key.kid, "expired");
+    else if (key.retiredAt !== null && key.retiredAt <= now) states.set(key.kid, "retired");
+    else if (key.activatesAt > now) states.set(key.kid, "pending");
+    else eligible.push(key);
+  }
+  eligible.sort((a, b) => b.activatesAt - a.activatesAt || b.createdAt - a.createdAt || (a.kid < b.kid ? -1 : 1));
+  for (const [i, key] of eligible.entries()) states.set(key.kid, i === 0 ? "active" : "standby");
+  return states;
+}
+
+/** Public view of a key: never the private JWK. */
+function describeKeys(records: readonly SigningKeyRecord[], now: number) {
+  const states = keyStates(records, now);
+  return [...records]
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .map((key) => ({
+      kid: key.kid,
+      alg: key.alg,
+      state: states.get(key.kid) ?? "expired",
+      createdAt: isoTime(key.createdAt),
+      activatesAt: isoTime(key.activatesAt),
+      retiredAt: isoTime(key.retiredAt),
+      expiresAt: isoTime(key.expiresAt),
+    }));
+}
+
+export function registerKeysCommand(program: Command): void {
+  const keys = program.command("keys").description("list or rotate the signing keys stored in the database");
+
+  keys
+    .command("list")
+    .description("list signing keys with their state (pending, active, standby, retired, expired)")
+    .option("--json", "print JSON")
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const rows = await withStore(command.optsWithGlobals<GlobalOptions>(), async (store) => describeKeys(await store.listSigningKeys(), systemClock.now()));
+      if (options.json) return printJson(rows);
+      if (rows.length === 0) return printLines("No signing keys yet; they are created on first start (or by `gatehouse keys rotate`).");
+      printTable(
+        ["KID", "ALG", "STATE", "CREATED", "ACTIVATES", "RETIRED", "EXPIRES"],
+        rows.map((k) => [k.kid, k.alg, k.state, k.createdAt, k.activatesAt, k.retiredAt, k.expiresAt]),
+      );
+    });
+
+  keys
+    .command("rotate")
+    .description("publish a new signing key now; it starts signing after --publish-ahead (old keys verify until their tokens expire)")
+    .option("--publish-ahead <seconds>", "seconds between publishing the new key and its first signature", "3600")
+    .option("--json", "print JSON")
+    .action(async (options: { publishAhead: string; json?: boolean }, command: Command) => {
+      const publishAheadSeconds = Number(options.publishAhead);
+      if (!Number.isInteger(publishAheadSeconds) || publishAheadSeconds < 0) throw new UsageError("--publish-ahead must be a whole number of seconds (0 or more).");
+      const result = await withGatehouse(command.optsWithGlobals<GlobalOptions>(), async (auth) => {
+        if (auth.keys.isHmac) {
+          throw new AuthError("invalid_config", "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; rotate by changing the secret instead.");
+        }
+        const { config, store } = auth;
+        // Make sure a key signs until the new one activates (fresh database, or keys retired by hand).
+        await loadKeyRing(store, { algorithm: config.signingAlgorithm, clock: config.clock, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+        const kid = await rotateSigningKeys(store, {
+          algorithm: config.signingAlgorithm,
+          clock: config.clock,
+          accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+          publishAheadSeconds,
+        });
+        const stored = (await store.listSigningKeys()).find((key) => key.kid === kid);
+        return { kid, alg: config.signingAlgorithm, activatesAt: isoTime(stored?.activatesAt ?? null) };
+      });
+      if (options.json) return printJson(result);
+      printLines(`Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. Running servers pick it up within a minute.`);
+    });
+}

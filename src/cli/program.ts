@@ -1,0 +1,31 @@
+import { Command } from "commander";
+import { registerBasicCommands } from "./commands/basics.ts";
+import { registerDoctorCommand } from "./commands/doctor.ts";
+import { registerKeysCommand } from "./commands/keys.ts";
+import { registerSessionsCommand } from "./commands/sessions.ts";
+import { registerTokenCommand } from "./commands/token.ts";
+import { registerUsersCommand } from "./commands/users.ts";
+
+/**
+ * The `gatehouse` command tree (CONTRACT §5). Commander errors are thrown, not exited on
+ * (`exitOverride`), so main.ts decides exit codes; its messages get the `gatehouse:` prefix.
+ * Settings are inherited by every subcommand added after them.
+ */
+export function createProgram(version: string): Command {
+  const program = new Command("gatehouse")
+    .description("Gatehouse: JWT authentication for Express. Configured from the environment and .env (see the README).")
+    .version(version, "-V, --version")
+    .option("--database <url>", "database to use instead of DATABASE_URL (sqlite:<path> or postgres://…)")
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      outputError: (text, write) => write(`gatehouse: ${text.replace(/^error: /, "")}`),
+    });
+  registerBasicCommands(program);
+  registerKeysCommand(program);
+  registerUsersCommand(program);
+  registerSessionsCommand(program);
+  registerTokenCommand(program);
+  registerDoctorCommand(program);
+  return program;
+}
