@@ -7,7 +7,7 @@ import { assertStrongSecret } from "./core/keys/secret-strength.ts";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
 import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
 import { SessionService } from "./core/sessions/session-service.ts";
-import { createLoginThrottle, createRateLimit } from "./core/throttle/login-throttle.ts";
+import { createLoginThrottle, createRateLimit, openPostgresThrottleBackend, type ThrottleBackend } from "./core/throttle/login-throttle.ts";
 import { createAccessTokenSigner } from "./core/tokens/access-token-signer.ts";
 import { type AccessTokenClaims, createAccessTokenVerifier } from "./core/tokens/access-token-verifier.ts";
 import { createAuthRouter } from "./express/router.ts";
@@ -82,6 +82,8 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     const rotationKey = await store.putSettingIfAbsent(ROTATION_KEY_SETTING, candidate);
     if (rotationKey === candidate) startupNotes.push("created refresh-rotation key");
 
+    const throttleBackend = await throttleBackendFor(store);
+
     const sign = createAccessTokenSigner({ ring, issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds, clock });
     const verifyAccessToken = createAccessTokenVerifier({
       resolveKey: (kid) => ring.resolve(kid),
@@ -102,8 +104,12 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       clock,
       hasher,
       checkPasswordPolicy: (password, context) => checkPassword.check(password, context),
-      loginThrottle: createLoginThrottle({ perAccountAndIp: config.loginThrottle.perAccountAndIp, perIp: config.loginThrottle.perIp }),
-      registrationLimit: createRateLimit({ points: config.registrationsPerIpPerHour, durationSeconds: 3600 }),
+      loginThrottle: createLoginThrottle({
+        perAccountAndIp: config.loginThrottle.perAccountAndIp,
+        perIp: config.loginThrottle.perIp,
+        backend: throttleBackend,
+      }),
+      registrationLimit: createRateLimit({ points: config.registrationsPerIpPerHour, durationSeconds: 3600, backend: throttleBackend }),
       sessions,
       signAccessToken: (subject) => sign(subject),
       verifyAccessToken,
@@ -144,4 +150,16 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     if (!givenStore) await store.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Several instances on PostgreSQL must share throttle counters (CONTRACT §6): they go in a table
+ * next to the store's. SQLite means one instance, so memory. `pg` is loaded only for PostgreSQL.
+ */
+async function throttleBackendFor(store: Store): Promise<ThrottleBackend> {
+  if (store.kind !== "postgres") return "memory";
+  const { PostgresStore } = await import("./store/postgres/postgres-store.ts");
+  if (!(store instanceof PostgresStore)) return "memory";
+  const { pool, schema } = store.shared;
+  return openPostgresThrottleBackend(pool, schema);
 }

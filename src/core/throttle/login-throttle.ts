@@ -3,7 +3,7 @@ import { type CounterLimiter, createCounterLimiter, retryAfterSeconds, type Thro
 import { accountAndIpKey, throttleIp } from "./throttle-keys.ts";
 
 export { createRateLimit, type RateLimit, type RateLimitOptions } from "./rate-limit.ts";
-export type { ThrottleBackend } from "./limiter-backend.ts";
+export { openPostgresThrottleBackend, type PostgresThrottleBackend, type ThrottleBackend } from "./limiter-backend.ts";
 
 /** One throttle rule: `attempts` failures within `windowSeconds` block for `blockSeconds`. */
 export interface ThrottleLimit {
@@ -20,7 +20,11 @@ export interface LoginThrottleOptions {
   perAccountAndIp: ThrottleLimit;
   /** Failures from one address, whatever the usernames. */
   perIp: ThrottleLimit;
-  /** Counter store; default `"memory"` (one instance). */
+  /**
+   * Counter store; default `"memory"` (one instance). With several instances pass the shared
+   * PostgreSQL backend from `openPostgresThrottleBackend`: failures *and* in-flight slots are
+   * then counted in the database, so a burst spread over the instances meets one limit.
+   */
   backend?: ThrottleBackend;
 }
 
@@ -65,7 +69,11 @@ interface Counter {
   limit: ThrottleLimit;
   /** Failed logins in the current window. */
   failures: CounterLimiter;
-  /** Attempts between check() and their outcome. */
+  /**
+   * Attempts between check() and their outcome. Kept in the same backend as the failures (so
+   * shared across instances on PostgreSQL); a slot whose instance dies expires after
+   * IN_FLIGHT_WINDOW_SECONDS.
+   */
   inFlight: CounterLimiter;
 }
 

@@ -7,7 +7,7 @@ export interface RateLimitOptions {
   points: number;
   /** Window length in seconds; a key's window starts with its first request. */
   durationSeconds: number;
-  /** Counter store; default `"memory"`. */
+  /** Counter store; default `"memory"` (one instance); the PostgreSQL backend shares it across instances. */
   backend?: ThrottleBackend;
   /** Key namespace in a shared store; default `"gatehouse:rate"`. */
   keyPrefix?: string;

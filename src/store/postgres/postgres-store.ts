@@ -38,11 +38,13 @@ const types = {
 export class PostgresStore extends PostgresOps implements Store {
   readonly kind = "postgres" as const;
   readonly #pool: pg.Pool;
+  readonly #schema: string | undefined;
   #closed = false;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, schema: string | undefined) {
     super();
     this.#pool = pool;
+    this.#schema = schema;
     // An idle client losing its connection emits here; without a listener the process
     // would crash. The next query reports the outage as "unavailable" instead.
     this.#pool.on("error", () => undefined);
@@ -65,7 +67,15 @@ export class PostgresStore extends PostgresOps implements Store {
       types,
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     });
-    return new PostgresStore(pool);
+    return new PostgresStore(pool, schema);
+  }
+
+  /**
+   * The pool and schema behind this store, for companions that keep their own tables in the
+   * same database (the shared login throttle). Queries on it are not Store operations.
+   */
+  get shared(): { pool: pg.Pool; schema: string | undefined } {
+    return { pool: this.#pool, schema: this.#schema };
   }
 
   async migrate(): Promise<void> {
