@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres-schema.ts";
 import { refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
@@ -11,26 +10,18 @@ import { startTestServer, type TestServer } from "../helpers/test-server.ts";
  * same answers as one. Each test run uses a fresh schema. Without TEST_DATABASE_URL this
  * fails on purpose (npm test starts a throwaway PostgreSQL when it is unset).
  */
-const url = process.env["TEST_DATABASE_URL"];
-
 describe("three instances behind one PostgreSQL", () => {
-  let admin: pg.Client;
-  let schema: string;
+  let db: ThrowawaySchema;
   let servers: TestServer[] = [];
 
   before(async () => {
-    assert.ok(url, "TEST_DATABASE_URL is not set: run `npm test` (it starts PostgreSQL) or `source ../shared/ci/services.sh`.");
-    admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    schema = `gatehouse_multi_${randomBytes(6).toString("hex")}`;
-    await admin.query(`CREATE SCHEMA ${schema}`);
+    db = await createThrowawaySchema("gatehouse_multi");
     // Start them at once: migrations and first keys must settle on one shared state.
-    servers = await Promise.all([0, 1, 2].map(async () => startTestServer({ store: await PostgresStore.open(url, { schema }) })));
+    servers = await Promise.all([0, 1, 2].map(async () => startTestServer({ store: await PostgresStore.open(db.url, { schema: db.schema }) })));
   });
   after(async () => {
     await Promise.all(servers.map((server) => server.close()));
-    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin?.end();
+    await db?.drop();
   });
 
   const refreshOn = (server: TestServer, cookie: string) =>

@@ -8,6 +8,7 @@ import pg from "pg";
 import { AuthError } from "../../src/core/errors.ts";
 import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE, openPostgresThrottleBackend } from "../../src/core/throttle/login-throttle.ts";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres-schema.ts";
 import { request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
@@ -25,29 +26,25 @@ const register = (server: TestServer, username: string) =>
   request(`${server.url}/auth/register`, { method: "POST", json: { username, password: STRONG_PASSWORD } });
 
 describe("throttling shared by two instances on one PostgreSQL", () => {
-  let admin: pg.Client;
-  let schema: string;
+  let db: ThrowawaySchema;
   let servers: TestServer[] = [];
 
   before(async () => {
-    assert.ok(url, "TEST_DATABASE_URL is not set: run `npm test` (it starts PostgreSQL) or `source scripts/throwaway-postgres.sh start`.");
-    admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    schema = `gatehouse_throttle_${randomBytes(6).toString("hex")}`;
-    await admin.query(`CREATE SCHEMA ${schema}`);
+    db = await createThrowawaySchema("gatehouse_throttle");
     // Started at once: both create the throttle table concurrently.
     servers = await Promise.all(
-      [0, 1].map(async () => startTestServer({ store: await PostgresStore.open(url, { schema }), loginThrottle: throttle, registrationsPerIpPerHour: 3 })),
+      [0, 1].map(async () =>
+        startTestServer({ store: await PostgresStore.open(db.url, { schema: db.schema }), loginThrottle: throttle, registrationsPerIpPerHour: 3 }),
+      ),
     );
   });
   after(async () => {
     await Promise.all(servers.map((server) => server.close()));
-    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin?.end();
+    await db?.drop();
   });
 
   it("creates the counter table in the store's schema at start-up", async () => {
-    const { rows } = await admin.query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'gatehouse_throttle'", [schema]);
+    const { rows } = await db.admin.query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'gatehouse_throttle'", [db.schema]);
     assert.equal(rows.length, 1);
   });
 
