@@ -3,7 +3,7 @@ import { isAuthError } from "../core/errors.ts";
 import { assertStrongSecret } from "../core/keys/secret-strength.ts";
 import type { ServerSettings } from "../server/env-config.ts";
 import { readEnvConfig } from "../server/env-config.ts";
-import { openStore, redactUrl } from "../store/open-store.ts";
+import { openStore, redactUrl, sqliteFileOf } from "../store/open-store.ts";
 import { DEFAULT_DATABASE } from "../core/config.ts";
 
 /** fail: unsafe or broken (exit 1); warn: worth a look, a legitimate choice; ok: checked and fine. */
@@ -65,17 +65,11 @@ export function checkSettings(env: Record<string, string | undefined>): { settin
   return { settings, findings };
 }
 
-/** The SQLite file a URL names, so a missing file is reported instead of created. */
-function sqliteFile(url: string): string | undefined {
-  const match = /^(?:sqlite:(?:\/\/)?|file:)(.+)$/i.exec(url.trim());
-  return match && match[1] !== ":memory:" ? match[1] : undefined;
-}
-
 /** Opens the configured database and pings it (at most `timeoutMs`). Does not create or migrate anything. */
 export async function checkDatabase(settings: ServerSettings, timeoutMs = 6000): Promise<Finding> {
   const url = settings.options.database ?? DEFAULT_DATABASE;
   const shown = redactUrl(url);
-  const file = sqliteFile(url);
+  const file = sqliteFileOf(url); // a missing file is reported, not created
   if (file !== undefined && !existsSync(file)) {
     return { setting: "DATABASE_URL", status: "ok", message: `${shown} does not exist yet; the server creates it on first start.` };
   }

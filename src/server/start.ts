@@ -4,13 +4,8 @@ import { createGatehouse } from "../gatehouse.ts";
 import { createLogger } from "../logging/logger.ts";
 import { createServerApp } from "./app.ts";
 import { readEnvConfig } from "./env-config.ts";
+import { redactUrl, sqliteFileOf } from "../store/open-store.ts";
 import { listen } from "./start-server.ts";
-
-/** Path of an SQLite database URL, to tell whether this start creates it. */
-function sqlitePath(url: string): string | undefined {
-  const match = /^(?:sqlite:(?:\/\/)?|file:)(.+)$/.exec(url);
-  return match && match[1] !== ":memory:" ? match[1] : undefined;
-}
 
 /**
  * Starts the standalone server (`npm start`, `gatehouse serve`): settings from the environment
@@ -21,7 +16,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const settings = readEnvConfig(env);
   const logger = createLogger({ level: settings.logLevel });
   const database = settings.options.database ?? DEFAULT_DATABASE;
-  const dbPath = sqlitePath(database);
+  const dbPath = sqliteFileOf(database);
   const freshDatabase = dbPath !== undefined && !existsSync(dbPath);
 
   const auth = await createGatehouse({ ...settings.options, logger });
@@ -30,7 +25,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
 
   const generated = [...(freshDatabase ? [`created database ${dbPath}`] : []), ...auth.startupNotes];
   logger.info(
-    { url, database: dbPath ?? database.replace(/\/\/[^@/]*@/, "//***@"), generated },
+    { url, database: dbPath ?? redactUrl(database), generated },
     `Gatehouse listening on ${url}${generated.length > 0 ? ` (first start: ${generated.join("; ")})` : ""}`,
   );
 

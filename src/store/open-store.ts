@@ -54,6 +54,15 @@ async function openPostgres(url: string): Promise<Store> {
   return postgres.PostgresStore.open(url);
 }
 
+/**
+ * The SQLite file on disk a `DATABASE_URL` names, or undefined (not SQLite, in-memory, or no
+ * file). Callers use it to tell whether a start will create the database.
+ */
+export function sqliteFileOf(databaseUrl: string): string | undefined {
+  const path = sqlitePath(databaseUrl.trim());
+  return path === undefined || path === "" || path === ":memory:" ? undefined : path;
+}
+
 /** What to echo of an unusable URL: its scheme only when it has one (the rest may hold a password). */
 function describe(url: string): string {
   const scheme = /^([a-z][a-z0-9+.-]*:)/i.exec(url);

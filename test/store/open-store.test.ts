@@ -6,7 +6,7 @@ import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
-import { openStore } from "../../src/store/open-store.ts";
+import { openStore, sqliteFileOf } from "../../src/store/open-store.ts";
 import { makeUser } from "./contract.ts";
 
 const dirs: string[] = [];
@@ -79,5 +79,19 @@ describe("openStore", () => {
     }
     await assert.rejects(openStore("./data/no-extension"), isInvalidConfig);
     await assert.rejects(openStore("sqlite:"), isInvalidConfig);
+  });
+});
+
+describe("sqliteFileOf", () => {
+  it("names the file of every SQLite URL form, and nothing for memory, PostgreSQL or junk", () => {
+    assert.equal(sqliteFileOf("sqlite:./data/a.db"), "./data/a.db");
+    assert.equal(sqliteFileOf("sqlite://./data/a.db"), "./data/a.db");
+    assert.equal(sqliteFileOf("file:./a.db"), "./a.db");
+    assert.equal(sqliteFileOf("file:///tmp/a.db"), "/tmp/a.db");
+    assert.equal(sqliteFileOf(" ./plain.sqlite "), "./plain.sqlite");
+    assert.equal(sqliteFileOf("sqlite::memory:"), undefined);
+    assert.equal(sqliteFileOf("sqlite:"), undefined);
+    assert.equal(sqliteFileOf("postgres://u:p@h/db"), undefined);
+    assert.equal(sqliteFileOf("mysql://x"), undefined);
   });
 });
