@@ -3,10 +3,14 @@ import { AuthError } from "../core/errors.ts";
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
 
+/** `application/json` or `application/<something>+json`, with optional parameters. */
+export function isJsonContentType(type: string | undefined): boolean {
+  return typeof type === "string" && JSON_TYPE.test(type);
+}
+
 /** CONTRACT §2: POSTs carry JSON. Also a CSRF defence: cross-site forms cannot send it. */
 export function assertJsonContentType(req: Request): void {
-  const type = req.headers["content-type"];
-  if (typeof type !== "string" || !JSON_TYPE.test(type)) {
+  if (!isJsonContentType(req.headers["content-type"])) {
     throw new AuthError("unsupported_media_type", "Send the request as JSON with Content-Type: application/json.");
   }
 }

@@ -9,7 +9,7 @@ import { readBearerToken } from "./bearer.ts";
 import { callerOf } from "./caller.ts";
 import { clearedRefreshCookie, readCookie, type RefreshCookieOptions, refreshCookie } from "./cookies.ts";
 import { errorHandler } from "./error-handler.ts";
-import { assertAllowedOrigin, assertJsonContentType } from "./request-guards.ts";
+import { assertAllowedOrigin, assertJsonContentType, isJsonContentType } from "./request-guards.ts";
 import { createRequireAuth } from "./require-auth.ts";
 
 export interface RouterSettings {
@@ -21,8 +21,6 @@ export interface RouterSettings {
   allowedOrigins: readonly string[];
   cookie: { name: string; path: string | undefined; secure: boolean };
 }
-
-const JSON_BODY = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
 
 /** The CONTRACT §2 routes. Mount it anywhere (`app.use("/auth", auth.router())`). */
 export function createAuthRouter(s: RouterSettings): Router {
@@ -38,7 +36,7 @@ export function createAuthRouter(s: RouterSettings): Router {
     if (req.method === "POST") assertJsonContentType(req);
     next();
   });
-  router.use(express.json({ limit: s.bodyLimitBytes, strict: true, type: (req) => JSON_BODY.test(String(req.headers["content-type"] ?? "")) }));
+  router.use(express.json({ limit: s.bodyLimitBytes, strict: true, type: (req) => isJsonContentType(req.headers["content-type"]) }));
 
   const sendGrant = (req: Request, res: Response, grant: TokenGrant, transport: "cookie" | "body", status = 200) => {
     res.setHeader("Cache-Control", "no-store");
