@@ -76,8 +76,6 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     });
     startupNotes.push(...created);
-    // Keys rotated by another instance or the CLI reach this one within a minute.
-    const stopKeyReload = hmacSecret ? () => undefined : keepKeyRingFresh(ring, store, { onError: (error) => logger.warn({ err: error }, "signing key reload failed") });
     const candidate = randomBytes(32).toString("base64url");
     const rotationKey = await store.putSettingIfAbsent(ROTATION_KEY_SETTING, candidate);
     if (rotationKey === candidate) startupNotes.push("created refresh-rotation key");
@@ -117,6 +115,9 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     // Without a session check the token alone decides, synchronously: the hot path stays promise-free.
     const authenticate = (token: string, checkSession: boolean) =>
       checkSession ? service.authenticate(token, true) : toAuthContext(verifyAccessToken(token));
+    // Started last, once nothing else can fail: keys rotated by another instance or the CLI
+    // reach this one within a minute.
+    const stopKeyReload = hmacSecret ? () => undefined : keepKeyRingFresh(ring, store, { onError: (error) => logger.warn({ err: error }, "signing key reload failed") });
 
     return {
       router: () =>
