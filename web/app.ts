@@ -67,6 +67,18 @@ function render(state: GatehouseState): void {
   }
 }
 
+/** A button's action: busy while it runs, its error box cleared first and filled if it fails. */
+function runAction(button: HTMLButtonElement, errorBox: HTMLElement, work: () => Promise<void>): Promise<void> {
+  return withBusy(button, async () => {
+    hideError(errorBox);
+    try {
+      await work();
+    } catch (error) {
+      showError(errorBox, describeError(error));
+    }
+  });
+}
+
 function clearSignedInData(): void {
   for (const node of [ui.username, ui.userId, ui.sessionId]) node.textContent = "…";
   ui.sessions.replaceChildren();
@@ -148,73 +160,53 @@ function sessionRow(session: GatehouseSessionInfo): HTMLTableRowElement {
 ui.loginForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const submit = ui.loginForm.querySelector("button[type=submit]") as HTMLButtonElement;
-  void withBusy(submit, async () => {
-    hideError(ui.loginError);
+  void runAction(submit, ui.loginError, async () => {
     const username = ui.loginUsername.value.trim();
     if (!username || !ui.loginPassword.value) {
       showError(ui.loginError, "Enter your username and password.");
       return;
     }
-    try {
-      await client.login(username, ui.loginPassword.value);
-      ui.loginForm.reset();
-      announce(`Logged in as ${username}.`);
-      ui.heading.focus();
-    } catch (error) {
-      showError(ui.loginError, describeError(error));
-    }
+    await client.login(username, ui.loginPassword.value);
+    ui.loginForm.reset();
+    announce(`Logged in as ${username}.`);
+    ui.heading.focus();
   });
 });
 
 ui.registerForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const submit = ui.registerForm.querySelector("button[type=submit]") as HTMLButtonElement;
-  void withBusy(submit, async () => {
-    hideError(ui.registerError);
+  void runAction(submit, ui.registerError, async () => {
     const username = ui.registerUsername.value.trim();
     const password = ui.registerPassword.value;
     if (!username || !password) {
       showError(ui.registerError, "Choose a username and a password.");
       return;
     }
-    try {
-      await client.register(username, password);
-      await client.login(username, password);
-      ui.registerForm.reset();
-      announce(`Account created. Logged in as ${username}.`);
-      ui.heading.focus();
-    } catch (error) {
-      showError(ui.registerError, describeError(error));
-    }
+    await client.register(username, password);
+    await client.login(username, password);
+    ui.registerForm.reset();
+    announce(`Account created. Logged in as ${username}.`);
+    ui.heading.focus();
   });
 });
 
 ui.callApi.addEventListener("click", () =>
-  withBusy(ui.callApi, async () => {
-    hideError(ui.apiError);
-    try {
-      const response = await client.fetch("api/hello", { headers: { Accept: "application/json" } });
-      const body: unknown = await response.json().catch(() => ({ note: "The answer was not JSON." }));
-      ui.apiResult.textContent = `HTTP ${response.status}\n${JSON.stringify(body, null, 2)}`;
-      ui.apiResult.hidden = false;
-      ui.apiResult.dataset["status"] = String(response.status);
-      announce(response.ok ? "The protected API answered." : `The protected API refused the call (HTTP ${response.status}).`);
-    } catch (error) {
-      showError(ui.apiError, describeError(error));
-    }
+  runAction(ui.callApi, ui.apiError, async () => {
+    const response = await client.fetch("api/hello", { headers: { Accept: "application/json" } });
+    const body: unknown = await response.json().catch(() => ({ note: "The answer was not JSON." }));
+    ui.apiResult.textContent = `HTTP ${response.status}\n${JSON.stringify(body, null, 2)}`;
+    ui.apiResult.hidden = false;
+    ui.apiResult.dataset["status"] = String(response.status);
+    announce(response.ok ? "The protected API answered." : `The protected API refused the call (HTTP ${response.status}).`);
   }),
 );
 
 ui.refreshNow.addEventListener("click", () =>
-  withBusy(ui.refreshNow, async () => {
-    hideError(ui.identityError);
-    try {
-      const state = await client.refresh();
-      const seconds = state.expiresAt === undefined ? 0 : Math.round((state.expiresAt - Date.now()) / 1000);
-      announce(`Renewed: a new access token, valid for ${seconds} seconds.`);
-    } catch (error) {
-      showError(ui.identityError, describeError(error));
-    }
+  runAction(ui.refreshNow, ui.identityError, async () => {
+    const state = await client.refresh();
+    const seconds = state.expiresAt === undefined ? 0 : Math.round((state.expiresAt - Date.now()) / 1000);
+    announce(`Renewed: a new access token, valid for ${seconds} seconds.`);
   }),
 );
 
@@ -251,21 +243,16 @@ ui.logoutAll.addEventListener("click", () =>
 ui.passwordForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const submit = ui.passwordForm.querySelector("button[type=submit]") as HTMLButtonElement;
-  void withBusy(submit, async () => {
-    hideError(ui.passwordError);
+  void runAction(submit, ui.passwordError, async () => {
     if (!ui.currentPassword.value || !ui.newPassword.value) {
       showError(ui.passwordError, "Enter your current password and a new one.");
       return;
     }
-    try {
-      await client.changePassword(ui.currentPassword.value, ui.newPassword.value);
-      ui.currentPassword.value = "";
-      ui.newPassword.value = "";
-      announce("Password changed. Your other sessions have ended.");
-      await loadSessions();
-    } catch (error) {
-      showError(ui.passwordError, describeError(error));
-    }
+    await client.changePassword(ui.currentPassword.value, ui.newPassword.value);
+    ui.currentPassword.value = "";
+    ui.newPassword.value = "";
+    announce("Password changed. Your other sessions have ended.");
+    await loadSessions();
   });
 });
 
