@@ -18,6 +18,8 @@ export interface RequireAuthOptions {
   checkSession?: boolean;
 }
 
+const NONE: readonly string[] = [];
+
 export type Authenticate = (token: string, checkSession: boolean) => Promise<AuthContext> | AuthContext;
 
 function assertOptions(options: RequireAuthOptions): void {
@@ -42,6 +44,8 @@ export function createRequireAuth(authenticate: Authenticate, realm: string, opt
   const scopes = options.scopes ?? [];
   const roles = options.roles ?? [];
   const checkSession = options.checkSession ?? false;
+  // Most routes ask for no scope: skip building a list of missing ones on every request.
+  const needsGrant = scopes.length > 0;
   return (req: Request, res: Response, next: NextFunction) => {
     let token: string | undefined;
     try {
@@ -55,7 +59,7 @@ export function createRequireAuth(authenticate: Authenticate, realm: string, opt
       return;
     }
     const accept = (auth: AuthContext) => {
-      const missing = scopes.filter((s) => !auth.scopes.includes(s));
+      const missing = needsGrant ? scopes.filter((s) => !auth.scopes.includes(s)) : NONE;
       if (missing.length > 0 || (roles.length > 0 && !roles.some((r) => auth.roles.includes(r)))) {
         const scope = missing.length > 0 ? missing.join(" ") : roles.join(" ");
         sendAuthError(res, new AuthError("insufficient_scope", "Your token does not grant access to this resource.", { scope }), realm);
