@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
  * Build: (a) the demo page's script, web/app.ts → public/app.js (esbuild, browser ESM,
- * minified, with a source map); (b) the library, src/ → dist/ with declarations (tsc with
- * tsconfig.build.json; TypeScript 7 has no JS API, so it is spawned).
+ * minified, with a source map); (b) everything in src/ → dist/ with declarations (tsc with
+ * tsconfig.build.json; TypeScript 7 has no JS API, so it is spawned): the three package
+ * entries, the CLI behind bin/gatehouse.js and the server behind `npm start`, all plain
+ * JavaScript that `node` runs without a loader. tsc's rewriteRelativeImportExtensions turns
+ * the `./x.ts` specifiers of src/ into `./x.js`.
  *
  *   node scripts/build.mjs          both
  *   node scripts/build.mjs --app    only public/app.js (what the browser tests use)
@@ -49,7 +52,16 @@ function buildLibrary() {
   if (run.error) throw run.error;
   if (run.status !== 0) throw new Error(`tsc exited with ${run.status ?? run.signal}`);
   rewriteDeclarationImports(join(root, "dist"));
-  const expected = ["dist/index.js", "dist/index.d.ts", "dist/client/index.js", "dist/client/index.d.ts"];
+  const expected = [
+    "dist/index.js",
+    "dist/index.d.ts",
+    "dist/resource-server.js",
+    "dist/resource-server.d.ts",
+    "dist/client/index.js",
+    "dist/client/index.d.ts",
+    "dist/cli/main.js",
+    "dist/server/main.js",
+  ];
   const missing = expected.filter((file) => !existsSync(join(root, file)));
   if (missing.length > 0) throw new Error(`tsc finished but did not produce: ${missing.join(", ")}`);
   console.log("built dist/ (JavaScript and declarations)");

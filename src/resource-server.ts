@@ -5,6 +5,19 @@ import { AuthError } from "./core/errors.ts";
 import { createRemoteVerifier, type RemoteVerifier } from "./core/keys/remote-key-set.ts";
 import type { AccessTokenClaims } from "./core/tokens/access-token-verifier.ts";
 import { createRequireAuth, type RequireAuthOptions } from "./express/require-auth.ts";
+import "./express/request-auth.ts";
+
+// The `gatehouse/resource-server` entry: everything an API needs to trust a Gatehouse server's
+// tokens, and nothing that opens a database or hashes a password, so an app that imports only
+// this needs neither better-sqlite3, pg nor @node-rs/argon2 installed.
+export type { AuthContext } from "./core/auth-service.ts";
+export { ManualClock, systemClock } from "./core/clock.ts";
+export type { Clock } from "./core/clock.ts";
+export { AuthError, isAuthError } from "./core/errors.ts";
+export type { AuthErrorCode } from "./core/errors.ts";
+export type { RemoteVerifier } from "./core/keys/remote-key-set.ts";
+export type { AccessTokenClaims } from "./core/tokens/access-token-verifier.ts";
+export type { RequireAuthOptions } from "./express/require-auth.ts";
 
 export interface ResourceServerOptions {
   /** The Gatehouse server's JWKS, e.g. `https://auth.example.com/.well-known/jwks.json`. */
@@ -36,7 +49,13 @@ export interface ResourceServer {
  * at most once per cooldown; never fetched from anything a token says).
  *
  * @example
- * const gate = createResourceServer({ jwksUrl: "https://auth.example.com/.well-known/jwks.json", issuer: "gatehouse", audience: "gatehouse" });
+ * import { createResourceServer } from "gatehouse/resource-server";
+ *
+ * const gate = createResourceServer({
+ *   jwksUrl: "https://auth.example.com/.well-known/jwks.json",
+ *   issuer: "gatehouse",
+ *   audience: "gatehouse",
+ * });
  * app.get("/api/orders", gate.requireAuth(), (req, res) => res.json(req.auth));
  */
 export function createResourceServer(options: ResourceServerOptions): ResourceServer {
@@ -54,7 +73,10 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     verify: (token) => verifier.verify(token),
     requireAuth: (requireOptions = {}) => {
       if ((requireOptions as RequireAuthOptions).checkSession) {
-        throw new AuthError("invalid_config", 'requireAuth option "checkSession" needs the Gatehouse database; a resource server cannot use it.');
+        throw new AuthError(
+          "invalid_config",
+          'requireAuth option "checkSession" needs the Gatehouse database; a resource server cannot use it.',
+        );
       }
       return createRequireAuth(async (token) => toAuthContext(await verifier.verify(token)), realm, requireOptions);
     },
