@@ -1,8 +1,9 @@
-import { createHmac, randomFillSync, sign } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
 import type { SigningKey } from "../keys/key-ring.ts";
 import type { AccessTokenClaims } from "./access-token-verifier.ts";
+import { signJws } from "./jws-signature.ts";
 
 /** Who the token is for. */
 export interface AccessTokenSubject {
@@ -58,19 +59,8 @@ export function createAccessTokenSigner(options: AccessTokenSignerOptions): Acce
     if (subject.scope !== undefined) claims.scope = subject.scope;
     if (subject.roles !== undefined) claims.roles = [...subject.roles];
     const signingInput = `${key.encodedHeader}.${Buffer.from(JSON.stringify(claims), "utf8").toString("base64url")}`;
-    return { token: `${signingInput}.${signature(key, signingInput)}`, expiresIn: ttlSeconds, claims };
+    return { token: `${signingInput}.${signJws(key, signingInput)}`, expiresIn: ttlSeconds, claims };
   };
-}
-
-function signature(key: SigningKey, signingInput: string): string {
-  switch (key.alg) {
-    case "HS256":
-      return createHmac("sha256", key.privateKey).update(signingInput, "latin1").digest("base64url");
-    case "EdDSA":
-      return sign(null, Buffer.from(signingInput, "latin1"), key.privateKey).toString("base64url");
-    case "ES256":
-      return sign("sha256", Buffer.from(signingInput, "latin1"), { key: key.privateKey, dsaEncoding: "ieee-p1363" }).toString("base64url");
-  }
 }
 
 /** 128-bit random jti values, drawn from a pooled buffer to avoid a syscall per token. */

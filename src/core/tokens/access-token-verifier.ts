@@ -1,9 +1,8 @@
-import { type KeyObject, timingSafeEqual, verify as verifySignature } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import { AuthError, invalidToken } from "../errors.ts";
-import type { SigningAlgorithm, VerificationKey } from "../keys/key-ring.ts";
+import type { VerificationKey } from "../keys/key-ring.ts";
 import { isStrictBase64url } from "./base64url.ts";
-import { createHmacSha256 } from "./hmac-sha256.ts";
+import { verifyJws } from "./jws-signature.ts";
 
 /** Claims of a verified access token (RFC 9068 plus Gatehouse's `sid`). */
 export interface AccessTokenClaims {
@@ -43,8 +42,6 @@ const MAX_TOLERANCE_SECONDS = 60;
 const MAX_KID_LENGTH = 256;
 /** Distinct valid headers seen recently (normally one per key); bounded because headers are attacker input. */
 const HEADER_CACHE_ENTRIES = 64;
-/** Signature lengths per algorithm: HMAC-SHA-256 output, Ed25519, and ES256 as R||S (RFC 7518 §3.4). */
-const SIGNATURE_BYTES: Record<SigningAlgorithm, number> = { HS256: 32, EdDSA: 64, ES256: 64 };
 
 interface CachedClaims {
   claims: AccessTokenClaims;
@@ -124,7 +121,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 
     if (!isStrictBase64url(token, dot1 + 1, dot2)) throw invalidToken("The access token payload is not strict unpadded base64url.");
     if (!isStrictBase64url(token, dot2 + 1, token.length)) throw invalidToken("The access token signature is not strict unpadded base64url.");
-    if (!hasValidSignature(key, token, dot2)) throw invalidToken("The access token signature is invalid.");
+    if (!verifyJws(key, token.slice(0, dot2), Buffer.from(token.slice(dot2 + 1), "base64url"))) throw invalidToken("The access token signature is invalid.");
 
     const claims = parseObject(token.slice(dot1 + 1, dot2), "payload"); // strictness checked above
     const now = clock.now();
@@ -204,34 +201,6 @@ function parseObject(segment: string, part: "header" | "payload"): Record<string
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidToken(`The access token ${part} is not a JSON object.`);
   return value as Record<string, unknown>;
-}
-
-/** Checks the signature over `header.payload` with the key's pinned algorithm; lengths first. */
-function hasValidSignature(key: VerificationKey, token: string, dot2: number): boolean {
-  const signature = Buffer.from(token.slice(dot2 + 1), "base64url");
-  if (signature.length !== SIGNATURE_BYTES[key.alg]) return false;
-  try {
-    switch (key.alg) {
-      case "HS256":
-        return timingSafeEqual(hmacFor(key.key)(token.slice(0, dot2)), signature);
-      case "EdDSA":
-        return verifySignature(null, Buffer.from(token.slice(0, dot2), "latin1"), key.key, signature);
-      case "ES256":
-        return verifySignature("sha256", Buffer.from(token.slice(0, dot2), "latin1"), { key: key.key, dsaEncoding: "ieee-p1363" }, signature);
-      default:
-        return false;
-    }
-  } catch {
-    return false;
-  }
-}
-
-/** One prepared HMAC function per HS256 key, made on first use. */
-const hmacs = new WeakMap<KeyObject, (message: string) => Buffer>();
-function hmacFor(key: KeyObject): (message: string) => Buffer {
-  let hmac = hmacs.get(key);
-  if (hmac === undefined) hmacs.set(key, (hmac = createHmacSha256(key.export())));
-  return hmac;
 }
 
 function isAudienceList(aud: unknown, audience: string): boolean {
