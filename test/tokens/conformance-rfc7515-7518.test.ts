@@ -131,7 +131,13 @@ describe("RFC 7515 Appendix A.1 (HS256) against Gatehouse's primitives", () => {
     assert.equal(encodeBase64url(mac), A1_ENCODED_SIGNATURE);
 
     const secret = createSecretKey(a1Key());
-    const signing: SigningKey = { kid: "a1", alg: "HS256", key: secret, privateKey: secret, encodedHeader: A1_ENCODED_HEADER };
+    const signing: SigningKey = {
+      kid: "a1",
+      alg: "HS256",
+      key: secret,
+      privateKey: secret,
+      encodedHeader: A1_ENCODED_HEADER,
+    };
     assert.equal(signJws(signing, signingInput), A1_ENCODED_SIGNATURE);
     // A.1.2: validate by recomputing the MAC and comparing.
     assert.equal(verifyJws(signing, signingInput, decodeBase64url(A1_ENCODED_SIGNATURE)!), true);
@@ -197,7 +203,11 @@ describe("RFC 7515 Appendix A.3 (ES256) against Gatehouse's primitives", () => {
   it("RFC 7518 §3.4: the same signature DER-encoded is refused (only R||S is a JWS signature)", () => {
     const key = importPublicJwk(A3_PUBLIC_JWK, "ES256")!;
     const der = derFromRawEcdsa(decodeBase64url(signature)!);
-    assert.equal(verify("sha256", Buffer.from(signingInput), { key, dsaEncoding: "der" }, der), true, "the DER is right");
+    assert.equal(
+      verify("sha256", Buffer.from(signingInput), { key, dsaEncoding: "der" }, der),
+      true,
+      "the DER is right",
+    );
     assert.equal(verifyJws({ kid: "a3", alg: "ES256", key }, signingInput, der), false);
   });
 
@@ -283,7 +293,11 @@ describe("RFC 7638 JWK thumbprints: generated kids are thumbprints", () => {
       const published = JSON.parse(record.publicJwk) as JsonWebKey;
       assert.equal(record.kid, jwkThumbprint(published));
       const { kty, crv, x, y } = published;
-      const members = (alg === "ES256" ? { kty, crv, x, y } : { kty, crv, x }) as { kty: string; crv: string; x: string };
+      const members = (alg === "ES256" ? { kty, crv, x, y } : { kty, crv, x }) as {
+        kty: string;
+        crv: string;
+        x: string;
+      };
       assert.equal(record.kid, await calculateJwkThumbprint(members));
       const reimported = importSigningKeyRecord(record)!;
       assert.deepEqual(publicJwkOf(reimported.signing.key, alg, record.kid), published);

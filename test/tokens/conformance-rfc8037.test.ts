@@ -88,7 +88,10 @@ describe("RFC 8037 Appendix A (Ed25519) against Gatehouse's primitives", () => {
     for (const bit of [0, 255, 256, 511]) {
       assert.equal(verifyJws(verification, A4_SIGNING_INPUT, flipBit(signature, bit)), false, `bit ${bit}`);
     }
-    assert.equal(verifyJws(verification, `${A4_ENCODED_HEADER}.${encodeBase64url("Example of Ed25519 signinG")}`, signature), false);
+    assert.equal(
+      verifyJws(verification, `${A4_ENCODED_HEADER}.${encodeBase64url("Example of Ed25519 signinG")}`, signature),
+      false,
+    );
     assert.equal(verifyJws(verification, A4_SIGNING_INPUT, signature.subarray(0, 63)), false, "a short signature");
   });
 
@@ -111,9 +114,16 @@ describe("RFC 8037 Appendix A (Ed25519) against Gatehouse's primitives", () => {
     const sign = createAccessTokenSigner({ ring, issuer: "rfc8037", audience: "api", ttlSeconds: 60, clock });
     const { token } = sign({ sub: "user", sid: "session" });
     const [header, payload, signature] = token.split(".") as [string, string, string];
-    assert.deepEqual(JSON.parse(decodeBase64url(header)!.toString()), { alg: "EdDSA", typ: "at+jwt", kid: A3_THUMBPRINT });
+    assert.deepEqual(JSON.parse(decodeBase64url(header)!.toString()), {
+      alg: "EdDSA",
+      typ: "at+jwt",
+      kid: A3_THUMBPRINT,
+    });
     const key = importPublicJwk(A2_PUBLIC_JWK, "EdDSA")!;
-    assert.equal(verifyJws({ kid: A3_THUMBPRINT, alg: "EdDSA", key }, `${header}.${payload}`, decodeBase64url(signature)!), true);
+    assert.equal(
+      verifyJws({ kid: A3_THUMBPRINT, alg: "EdDSA", key }, `${header}.${payload}`, decodeBase64url(signature)!),
+      true,
+    );
     const again = sign({ sub: "user", sid: "session" }).token;
     assert.notEqual(again, token, "the payload differs (jti), so the signature does too");
   });

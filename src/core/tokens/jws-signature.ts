@@ -23,8 +23,10 @@ export function signJws(key: SigningKey, signingInput: string): string {
     case "EdDSA":
       return sign(null, Buffer.from(signingInput, "latin1"), key.privateKey).toString("base64url");
     case "ES256":
-      return sign("sha256", Buffer.from(signingInput, "latin1"), { key: key.privateKey, dsaEncoding: "ieee-p1363" })
-        .toString("base64url");
+      return sign("sha256", Buffer.from(signingInput, "latin1"), {
+        key: key.privateKey,
+        dsaEncoding: "ieee-p1363",
+      }).toString("base64url");
   }
 }
 
