@@ -42,20 +42,37 @@ export interface AccessTokenSignerOptions {
  */
 export function createAccessTokenSigner(options: AccessTokenSignerOptions): AccessTokenSign {
   const { ring, issuer, audience, ttlSeconds, clock } = options;
-  if (typeof ring?.signingKey !== "function") throw new AuthError("invalid_config", "ring must be a KeyRing (with signingKey()).");
-  if (typeof issuer !== "string" || issuer.length === 0) throw new AuthError("invalid_config", "issuer must be a non-empty string.");
-  if (typeof audience !== "string" || audience.length === 0) throw new AuthError("invalid_config", "audience must be a non-empty string.");
-  if (!(Number.isSafeInteger(ttlSeconds) && ttlSeconds > 0)) throw new AuthError("invalid_config", "ttlSeconds must be a positive whole number of seconds.");
+  if (typeof ring?.signingKey !== "function")
+    throw new AuthError("invalid_config", "ring must be a KeyRing (with signingKey()).");
+  if (typeof issuer !== "string" || issuer.length === 0)
+    throw new AuthError("invalid_config", "issuer must be a non-empty string.");
+  if (typeof audience !== "string" || audience.length === 0)
+    throw new AuthError("invalid_config", "audience must be a non-empty string.");
+  if (!(Number.isSafeInteger(ttlSeconds) && ttlSeconds > 0))
+    throw new AuthError("invalid_config", "ttlSeconds must be a positive whole number of seconds.");
   if (typeof clock?.now !== "function") throw new AuthError("invalid_config", "clock must have a now() method.");
   const newJti = createJtiSource();
 
   return (subject) => {
-    if (typeof subject.sub !== "string" || subject.sub.length === 0 || typeof subject.sid !== "string" || subject.sid.length === 0) {
+    if (
+      typeof subject.sub !== "string" ||
+      subject.sub.length === 0 ||
+      typeof subject.sid !== "string" ||
+      subject.sid.length === 0
+    ) {
       throw new AuthError("internal_error", "An access token needs a non-empty sub and sid.");
     }
     const key = ring.signingKey();
     const iat = Math.floor(clock.now() / 1000);
-    const claims: AccessTokenClaims = { iss: issuer, aud: audience, sub: subject.sub, sid: subject.sid, iat, exp: iat + ttlSeconds, jti: newJti() };
+    const claims: AccessTokenClaims = {
+      iss: issuer,
+      aud: audience,
+      sub: subject.sub,
+      sid: subject.sid,
+      iat,
+      exp: iat + ttlSeconds,
+      jti: newJti(),
+    };
     if (subject.scope !== undefined) claims.scope = subject.scope;
     if (subject.roles !== undefined) claims.roles = [...subject.roles];
     const signingInput = `${key.encodedHeader}.${Buffer.from(JSON.stringify(claims), "utf8").toString("base64url")}`;

@@ -92,7 +92,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   if (!Number.isSafeInteger(maxTokenBytes) || maxTokenBytes < 256 || maxTokenBytes > 65_536) {
     throw config("maxTokenBytes must be a whole number between 256 and 65536.");
   }
-  if (cacheOption !== false && (typeof cacheOption !== "object" || !Number.isSafeInteger(cacheOption.maxEntries) || cacheOption.maxEntries < 1)) {
+  if (
+    cacheOption !== false &&
+    (typeof cacheOption !== "object" || !Number.isSafeInteger(cacheOption.maxEntries) || cacheOption.maxEntries < 1)
+  ) {
     throw config("cache must be false or { maxEntries: a positive whole number }.");
   }
 
@@ -104,7 +107,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (token.length > maxTokenBytes) throw invalidToken(`The access token is longer than ${maxTokenBytes} bytes.`);
     const dot1 = token.indexOf(".");
     const dot2 = dot1 === -1 ? -1 : token.indexOf(".", dot1 + 1);
-    if (dot2 === -1) throw invalidToken("The access token is malformed: expected a compact JWS with three dot-separated segments.");
+    if (dot2 === -1)
+      throw invalidToken("The access token is malformed: expected a compact JWS with three dot-separated segments.");
     if (token.indexOf(".", dot2 + 1) !== -1) {
       throw invalidToken(
         token.split(".").length === 5
@@ -116,12 +120,16 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const headerText = token.slice(0, dot1);
     const header = headers.get(headerText) ?? trustHeader(headerText, headers);
     const key = resolveKey(header.kid);
-    if (key === undefined) throw invalidToken("The access token was signed with an unknown or expired key. Log in again.");
+    if (key === undefined)
+      throw invalidToken("The access token was signed with an unknown or expired key. Log in again.");
     if (key.alg !== header.alg) throw invalidToken("The access token's algorithm does not match its key.");
 
-    if (!isStrictBase64url(token, dot1 + 1, dot2)) throw invalidToken("The access token payload is not strict unpadded base64url.");
-    if (!isStrictBase64url(token, dot2 + 1, token.length)) throw invalidToken("The access token signature is not strict unpadded base64url.");
-    if (!verifyJws(key, token.slice(0, dot2), Buffer.from(token.slice(dot2 + 1), "base64url"))) throw invalidToken("The access token signature is invalid.");
+    if (!isStrictBase64url(token, dot1 + 1, dot2))
+      throw invalidToken("The access token payload is not strict unpadded base64url.");
+    if (!isStrictBase64url(token, dot2 + 1, token.length))
+      throw invalidToken("The access token signature is not strict unpadded base64url.");
+    if (!verifyJws(key, token.slice(0, dot2), Buffer.from(token.slice(dot2 + 1), "base64url")))
+      throw invalidToken("The access token signature is invalid.");
 
     const claims = parseObject(token.slice(dot1 + 1, dot2), "payload"); // strictness checked above
     const now = clock.now();
@@ -132,20 +140,27 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   /** Every claim rule after the signature; returns when a cache hit stops being valid. */
   const checkClaims = (claims: Record<string, unknown>, now: number): number => {
     const { exp, nbf, iat, iss, aud } = claims;
-    if (typeof exp !== "number" || !Number.isFinite(exp)) throw invalidToken("The access token has no valid exp (expiry) claim.");
-    if (typeof iat !== "number" || !Number.isFinite(iat)) throw invalidToken("The access token has no valid iat (issued-at) claim.");
-    if (nbf !== undefined && (typeof nbf !== "number" || !Number.isFinite(nbf))) throw invalidToken("The access token's nbf claim is not a number.");
+    if (typeof exp !== "number" || !Number.isFinite(exp))
+      throw invalidToken("The access token has no valid exp (expiry) claim.");
+    if (typeof iat !== "number" || !Number.isFinite(iat))
+      throw invalidToken("The access token has no valid iat (issued-at) claim.");
+    if (nbf !== undefined && (typeof nbf !== "number" || !Number.isFinite(nbf)))
+      throw invalidToken("The access token's nbf claim is not a number.");
     const validUntil = exp * 1000 + toleranceMs;
     if (now >= validUntil) throw invalidToken("The access token has expired. Refresh it or log in again.");
-    if (nbf !== undefined && nbf * 1000 > now + toleranceMs) throw invalidToken("The access token is not valid yet (nbf is in the future).");
-    if (iat * 1000 > now + toleranceMs) throw invalidToken("The access token was issued in the future (iat); check the clocks.");
+    if (nbf !== undefined && nbf * 1000 > now + toleranceMs)
+      throw invalidToken("The access token is not valid yet (nbf is in the future).");
+    if (iat * 1000 > now + toleranceMs)
+      throw invalidToken("The access token was issued in the future (iat); check the clocks.");
     if (iss !== issuer) throw invalidToken("The access token was issued by someone else (iss).");
-    if (typeof aud === "string" ? aud !== audience : !isAudienceList(aud, audience)) throw invalidToken("The access token is meant for another audience (aud).");
+    if (typeof aud === "string" ? aud !== audience : !isAudienceList(aud, audience))
+      throw invalidToken("The access token is meant for another audience (aud).");
     if (!isNonEmptyString(claims["sub"])) throw invalidToken("The access token has no subject (sub).");
     if (!isNonEmptyString(claims["sid"])) throw invalidToken("The access token has no session id (sid).");
     if (!isNonEmptyString(claims["jti"])) throw invalidToken("The access token has no token id (jti).");
     const { scope, roles } = claims;
-    if (scope !== undefined && typeof scope !== "string") throw invalidToken("The access token's scope claim is not a string.");
+    if (scope !== undefined && typeof scope !== "string")
+      throw invalidToken("The access token's scope claim is not a string.");
     if (roles !== undefined && !(Array.isArray(roles) && roles.every((role) => typeof role === "string"))) {
       throw invalidToken("The access token's roles claim is not a list of strings.");
     }
@@ -176,10 +191,13 @@ function trustHeader(headerText: string, seen: Map<string, TrustedHeader>): Trus
   const { alg, kid, typ, crit } = header;
   if (typeof alg !== "string") throw invalidToken("The access token header has no alg.");
   if (alg.toLowerCase() === "none") throw invalidToken('Unsigned tokens (alg "none") are not accepted.');
-  if (crit !== undefined) throw invalidToken("The access token requires header extensions (crit) that are not supported.");
-  if (typeof typ !== "string" || !isAccessTokenType(typ)) throw invalidToken('The token is not an access token: typ must be "at+jwt".');
+  if (crit !== undefined)
+    throw invalidToken("The access token requires header extensions (crit) that are not supported.");
+  if (typeof typ !== "string" || !isAccessTokenType(typ))
+    throw invalidToken('The token is not an access token: typ must be "at+jwt".');
   if (kid === undefined) throw invalidToken("The access token header has no key id (kid).");
-  if (typeof kid !== "string" || kid.length === 0 || kid.length > MAX_KID_LENGTH) throw invalidToken("The access token's key id (kid) is invalid.");
+  if (typeof kid !== "string" || kid.length === 0 || kid.length > MAX_KID_LENGTH)
+    throw invalidToken("The access token's key id (kid) is invalid.");
   const trusted = { kid, alg };
   if (seen.size >= HEADER_CACHE_ENTRIES) seen.delete(seen.keys().next().value!);
   seen.set(headerText, trusted);
@@ -199,7 +217,8 @@ function parseObject(segment: string, part: "header" | "payload"): Record<string
   } catch {
     throw invalidToken(`The access token ${part} is not valid JSON.`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidToken(`The access token ${part} is not a JSON object.`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw invalidToken(`The access token ${part} is not a JSON object.`);
   return value as Record<string, unknown>;
 }
 
