@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
 import { AuthError } from "../../core/errors.ts";
 import { loadKeyRing, rotateSigningKeys } from "../../core/keys/key-ring.ts";
+import { isExpired, isRetired, signingRecordAt } from "../../core/keys/signing-key-choice.ts";
 import type { SigningKeyRecord } from "../../store/store.ts";
 import { withGatehouse, withStore } from "../connect.ts";
 import type { GlobalOptions } from "../environment.ts";
@@ -12,20 +13,19 @@ import { UsageError } from "../usage-error.ts";
 export type KeyState = "pending" | "active" | "standby" | "retired" | "expired";
 
 /**
- * pending: published, signs later; active: the key that signs now (same rule as KeyRing);
- * standby: could sign but a newer key does; retired: verifies only; expired: gone from JWKS.
+ * pending: published, signs later; active: the key that signs now (chooseSigningKey, the
+ * servers' own rule); standby: could sign but a newer key does; retired: verifies only;
+ * expired: gone from JWKS.
  */
 export function keyStates(records: readonly SigningKeyRecord[], now: number): Map<string, KeyState> {
+  const signing = signingRecordAt(records, now);
   const states = new Map<string, KeyState>();
-  const eligible: SigningKeyRecord[] = [];
   for (const key of records) {
-    if (key.expiresAt !== null && key.expiresAt <= now) states.set(key.kid, "expired");
-    else if (key.retiredAt !== null && key.retiredAt <= now) states.set(key.kid, "retired");
+    if (isExpired(key, now)) states.set(key.kid, "expired");
+    else if (isRetired(key, now)) states.set(key.kid, "retired");
     else if (key.activatesAt > now) states.set(key.kid, "pending");
-    else eligible.push(key);
+    else states.set(key.kid, key === signing ? "active" : "standby");
   }
-  eligible.sort((a, b) => b.activatesAt - a.activatesAt || b.createdAt - a.createdAt || (a.kid < b.kid ? -1 : 1));
-  for (const [i, key] of eligible.entries()) states.set(key.kid, i === 0 ? "active" : "standby");
   return states;
 }
 

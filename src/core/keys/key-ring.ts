@@ -2,8 +2,22 @@ import type { JsonWebKey, KeyObject } from "node:crypto";
 import type { SigningKeyRecord, StoreOps } from "../../store/store.ts";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
-import { generateSigningKeyRecord, hmacSigningKey, importSigningKeyRecord, isAsymmetricAlgorithm, verificationPart } from "./key-material.ts";
+import {
+  generateSigningKeyRecord,
+  hmacSigningKey,
+  importSigningKeyRecord,
+  isAsymmetricAlgorithm,
+  verificationPart,
+} from "./key-material.ts";
 import { retirementExpiry } from "./key-rotation.ts";
+import {
+  chooseSigningKey,
+  isExpired,
+  isRetired,
+  type KeySchedule,
+  newestFirst,
+  signingRecordAt,
+} from "./signing-key-choice.ts";
 
 export { rotateSigningKeys, type RotateSigningKeysOptions } from "./key-rotation.ts";
 
@@ -37,36 +51,32 @@ export interface LoadKeyRingOptions {
   accessTokenTtlSeconds: number;
 }
 
-interface RingEntry {
+interface RingEntry extends KeySchedule {
   verification: VerificationKey;
   signing: SigningKey | undefined;
   /** Public JWK for the JWKS; undefined for HS256 (a shared secret is never published). */
   jwk: JsonWebKey | undefined;
-  createdAt: number;
-  activatesAt: number;
-  retiredAt: number | null;
-  expiresAt: number | null;
 }
 
 /**
  * The verification keys by kid and the signing key in force, built once from the store
  * (or from the HS256 secret) so signing and verifying never touch the database or parse a
- * key. Time decides which key signs: the newest whose `activatesAt` has passed and that is
- * neither retired nor expired. Call `reload` (or {@link keepKeyRingFresh}) to pick up keys
+ * key. Time decides which key signs (see chooseSigningKey): the newest whose `activatesAt`
+ * has passed and that is neither retired nor expired. Call `reload` (or {@link keepKeyRingFresh}) to pick up keys
  * added by other instances or the CLI.
  */
 export class KeyRing {
   readonly #clock: Clock;
   readonly #hmac: boolean;
   #byKid: Map<string, RingEntry>;
-  /** Entries that can sign, newest activation first. */
-  #signingOrder: RingEntry[];
+  /** Entries with a private key. */
+  #signers: RingEntry[];
 
   private constructor(clock: Clock, hmac: boolean, entries: RingEntry[]) {
     this.#clock = clock;
     this.#hmac = hmac;
     this.#byKid = new Map();
-    this.#signingOrder = [];
+    this.#signers = [];
     this.#install(entries);
   }
 
@@ -74,7 +84,16 @@ export class KeyRing {
   static forHmacSecret(secret: Buffer, clock: Clock): KeyRing {
     const signing = hmacSigningKey(secret);
     return new KeyRing(clock, true, [
-      { verification: verificationPart(signing), signing, jwk: undefined, createdAt: 0, activatesAt: 0, retiredAt: null, expiresAt: null },
+      {
+        kid: signing.kid,
+        verification: verificationPart(signing),
+        signing,
+        jwk: undefined,
+        createdAt: 0,
+        activatesAt: 0,
+        retiredAt: null,
+        expiresAt: null,
+      },
     ]);
   }
 
@@ -93,18 +112,19 @@ export class KeyRing {
    * only happens if every stored key was retired by hand.
    */
   signingKey(): SigningKey {
-    const now = this.#clock.now();
-    for (const entry of this.#signingOrder) {
-      if (entry.activatesAt <= now && isUnretired(entry, now) && isUnexpired(entry, now)) return entry.signing!;
-    }
-    throw new AuthError("internal_error", "No signing key is active. Run `npx gatehouse keys rotate` to create one, then restart.");
+    const entry = chooseSigningKey(this.#signers, this.#clock.now());
+    if (entry?.signing !== undefined) return entry.signing;
+    throw new AuthError(
+      "internal_error",
+      "No signing key is active. Run `npx gatehouse keys rotate` to create one, then restart.",
+    );
   }
 
   /** The verification key for `kid` (a plain Map lookup), or undefined when unknown or expired. */
   resolve(kid: string): VerificationKey | undefined {
     const entry = this.#byKid.get(kid);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== null && this.#clock.now() >= entry.expiresAt) return undefined;
+    if (isExpired(entry, this.#clock.now())) return undefined;
     return entry.verification;
   }
 
@@ -117,7 +137,7 @@ export class KeyRing {
     const now = this.#clock.now();
     const keys: JsonWebKey[] = [];
     for (const entry of this.#byKid.values()) {
-      if (entry.jwk !== undefined && isUnexpired(entry, now)) keys.push({ ...entry.jwk });
+      if (entry.jwk !== undefined && !isExpired(entry, now)) keys.push({ ...entry.jwk });
     }
     return { keys };
   }
@@ -129,8 +149,8 @@ export class KeyRing {
   }
 
   #install(entries: RingEntry[]): void {
-    this.#byKid = new Map(entries.map((entry) => [entry.verification.kid, entry]));
-    this.#signingOrder = entries.filter((entry) => entry.signing !== undefined).sort(newestFirst);
+    this.#byKid = new Map(entries.map((entry) => [entry.kid, entry]));
+    this.#signers = entries.filter((entry) => entry.signing !== undefined);
   }
 }
 
@@ -148,11 +168,17 @@ export class KeyRing {
  *
  * @returns the ring and human notes for what was generated (for the start-up line).
  */
-export async function loadKeyRing(store: StoreOps, options: LoadKeyRingOptions): Promise<{ ring: KeyRing; created: string[] }> {
+export async function loadKeyRing(
+  store: StoreOps,
+  options: LoadKeyRingOptions,
+): Promise<{ ring: KeyRing; created: string[] }> {
   const { algorithm, hmacSecret, clock, accessTokenTtlSeconds } = options;
   if (hmacSecret !== undefined) return { ring: KeyRing.forHmacSecret(hmacSecret, clock), created: [] };
   if (!isAsymmetricAlgorithm(algorithm)) {
-    throw new AuthError("invalid_config", `signing algorithm must be "EdDSA" or "ES256" (got ${JSON.stringify(String(algorithm))}).`);
+    throw new AuthError(
+      "invalid_config",
+      `signing algorithm must be "EdDSA" or "ES256" (got ${JSON.stringify(String(algorithm))}).`,
+    );
   }
   if (!(Number.isFinite(accessTokenTtlSeconds) && accessTokenTtlSeconds > 0)) {
     throw new AuthError("invalid_config", "accessTokenTtlSeconds must be a positive number of seconds.");
@@ -160,7 +186,7 @@ export async function loadKeyRing(store: StoreOps, options: LoadKeyRingOptions):
 
   const created: string[] = [];
   let records = await store.listSigningKeys();
-  const current = currentSigningRecord(records, clock.now());
+  const current = signingRecordAt(records, clock.now());
   if (current === undefined || current.alg !== algorithm) {
     created.push(...(await electSigningKey(store, records, algorithm, clock, accessTokenTtlSeconds)));
     records = await store.listSigningKeys();
@@ -181,7 +207,8 @@ export function keepKeyRingFresh(
   options: { intervalMs?: number; onError?: (error: unknown) => void } = {},
 ): () => void {
   const intervalMs = options.intervalMs ?? 60_000;
-  if (!(Number.isFinite(intervalMs) && intervalMs >= 1000)) throw new AuthError("invalid_config", "intervalMs must be at least 1000 ms.");
+  if (!(Number.isFinite(intervalMs) && intervalMs >= 1000))
+    throw new AuthError("invalid_config", "intervalMs must be at least 1000 ms.");
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
@@ -229,11 +256,16 @@ async function electSigningKey(
   }
 
   for (const record of records) {
-    if (record.kid === chosen || record.kid === candidate.kid || record.alg === algorithm || isHeldBack(record)) continue;
-    if (!isUnexpired(record, now) || !isUnretired(record, now)) continue;
+    if (record.kid === chosen || record.kid === candidate.kid || record.alg === algorithm || isHeldBack(record))
+      continue;
+    if (isExpired(record, now) || isRetired(record, now)) continue;
     const hasSigned = record.activatesAt <= now;
-    await store.updateSigningKey(record.kid, { retiredAt: now, expiresAt: hasSigned ? retirementExpiry(now, ttlSeconds) : now });
-    if (winner === candidate.kid && hasSigned) notes.push(`retired ${record.alg} signing key kid=${record.kid} (algorithm changed to ${algorithm})`);
+    await store.updateSigningKey(record.kid, {
+      retiredAt: now,
+      expiresAt: hasSigned ? retirementExpiry(now, ttlSeconds) : now,
+    });
+    if (winner === candidate.kid && hasSigned)
+      notes.push(`retired ${record.alg} signing key kid=${record.kid} (algorithm changed to ${algorithm})`);
   }
   return notes;
 }
@@ -242,10 +274,11 @@ function entriesFrom(records: readonly SigningKeyRecord[], now: number): RingEnt
   const entries: RingEntry[] = [];
   for (const record of records) {
     // A held-back election candidate never signed and never will: nothing to verify or publish.
-    if (!isUnexpired(record, now) || isHeldBack(record)) continue;
+    if (isExpired(record, now) || isHeldBack(record)) continue;
     const imported = importSigningKeyRecord(record);
     if (imported === undefined) continue;
     entries.push({
+      kid: record.kid,
       verification: verificationPart(imported.signing),
       signing: imported.signing,
       jwk: imported.jwk,
@@ -258,38 +291,13 @@ function entriesFrom(records: readonly SigningKeyRecord[], now: number): RingEnt
   return entries;
 }
 
-/** The record the ring would sign with at `now`, by the same rule as KeyRing.signingKey. */
-function currentSigningRecord(records: readonly SigningKeyRecord[], now: number): SigningKeyRecord | undefined {
-  return records
-    .filter((record) => isAsymmetricAlgorithm(record.alg) && record.activatesAt <= now && isUnretired(record, now) && isUnexpired(record, now))
-    .sort(newestFirst)[0];
-}
-
 function newestEverSigningKid(records: readonly SigningKeyRecord[]): string | undefined {
-  return records.filter((record) => record.retiredAt === null || record.retiredAt > record.activatesAt).sort(newestFirst)[0]?.kid;
+  return records
+    .filter((record) => record.retiredAt === null || record.retiredAt > record.activatesAt)
+    .sort(newestFirst)[0]?.kid;
 }
 
 /** A candidate waiting for the election: retired at its own activation and not yet expired. */
 function isHeldBack(record: SigningKeyRecord): boolean {
   return record.retiredAt !== null && record.retiredAt <= record.activatesAt && record.expiresAt === null;
-}
-
-function isUnretired(key: { retiredAt: number | null }, now: number): boolean {
-  return key.retiredAt === null || key.retiredAt > now;
-}
-
-function isUnexpired(key: { expiresAt: number | null }, now: number): boolean {
-  return key.expiresAt === null || key.expiresAt > now;
-}
-
-/** Newest activation first; then newest created; then kid, so every instance orders ties alike. */
-function newestFirst(
-  a: { activatesAt: number; createdAt: number; kid?: string; verification?: VerificationKey },
-  b: { activatesAt: number; createdAt: number; kid?: string; verification?: VerificationKey },
-): number {
-  if (a.activatesAt !== b.activatesAt) return b.activatesAt - a.activatesAt;
-  if (a.createdAt !== b.createdAt) return b.createdAt - a.createdAt;
-  const kidA = a.kid ?? a.verification?.kid ?? "";
-  const kidB = b.kid ?? b.verification?.kid ?? "";
-  return kidA < kidB ? -1 : kidA > kidB ? 1 : 0;
 }

@@ -3,6 +3,7 @@ import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
 import { generateSigningKeyRecord, isAsymmetricAlgorithm } from "./key-material.ts";
 import type { AsymmetricAlgorithm } from "./key-ring.ts";
+import { isExpired, isRetired } from "./signing-key-choice.ts";
 
 /** Clock skew verifiers tolerate (CONTRACT §3: at most 60 s); a retired key outlives its last token by this much. */
 export const CLOCK_SKEW_MS = 60_000;
@@ -20,7 +21,7 @@ export interface RotateSigningKeysOptions {
   clock: Clock;
   /** Access-token lifetime: the old key stays published this long (+ 60 s) after it stops signing. */
   accessTokenTtlSeconds: number;
-  /** Seconds between publishing the new key and its first signature. Default 3600 (see DEFAULT_PUBLISH_AHEAD_SECONDS). */
+  /** Seconds between publishing the new key and its first signature. Default DEFAULT_PUBLISH_AHEAD_SECONDS. */
   publishAheadSeconds?: number;
 }
 
@@ -44,7 +45,10 @@ export async function rotateSigningKeys(store: StoreOps, options: RotateSigningK
   const { algorithm, clock, accessTokenTtlSeconds } = options;
   const publishAheadSeconds = options.publishAheadSeconds ?? DEFAULT_PUBLISH_AHEAD_SECONDS;
   if (!isAsymmetricAlgorithm(algorithm)) {
-    throw new AuthError("invalid_config", `signing algorithm must be "EdDSA" or "ES256" (got ${JSON.stringify(String(algorithm))}).`);
+    throw new AuthError(
+      "invalid_config",
+      `signing algorithm must be "EdDSA" or "ES256" (got ${JSON.stringify(String(algorithm))}).`,
+    );
   }
   if (!(Number.isFinite(accessTokenTtlSeconds) && accessTokenTtlSeconds > 0)) {
     throw new AuthError("invalid_config", "accessTokenTtlSeconds must be a positive number of seconds.");
@@ -61,8 +65,8 @@ export async function rotateSigningKeys(store: StoreOps, options: RotateSigningK
 
   const retiredAt = next.activatesAt;
   for (const key of existing) {
-    if (key.expiresAt !== null && key.expiresAt <= now) continue;
-    if (key.retiredAt !== null && key.retiredAt <= retiredAt) continue;
+    // Only keys that could still sign once the new one activates need retiring.
+    if (isExpired(key, now) || isRetired(key, retiredAt)) continue;
     await store.updateSigningKey(key.kid, { retiredAt, expiresAt: retirementExpiry(retiredAt, accessTokenTtlSeconds) });
   }
   return next.kid;
