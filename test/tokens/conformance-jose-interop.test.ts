@@ -514,8 +514,8 @@ describe("Gatehouse's resource server and jose, on jose-signed tokens and forger
   /**
    * Where Gatehouse is deliberately stricter than jose. Each is a property of Gatehouse's
    * own tokens that a verifier can demand: they always carry a kid and are spelled in
-   * canonical base64url (so one token has one spelling, e.g. for the verify cache and
-   * revocation lists), and its claim types are checked.
+   * canonical base64url (so one token has one spelling: the verify cache keys on the
+   * text), and its claim types are checked.
    */
   const stricterThanJose = (): Row[] => [
     {
