@@ -46,6 +46,7 @@ export interface AuthServiceParts {
     check(username: string, ip: string): Promise<void>;
     recordFailure(username: string, ip: string): Promise<void>;
     recordSuccess(username: string, ip: string): Promise<void>;
+    release(username: string, ip: string): Promise<void>;
   };
   registrationLimit: { consume(key: string): Promise<void> };
   sessions: SessionService;
@@ -96,17 +97,15 @@ export class AuthService {
   async login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
     const username = rawUsername.normalize("NFKC").trim();
     const password = normalizePassword(rawPassword);
-    await this.#p.loginThrottle.check(username, caller.ip);
-    const user = await this.#p.store.findUserByUsername(username);
-    const ok =
-      user !== null && user.disabledAt === null
-        ? await this.#p.hasher.verify(user.passwordHash, password)
-        : await this.#p.hasher.verifyDummy(password);
-    if (!ok || !user) {
-      await this.#p.loginThrottle.recordFailure(username, caller.ip);
-      throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
-    }
-    await this.#p.loginThrottle.recordSuccess(username, caller.ip);
+    const user = await this.#throttled(username, caller.ip, async () => {
+      const found = await this.#p.store.findUserByUsername(username);
+      const ok =
+        found !== null && found.disabledAt === null
+          ? await this.#p.hasher.verify(found.passwordHash, password)
+          : await this.#p.hasher.verifyDummy(password);
+      return ok ? found : null;
+    });
+    if (!user) throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
     if (this.#p.hasher.needsRehash(user.passwordHash)) {
       await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(password));
     }
@@ -117,6 +116,27 @@ export class AuthService {
   async refresh(refreshToken: unknown): Promise<TokenGrant> {
     const { session, refreshToken: next, user } = await this.#p.sessions.rotate(refreshToken);
     return this.#grant(user, session, next);
+  }
+
+  /**
+   * Judges a password inside a throttle slot and records the outcome: `judge` answers the
+   * user on success, null on failure. An error on the way (database down, hashing queue full)
+   * is neither: the slot is given back and nothing is counted, so faults cannot lock the real
+   * user out.
+   */
+  async #throttled(username: string, ip: string, judge: () => Promise<UserRecord | null>): Promise<UserRecord | null> {
+    const throttle = this.#p.loginThrottle;
+    await throttle.check(username, ip);
+    let user: UserRecord | null;
+    try {
+      user = await judge();
+    } catch (error) {
+      await throttle.release(username, ip).catch(() => undefined);
+      throw error;
+    }
+    if (user) await throttle.recordSuccess(username, ip);
+    else await throttle.recordFailure(username, ip);
+    return user;
   }
 
   #grant(user: UserRecord, session: SessionRecord, refreshToken: string): TokenGrant {
@@ -171,12 +191,13 @@ export class AuthService {
   async changePassword(auth: AuthContext, currentPassword: string, newPassword: string, caller: CallerContext): Promise<void> {
     const user = await this.#p.store.findUserById(auth.userId);
     if (!user || user.disabledAt !== null) throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
-    await this.#p.loginThrottle.check(user.username, caller.ip);
-    if (!(await this.#p.hasher.verify(user.passwordHash, normalizePassword(currentPassword)))) {
-      await this.#p.loginThrottle.recordFailure(user.username, caller.ip);
+    const current = normalizePassword(currentPassword);
+    const verified = await this.#throttled(user.username, caller.ip, async () =>
+      (await this.#p.hasher.verify(user.passwordHash, current)) ? user : null,
+    );
+    if (!verified) {
       throw new AuthError("invalid_credentials", "The current password is wrong.");
     }
-    await this.#p.loginThrottle.recordSuccess(user.username, caller.ip);
     const next = normalizePassword(newPassword);
     this.#p.checkPasswordPolicy(next, { username: user.username });
     await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(next));

@@ -2,15 +2,28 @@ import type { Request } from "express";
 import { z } from "zod";
 import { AuthError } from "../core/errors.ts";
 
+/** Half of a surrogate pair (JSON can spell one as `\ud800`): UTF-8 has no encoding for it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * PostgreSQL refuses NUL in text (the request would fail as if the database were down), and
+ * an unpaired surrogate is silently turned into U+FFFD, so two different inputs would match.
+ */
+const storable = (value: string) => !value.includes("\u0000") && !LONE_SURROGATE.test(value);
+
+/** A string field the database can store as sent. */
+const text = (min: number, max: number) =>
+  z.string().min(min).max(max).refine(storable, { message: "unstorable" });
+
 /** Upper bounds keep hashing and normalisation cheap; the policy has the real rules. */
-const username = z.string().min(1).max(256);
-const password = z.string().min(1).max(4096);
+const username = text(1, 256);
+const password = text(1, 4096);
 const transport = z.enum(["cookie", "body"]).optional();
 
 export const credentialsBody = z.object({ username, password }).strict();
 export const loginBody = z.object({ username, password, token_transport: transport }).strict();
 export const refreshBody = z
-  .object({ refresh_token: z.string().max(512).optional(), token_transport: transport })
+  .object({ refresh_token: text(0, 512).optional(), token_transport: transport })
   .strict();
 export const passwordChangeBody = z.object({ current_password: password, new_password: password }).strict();
 
@@ -30,12 +43,16 @@ export function parseBody<S extends z.ZodObject>(schema: S, req: Request): z.out
   const issue = result.error.issues[0];
   const field = issue?.path[0];
   let detail: string;
-  if (issue?.code === "unrecognized_keys") detail = `unknown field(s); the fields accepted here are ${known.join(", ")}`;
+  if (issue?.code === "unrecognized_keys") {
+    detail = `unknown field(s); the fields accepted here are ${known.join(", ")}`;
+  }
   else if (typeof field === "string" && known.includes(field)) detail = `field "${field}" ${problemOf(issue)}`;
   else detail = "the body must be a JSON object";
   throw new AuthError("invalid_request", `Invalid request body: ${detail}.`.slice(0, MAX_MESSAGE_LENGTH));
 }
 
 function problemOf(issue: z.core.$ZodIssue | undefined): string {
-  return issue?.code === "invalid_type" ? "is missing or has the wrong type" : "is invalid";
+  if (issue?.code === "invalid_type") return "is missing or has the wrong type";
+  if (issue?.code === "custom") return "contains a NUL character or an unpaired surrogate";
+  return "is invalid";
 }

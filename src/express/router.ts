@@ -9,6 +9,7 @@ import { readBearerToken } from "./bearer.ts";
 import { callerOf } from "./caller.ts";
 import { clearedRefreshCookie, readCookie, type RefreshCookieOptions, refreshCookie } from "./cookies.ts";
 import { errorHandler } from "./error-handler.ts";
+import { sessionIdParam } from "./path-params.ts";
 import { assertAllowedOrigin, assertJsonContentType, isJsonContentType } from "./request-guards.ts";
 import { createRequireAuth } from "./require-auth.ts";
 
@@ -113,9 +114,7 @@ export function createAuthRouter(s: RouterSettings): Router {
   });
 
   router.delete("/sessions/:id", bearer, async (req, res) => {
-    const id = req.params["id"];
-    if (typeof id !== "string" || id.length > 64) throw new AuthError("not_found", "No such session among yours.");
-    await s.service.endOwnSession(req.auth!.userId, id);
+    await s.service.endOwnSession(req.auth!.userId, sessionIdParam(req));
     res.status(204).end();
   });
 

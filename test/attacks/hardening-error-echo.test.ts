@@ -34,13 +34,14 @@ describe("400 messages never echo what the client sent as a field name", () => {
   });
 
   it("many unknown fields, control characters and markup in names: none of it comes back", async () => {
-    const keys = ["<script>alert(1)</script>", "\u001b[31mred", "a\u0000b", "\u202egnp.exe", ...Array.from({ length: 200 }, (_, i) => `f${i}`)];
+    const odd = ["<script>alert(1)</script>", "\u001b[31mred", "a\u0000b", "\u202egnp.exe"];
+    const keys = [...odd, ...Array.from({ length: 200 }, (_, i) => `f${i}`)];
     const body: Record<string, unknown> = { refresh_token: "x" };
     for (const key of keys) body[key] = 1;
     const res = await post("refresh", JSON.stringify(body));
     assert.equal(res.status, 400);
     assert.ok(res.text.length < 300, `message is ${res.text.length} characters`);
-    for (const key of keys.slice(0, 4)) assert.ok(!(res.body as { message: string }).message.includes(key), res.text);
+    for (const key of odd) assert.ok(!(res.body as { message: string }).message.includes(key), res.text);
     assert.ok(!res.text.includes("f199"), res.text);
   });
 });

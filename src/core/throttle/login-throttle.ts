@@ -39,6 +39,12 @@ export interface LoginThrottle {
   recordFailure(username: string, ip: string): Promise<void>;
   /** Clears the account+IP counter. The per-IP counter stays: one good login must not wash out a spray. */
   recordSuccess(username: string, ip: string): Promise<void>;
+  /**
+   * Gives back the slot of an attempt that ended with neither outcome (an error before the
+   * password was judged), counting nothing. Without it the slot would stay taken until it
+   * expires, and enough such errors would refuse the address's real logins.
+   */
+  release(username: string, ip: string): Promise<void>;
 }
 
 /**
@@ -136,14 +142,31 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     if (res.consumedPoints < 0) await counter.inFlight.penalty(key, -res.consumedPoints);
   };
 
+  /** Gives back the slots a check() took before it failed part-way. */
+  const releaseTaken = async (entries: [Counter, string][], taken: PromiseSettledResult<unknown>[]) => {
+    await Promise.allSettled(entries.filter((_, i) => taken[i]?.status === "fulfilled").map(release));
+  };
+
   return {
     check: (username, ip) =>
       withStore(async () => {
         const entries = keysOf(username, ip);
         // Take the slot first, then read the failures: an attempt finishing meanwhile is seen
         // either as in flight or as a failure (recordFailure counts before it releases).
-        const inFlight = await Promise.all(entries.map(([counter, key]) => counter.inFlight.penalty(key)));
-        const failures = await Promise.all(entries.map(([counter, key]) => counter.failures.get(key)));
+        const taken = await Promise.allSettled(entries.map(([counter, key]) => counter.inFlight.penalty(key)));
+        let failures: Awaited<ReturnType<CounterLimiter["get"]>>[];
+        try {
+          failures = await Promise.all(entries.map(([counter, key]) => counter.failures.get(key)));
+        } catch (error) {
+          await releaseTaken(entries, taken);
+          throw error;
+        }
+        const rejected = taken.find((result) => result.status === "rejected");
+        if (rejected) {
+          await releaseTaken(entries, taken);
+          throw rejected.reason;
+        }
+        const inFlight = taken.map((result) => (result.status === "fulfilled" ? result.value : undefined));
         let retryAfter = 0;
         entries.forEach(([counter], i) => {
           const failed = failures[i] ?? null;
@@ -163,23 +186,34 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
     recordFailure: (username, ip) =>
       withStore(async () => {
         const entries = keysOf(username, ip);
-        await Promise.all(
-          entries.map(async ([counter, key]) => {
-            const res = await counter.failures.penalty(key);
-            // Exactly one failure reaches the limit; it starts the block.
-            if (res.consumedPoints === counter.limit.attempts && counter.limit.blockSeconds > 0) {
-              await counter.failures.block(key, counter.limit.blockSeconds);
-            }
-          }),
-        );
-        await Promise.all(entries.map(release));
+        try {
+          await Promise.all(
+            entries.map(async ([counter, key]) => {
+              const res = await counter.failures.penalty(key);
+              // Exactly one failure reaches the limit; it starts the block.
+              if (res.consumedPoints === counter.limit.attempts && counter.limit.blockSeconds > 0) {
+                await counter.failures.block(key, counter.limit.blockSeconds);
+              }
+            }),
+          );
+        } finally {
+          await Promise.allSettled(entries.map(release));
+        }
       }),
 
     recordSuccess: (username, ip) =>
       withStore(async () => {
         const entries = keysOf(username, ip);
-        await account.failures.delete(accountAndIpKey(username, ip));
-        await Promise.all(entries.map(release));
+        try {
+          await account.failures.delete(accountAndIpKey(username, ip));
+        } finally {
+          await Promise.allSettled(entries.map(release));
+        }
+      }),
+
+    release: (username, ip) =>
+      withStore(async () => {
+        await Promise.all(keysOf(username, ip).map(release));
       }),
   };
 }
