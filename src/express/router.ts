@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
 import type { AuthService, TokenGrant } from "../core/auth-service.ts";
@@ -7,7 +8,7 @@ import type { SessionRecord } from "../store/store.ts";
 import { credentialsBody, loginBody, parseBody, passwordChangeBody, refreshBody } from "./bodies.ts";
 import { readBearerToken } from "./bearer.ts";
 import { callerOf } from "./caller.ts";
-import { clearedRefreshCookie, readCookie, type RefreshCookieOptions, refreshCookie } from "./cookies.ts";
+import { createRefreshCookie, type RefreshCookieSettings } from "./cookies.ts";
 import { errorHandler } from "./error-handler.ts";
 import { sessionIdParam } from "./path-params.ts";
 import { assertAllowedOrigin, assertJsonContentType, isJsonContentType } from "./request-guards.ts";
@@ -20,32 +21,47 @@ export interface RouterSettings {
   realm: string;
   bodyLimitBytes: number;
   allowedOrigins: readonly string[];
-  cookie: { name: string; path: string | undefined; secure: boolean };
+  cookie: RefreshCookieSettings;
 }
 
 /** The CONTRACT §2 routes. Mount it anywhere (`app.use("/auth", auth.router())`). */
 export function createAuthRouter(s: RouterSettings): Router {
   const router = express.Router();
-  const bearer = createRequireAuth((token, check) => s.service.authenticate(token, check), s.realm, { checkSession: true });
-  const cookieOptions = (req: Request): RefreshCookieOptions => ({
-    name: s.cookie.name,
-    path: s.cookie.path ?? (req.baseUrl || "/"),
-    secure: s.cookie.secure,
-  });
+  const authenticate = (token: string, check: boolean) => s.service.authenticate(token, check);
+  const bearer = createRequireAuth(authenticate, s.realm, { checkSession: true });
+  const cookie = createRefreshCookie(s.cookie);
 
   router.use((req, _res, next) => {
     if (req.method === "POST") assertJsonContentType(req);
     next();
   });
-  router.use(express.json({ limit: s.bodyLimitBytes, strict: true, type: (req) => isJsonContentType(req.headers["content-type"]) }));
+  const jsonType = (req: IncomingMessage) => isJsonContentType(req.headers["content-type"]);
+  router.use(express.json({ limit: s.bodyLimitBytes, strict: true, type: jsonType }));
 
-  const sendGrant = (req: Request, res: Response, grant: TokenGrant, transport: "cookie" | "body", status = 200) => {
+  const sendGrant = (req: Request, res: Response, grant: TokenGrant, transport: "cookie" | "body") => {
     res.setHeader("Cache-Control", "no-store");
     res.setHeader("Pragma", "no-cache");
-    const body: Record<string, unknown> = { access_token: grant.accessToken, token_type: "Bearer", expires_in: grant.expiresIn };
+    const body: Record<string, unknown> = {
+      access_token: grant.accessToken,
+      token_type: "Bearer",
+      expires_in: grant.expiresIn,
+    };
     if (transport === "body") body["refresh_token"] = grant.refreshToken;
-    else res.setHeader("Set-Cookie", refreshCookie(cookieOptions(req), grant.refreshToken, cookieLifetime(grant.session, s.clock.now())));
-    res.status(status).json(body);
+    else {
+      const lifetime = cookieLifetime(grant.session, s.clock.now());
+      res.setHeader("Set-Cookie", cookie.issue(req, grant.refreshToken, lifetime));
+    }
+    res.status(200).json(body);
+  };
+
+  /** Runs `work`; a refused refresh token also removes the cookie that carried it. */
+  const clearingCookieOnInvalidGrant = async (req: Request, res: Response, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      if (error instanceof AuthError && error.code === "invalid_grant") res.setHeader("Set-Cookie", cookie.clear(req));
+      throw error;
+    }
   };
 
   router.post("/register", async (req, res) => {
@@ -54,36 +70,44 @@ export function createAuthRouter(s: RouterSettings): Router {
     res.status(201).json({ user });
   });
 
+  // A browser gets the refresh token only as the HttpOnly cookie: a request that came with the
+  // cookie is answered with the cookie, whatever its body asks. Only a client without the cookie
+  // (a native app) may ask for the token in the body, so script on a page can never read it.
   router.post("/login", async (req, res) => {
     const body = parseBody(loginBody, req);
     const grant = await s.service.login(body.username, body.password, callerOf(req));
-    sendGrant(req, res, grant, body.token_transport ?? "cookie");
+    sendGrant(req, res, grant, cookie.isPresent(req) ? "cookie" : (body.token_transport ?? "cookie"));
   });
 
   router.post("/refresh", async (req, res) => {
     const body = parseBody(refreshBody, req);
     if (body.refresh_token !== undefined) {
+      // Two tokens would leave it unclear which session to continue, and answering in the body
+      // would hand the cookie's session to script.
+      if (cookie.isPresent(req)) {
+        throw new AuthError("invalid_request", "Send the refresh token in the cookie or in the body, not both.");
+      }
       sendGrant(req, res, await s.service.refresh(body.refresh_token), "body");
       return;
     }
     assertAllowedOrigin(req, s.allowedOrigins);
-    const token = readCookie(req.headers.cookie, s.cookie.name);
-    if (!token) throw new AuthError("invalid_grant", "No refresh token was sent. Log in again.");
-    try {
-      sendGrant(req, res, await s.service.refresh(token), body.token_transport ?? "cookie");
-    } catch (error) {
-      if (error instanceof AuthError && error.code === "invalid_grant") res.setHeader("Set-Cookie", clearedRefreshCookie(cookieOptions(req)));
-      throw error;
-    }
+    await clearingCookieOnInvalidGrant(req, res, async () => {
+      const token = cookie.read(req);
+      if (!token) throw new AuthError("invalid_grant", "No refresh token was sent. Log in again.");
+      sendGrant(req, res, await s.service.refresh(token), "cookie");
+    });
   });
 
   router.post("/logout", async (req, res) => {
     const body = parseBody(refreshBody, req);
-    const cookieToken = readCookie(req.headers.cookie, s.cookie.name);
-    if (cookieToken !== undefined) {
+    let cookieToken: string | undefined;
+    if (cookie.isPresent(req)) {
       assertAllowedOrigin(req, s.allowedOrigins);
-      await s.service.logoutByRefreshToken(cookieToken);
+      await clearingCookieOnInvalidGrant(req, res, async () => {
+        cookieToken = cookie.read(req);
+      });
     }
+    if (cookieToken !== undefined) await s.service.logoutByRefreshToken(cookieToken);
     if (body.refresh_token !== undefined) await s.service.logoutByRefreshToken(body.refresh_token);
     const byRefreshToken = cookieToken !== undefined || body.refresh_token !== undefined;
     try {
@@ -97,13 +121,13 @@ export function createAuthRouter(s: RouterSettings): Router {
       // An expired access token beside a refresh token must not stop the logout the refresh token asked for.
       if (!(byRefreshToken && error instanceof AuthError && error.code === "invalid_token")) throw error;
     }
-    res.setHeader("Set-Cookie", clearedRefreshCookie(cookieOptions(req)));
+    res.setHeader("Set-Cookie", cookie.clear(req));
     res.status(204).end();
   });
 
   router.post("/logout-all", bearer, async (req, res) => {
     await s.service.logoutAll(req.auth!.userId);
-    res.setHeader("Set-Cookie", clearedRefreshCookie(cookieOptions(req)));
+    res.setHeader("Set-Cookie", cookie.clear(req));
     res.status(204).end();
   });
 
@@ -131,7 +155,8 @@ export function createAuthRouter(s: RouterSettings): Router {
   });
 
   router.use((req) => {
-    throw new AuthError("not_found", `No such route: ${req.method} is not served at this path. See the API table in the README.`);
+    const message = `No such route: ${req.method} is not served at this path. See the API table in the README.`;
+    throw new AuthError("not_found", message);
   });
   router.use(errorHandler(s.logger, s.realm));
   return router;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { refreshCookieFrom, request, seenBodies, STRONG_PASSWORD } from "../helpers/http.ts";
+import { REFRESH_COOKIE, refreshCookieFrom, request, seenBodies, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 const median = (values: number[]) => {
@@ -19,7 +19,7 @@ describe("CSRF on cookie-authenticated POSTs", () => {
   });
   after(() => server.close());
 
-  const withCookie = (headers: Record<string, string>) => ({ cookie: `gatehouse_refresh=${cookie}`, ...headers });
+  const withCookie = (headers: Record<string, string>) => ({ cookie: `${REFRESH_COOKIE}=${cookie}`, ...headers });
 
   it("refuses refresh from a foreign Origin with 403 forbidden_origin, consuming nothing", async () => {
     const res = await request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: withCookie({ origin: "https://evil.example" }) });
@@ -132,7 +132,7 @@ describe("nothing secret leaks into responses or logs", () => {
       const access = (login.body as { access_token: string }).access_token;
       const cookie = refreshCookieFrom(login.headers)!;
       secrets.push(cookie);
-      const refreshed = await request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `gatehouse_refresh=${cookie}` } });
+      const refreshed = await request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
       secrets.push(refreshCookieFrom(refreshed.headers)!);
       await request(`${server.url}/auth/me`, { headers: { authorization: `Bearer ${access}x` } });
       await request(`${server.url}/auth/login`, { method: "POST", json: { username: "leaky", password: "wrong but long enough" } });

@@ -3,7 +3,7 @@ import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, typ
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
+import { REFRESH_COOKIE, refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
@@ -157,7 +157,7 @@ describe("attacks on access tokens (RFC 8725)", () => {
 
   it("a refresh token is not a bearer token, and an access token is not a refresh token", async () => {
     await assertRejected(good.cookie, "refresh token as bearer");
-    const asCookie = await request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `gatehouse_refresh=${good.access}` } });
+    const asCookie = await request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${good.access}` } });
     assert.equal(asCookie.status, 401);
     assert.equal((asCookie.body as { error: string }).error, "invalid_grant");
     const asBody = await request(`${server.url}/auth/refresh`, { method: "POST", json: { refresh_token: good.access } });

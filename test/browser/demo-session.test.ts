@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { REFRESH_COOKIE } from "../helpers/http.ts";
 import {
   buildDemoPage,
   byTestId,
@@ -76,7 +77,7 @@ describe("demo page in Chromium (5-second access tokens)", { timeout: 180_000 },
     await assertNoTokenReadable(tabA);
 
     const cookies = await context.cookies(`${server.url}/auth/refresh`);
-    const refresh = cookies.find((cookie) => cookie.name === "gatehouse_refresh");
+    const refresh = cookies.find((cookie) => cookie.name === REFRESH_COOKIE);
     assert.ok(refresh, `no refresh cookie among ${cookies.map((c) => c.name).join(", ")}`);
     assert.equal(refresh.httpOnly, true);
     assert.equal(refresh.secure, true);
@@ -156,7 +157,7 @@ describe("demo page in Chromium (5-second access tokens)", { timeout: 180_000 },
     await tabB.reload();
     await waitForAuthState(tabB, "signed-out");
     const cookies = await context.cookies(`${server.url}/auth/refresh`);
-    assert.equal(cookies.find((cookie) => cookie.name === "gatehouse_refresh"), undefined, "the refresh cookie survived logout");
+    assert.equal(cookies.find((cookie) => cookie.name === REFRESH_COOKIE), undefined, "the refresh cookie survived logout");
   });
 
   it("logging in in one tab signs the other in", async () => {

@@ -26,8 +26,11 @@ export async function request(url: string, init: RequestInit & { json?: unknown 
   return { status: response.status, headers: response.headers, body, text };
 }
 
+/** The refresh cookie's name with the default settings (Secure, so `__Secure-` prefixed). */
+export const REFRESH_COOKIE = "__Secure-gatehouse_refresh";
+
 /** Value of the refresh cookie in a Set-Cookie header, if any. */
-export function refreshCookieFrom(headers: Headers, name = "gatehouse_refresh"): string | undefined {
+export function refreshCookieFrom(headers: Headers, name = REFRESH_COOKIE): string | undefined {
   for (const line of headers.getSetCookie()) {
     const [pair] = line.split(";");
     const eq = pair?.indexOf("=") ?? -1;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { request as rawRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
-import { request, STRONG_PASSWORD } from "../helpers/http.ts";
+import { REFRESH_COOKIE, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 function assertErrorShape(res: { status: number; body: unknown; headers: Headers }, status: number, code: string) {
@@ -116,7 +116,7 @@ describe("database down", () => {
       const refresh = await request(`${server.url}/auth/refresh`, {
         method: "POST",
         json: {},
-        headers: { cookie: `gatehouse_refresh=${"A".repeat(43)}` },
+        headers: { cookie: `${REFRESH_COOKIE}=${"A".repeat(43)}` },
       });
       assertErrorShape(refresh, 503, "unavailable");
     } finally {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
+import { REFRESH_COOKIE, refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 describe("register, login, me, jwks", () => {
@@ -35,7 +35,7 @@ describe("register, login, me, jwks", () => {
     assert.equal(res.headers.get("cache-control"), "no-store");
     const [cookie] = res.headers.getSetCookie();
     assert.ok(cookie);
-    assert.match(cookie, /^gatehouse_refresh=[A-Za-z0-9_-]{43};/);
+    assert.match(cookie, /^__Secure-gatehouse_refresh=[A-Za-z0-9_-]{43};/);
     assert.match(cookie, /; HttpOnly/);
     assert.match(cookie, /; Secure/);
     assert.match(cookie, /; SameSite=Strict/);
@@ -96,7 +96,7 @@ describe("register, login, me, jwks", () => {
   it("gives the cookie to refresh and returns a new access token and a new cookie", async () => {
     const login = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "alice", password: STRONG_PASSWORD } });
     const cookie = refreshCookieFrom(login.headers);
-    const res = await request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `gatehouse_refresh=${cookie}` } });
+    const res = await request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
     assert.equal(res.status, 200);
     const next = refreshCookieFrom(res.headers);
     assert.ok(next);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
 import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres-schema.ts";
-import { refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
+import { REFRESH_COOKIE, refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 /**
@@ -25,7 +25,7 @@ describe("three instances behind one PostgreSQL", () => {
   });
 
   const refreshOn = (server: TestServer, cookie: string) =>
-    request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `gatehouse_refresh=${cookie}` } });
+    request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
 
   it("publish one signing key: every instance's JWKS agrees", async () => {
     const sets = await Promise.all(servers.map((s) => request(`${s.url}/.well-known/jwks.json`)));
@@ -43,7 +43,7 @@ describe("three instances behind one PostgreSQL", () => {
     const access = (refreshed.body as { access_token: string }).access_token;
     assert.equal((await request(`${a.url}/auth/me`, { headers: { authorization: `Bearer ${access}` } })).status, 200);
     const cookie = refreshCookieFrom(refreshed.headers)!;
-    assert.equal((await request(`${b.url}/auth/logout`, { method: "POST", json: {}, headers: { cookie: `gatehouse_refresh=${cookie}` } })).status, 204);
+    assert.equal((await request(`${b.url}/auth/logout`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } })).status, 204);
     assert.equal((await refreshOn(a, cookie)).status, 401, "logged out everywhere");
     assert.equal((await request(`${c.url}/auth/me`, { headers: { authorization: `Bearer ${access}` } })).status, 401);
   });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ManualClock } from "../../src/core/clock.ts";
-import { refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
+import { REFRESH_COOKIE, refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 const DAY = 86_400_000;
@@ -13,7 +13,7 @@ async function login(server: TestServer, username: string) {
 }
 
 function refresh(server: TestServer, cookie: string) {
-  return request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `gatehouse_refresh=${cookie}` } });
+  return request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
 }
 
 describe("refresh rotation, reuse detection, lifetimes", () => {
@@ -86,14 +86,14 @@ describe("refresh rotation, reuse detection, lifetimes", () => {
 
   it("logout ends the session: refresh fails and the access token is refused by bearer routes", async () => {
     const { cookie, access } = await login(server, "rotor");
-    const out = await request(`${server.url}/auth/logout`, { method: "POST", json: {}, headers: { cookie: `gatehouse_refresh=${cookie}` } });
+    const out = await request(`${server.url}/auth/logout`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
     assert.equal(out.status, 204);
     assert.match(out.headers.getSetCookie()[0] ?? "", /Max-Age=0/);
     const res = await refresh(server, cookie);
     assert.equal(res.status, 401);
     const me = await request(`${server.url}/auth/me`, { headers: { authorization: `Bearer ${access}` } });
     assert.equal(me.status, 401);
-    const again = await request(`${server.url}/auth/logout`, { method: "POST", json: {}, headers: { cookie: `gatehouse_refresh=${cookie}` } });
+    const again = await request(`${server.url}/auth/logout`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
     assert.equal(again.status, 204, "repeating logout is harmless");
   });
 
@@ -128,7 +128,7 @@ describe("logout with an expired access token beside the cookie", () => {
       const out = await request(`${server.url}/auth/logout`, {
         method: "POST",
         json: {},
-        headers: { cookie: `gatehouse_refresh=${cookie}`, authorization: `Bearer ${access}` },
+        headers: { cookie: `${REFRESH_COOKIE}=${cookie}`, authorization: `Bearer ${access}` },
       });
       assert.equal(out.status, 204);
       assert.match(out.headers.getSetCookie()[0] ?? "", /Max-Age=0/);

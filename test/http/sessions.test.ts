@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
+import { REFRESH_COOKIE, refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
 const NEW_PASSWORD = "an entirely different passphrase 7";
@@ -14,7 +14,7 @@ describe("sessions, logout-all, password change", () => {
   };
   const bearer = (access: string) => ({ authorization: `Bearer ${access}` });
   const refresh = (cookie: string) =>
-    request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `gatehouse_refresh=${cookie}` } });
+    request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
 
   before(async () => {
     server = await startTestServer();
