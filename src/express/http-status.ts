@@ -26,11 +26,15 @@ export function httpStatusFor(code: AuthErrorCode): number {
 
 const quote = (value: string) => value.replace(/["\\]/g, "");
 
-/** RFC 6750 §3: the challenge sent with 401s on bearer routes and 403 insufficient_scope. */
+/** RFC 6750 §3: the challenge sent with 401s on bearer routes, 403 insufficient_scope and 400 invalid_request. */
 export function bearerChallenge(error: AuthError, realm: string): string | undefined {
   if (error.code === "insufficient_scope") {
     const scope = error.scope ? `, scope="${quote(error.scope)}"` : "";
     return `Bearer realm="${quote(realm)}", error="insufficient_scope"${scope}`;
+  }
+  // A token sent in more than one place (RFC 6750 §3.1).
+  if (error.code === "invalid_request" && error.tokenPresented) {
+    return `Bearer realm="${quote(realm)}", error="invalid_request", error_description="${quote(error.message)}"`;
   }
   if (error.code !== "invalid_token") return undefined;
   if (!error.tokenPresented) return `Bearer realm="${quote(realm)}"`;

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { AuthContext } from "../core/auth-service.ts";
 import { AuthError } from "../core/errors.ts";
-import { missingBearer, readBearerToken } from "./bearer.ts";
+import { bearerTokenOf, missingBearer } from "./bearer.ts";
 import { sendAuthError } from "./error-handler.ts";
 import "./request-auth.ts";
 
@@ -25,8 +25,10 @@ export type Authenticate = (token: string, checkSession: boolean) => Promise<Aut
 function assertOptions(options: RequireAuthOptions): void {
   for (const key of ["scopes", "roles"] as const) {
     const list = options[key];
-    if (list !== undefined && (!Array.isArray(list) || list.some((s) => typeof s !== "string" || s.length === 0 || /\s/.test(s)))) {
-      throw new AuthError("invalid_config", `requireAuth option "${key}" must be an array of non-empty strings without spaces.`);
+    const bad = (s: unknown) => typeof s !== "string" || s.length === 0 || /\s/.test(s);
+    if (list !== undefined && (!Array.isArray(list) || list.some(bad))) {
+      const message = `requireAuth option "${key}" must be an array of non-empty strings without spaces.`;
+      throw new AuthError("invalid_config", message);
     }
   }
   if (options.checkSession !== undefined && typeof options.checkSession !== "boolean") {
@@ -39,7 +41,11 @@ function assertOptions(options: RequireAuthOptions): void {
  * header parsing, a (cached) signature check and, optionally, one session lookup.
  * Failures are answered directly with RFC 6750 headers, so the route never runs.
  */
-export function createRequireAuth(authenticate: Authenticate, realm: string, options: RequireAuthOptions = {}): RequestHandler {
+export function createRequireAuth(
+  authenticate: Authenticate,
+  realm: string,
+  options: RequireAuthOptions = {},
+): RequestHandler {
   assertOptions(options);
   const scopes = options.scopes ?? [];
   const roles = options.roles ?? [];
@@ -49,7 +55,7 @@ export function createRequireAuth(authenticate: Authenticate, realm: string, opt
   return (req: Request, res: Response, next: NextFunction) => {
     let token: string | undefined;
     try {
-      token = readBearerToken(req.headers.authorization);
+      token = bearerTokenOf(req);
     } catch (error) {
       sendAuthError(res, error as AuthError, realm);
       return;
@@ -62,7 +68,8 @@ export function createRequireAuth(authenticate: Authenticate, realm: string, opt
       const missing = needsGrant ? scopes.filter((s) => !auth.scopes.includes(s)) : NONE;
       if (missing.length > 0 || (roles.length > 0 && !roles.some((r) => auth.roles.includes(r)))) {
         const scope = missing.length > 0 ? missing.join(" ") : roles.join(" ");
-        sendAuthError(res, new AuthError("insufficient_scope", "Your token does not grant access to this resource.", { scope }), realm);
+        const message = "Your token does not grant access to this resource.";
+        sendAuthError(res, new AuthError("insufficient_scope", message, { scope }), realm);
         return;
       }
       req.auth = auth;

@@ -6,7 +6,7 @@ import type { Clock } from "../core/clock.ts";
 import { AuthError } from "../core/errors.ts";
 import type { SessionRecord } from "../store/store.ts";
 import { credentialsBody, loginBody, parseBody, passwordChangeBody, refreshBody } from "./bodies.ts";
-import { readBearerToken } from "./bearer.ts";
+import { assertOneTokenPlace, readBearerToken } from "./bearer.ts";
 import { callerOf } from "./caller.ts";
 import { createRefreshCookie, type RefreshCookieSettings } from "./cookies.ts";
 import { errorHandler } from "./error-handler.ts";
@@ -99,6 +99,7 @@ export function createAuthRouter(s: RouterSettings): Router {
   });
 
   router.post("/logout", async (req, res) => {
+    assertOneTokenPlace(req);
     const body = parseBody(refreshBody, req);
     let cookieToken: string | undefined;
     if (cookie.isPresent(req)) {
