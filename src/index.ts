@@ -5,6 +5,7 @@ export { AuthError, isAuthError } from "./core/errors.ts";
 export type { AuthErrorCode } from "./core/errors.ts";
 export type { AuthContext, PublicUser } from "./core/auth-service.ts";
 export type { RequireAuthOptions } from "./express/require-auth.ts";
+export { hardenHttpServer } from "./express/http-server.ts";
 export type { AccessTokenClaims } from "./core/tokens/access-token-verifier.ts";
 export { systemClock, ManualClock } from "./core/clock.ts";
 export type { Clock } from "./core/clock.ts";

@@ -24,9 +24,43 @@ export function httpStatusFor(code: AuthErrorCode): number {
   return STATUS[code];
 }
 
+/**
+ * Failures Node's HTTP layer finds before any route runs. They have no AuthError, and some
+ * need a status no error code maps to (408, 417, 431), so each gets its status and the
+ * contract's code here.
+ */
+export type TransportFailure =
+  | "malformed"
+  | "missing_host"
+  | "headers_too_large"
+  | "chunk_extensions_too_large"
+  | "timeout"
+  | "expectation_failed"
+  | "connect";
+
+export interface TransportAnswer {
+  status: number;
+  error: AuthErrorCode;
+  message: string;
+}
+
+const TRANSPORT: Record<TransportFailure, TransportAnswer> = {
+  malformed: { status: 400, error: "invalid_request", message: "The request could not be parsed as HTTP." },
+  missing_host: { status: 400, error: "invalid_request", message: "An HTTP/1.1 request needs one Host header." },
+  headers_too_large: { status: 431, error: "invalid_request", message: "The request headers are too large." },
+  chunk_extensions_too_large: { status: 413, error: "payload_too_large", message: "Chunk extensions too large." },
+  timeout: { status: 408, error: "invalid_request", message: "The request took too long to arrive." },
+  expectation_failed: { status: 417, error: "invalid_request", message: "Only \"Expect: 100-continue\" is supported." },
+  connect: { status: 400, error: "invalid_request", message: "This server is not a proxy: CONNECT is not served." },
+};
+
+export function transportAnswer(failure: TransportFailure): TransportAnswer {
+  return TRANSPORT[failure];
+}
+
 const quote = (value: string) => value.replace(/["\\]/g, "");
 
-/** RFC 6750 §3: the challenge sent with 401s on bearer routes, 403 insufficient_scope and 400 invalid_request. */
+/** RFC 6750 §3: the challenge with 401s on bearer routes, 403 insufficient_scope and 400 invalid_request. */
 export function bearerChallenge(error: AuthError, realm: string): string | undefined {
   if (error.code === "insufficient_scope") {
     const scope = error.scope ? `, scope="${quote(error.scope)}"` : "";
