@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { CommanderError } from "commander";
 import { isAuthError } from "../core/errors.ts";
+import { printError } from "./output.ts";
 import { createProgram } from "./program.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -35,11 +36,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return EXIT_USAGE;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`gatehouse: ${error.message}\n`);
+      printError(error.message);
       return EXIT_USAGE;
     }
-    if (isAuthError(error)) process.stderr.write(`gatehouse: ${error.message}\n`);
-    else process.stderr.write(`gatehouse: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (isAuthError(error)) printError(error.message);
+    else printError(error instanceof Error ? error.message : String(error));
     return EXIT_FAILURE;
   }
 }

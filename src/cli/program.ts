@@ -5,6 +5,7 @@ import { registerKeysCommand } from "./commands/keys.ts";
 import { registerSessionsCommand } from "./commands/sessions.ts";
 import { registerTokenCommand } from "./commands/token.ts";
 import { registerUsersCommand } from "./commands/users.ts";
+import { terminalSafeLines } from "./output.ts";
 
 /**
  * The `gatehouse` command tree (CONTRACT §5). Commander errors are thrown, not exited on
@@ -13,13 +14,16 @@ import { registerUsersCommand } from "./commands/users.ts";
  */
 export function createProgram(version: string): Command {
   const program = new Command("gatehouse")
-    .description("Gatehouse: JWT authentication for Express. Configured from the environment and .env (see the README).")
+    .description(
+      "Gatehouse: JWT authentication for Express. Configured from the environment and .env (see the README).",
+    )
     .version(version, "-V, --version")
     .option("--database <url>", "database to use instead of DATABASE_URL (sqlite:<path> or postgres://…)")
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
-      outputError: (text, write) => write(`gatehouse: ${text.replace(/^error: /, "")}`),
+      // Commander repeats the command line in its messages: escaped like every other output.
+      outputError: (text, write) => write(`gatehouse: ${terminalSafeLines(text.replace(/^error: /, ""))}`),
     });
   registerBasicCommands(program);
   registerKeysCommand(program);

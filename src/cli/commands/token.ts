@@ -2,12 +2,14 @@ import type { Command } from "commander";
 import { AuthError, isAuthError } from "../../core/errors.ts";
 import { withGatehouse } from "../connect.ts";
 import type { GlobalOptions } from "../environment.ts";
-import { printJson, printLines, readStdin } from "../output.ts";
+import { printError, printJson, printLines, readStdin } from "../output.ts";
 
 /** Header and claims of a compact JWS, unverified. The signature is never shown. */
 export function decodeJwt(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
   const parts = token.trim().split(".");
-  if (parts.length !== 3) throw new AuthError("invalid_token", `Not a JWT: expected 3 dot-separated parts, got ${parts.length}.`);
+  if (parts.length !== 3) {
+    throw new AuthError("invalid_token", `Not a JWT: expected 3 dot-separated parts, got ${parts.length}.`);
+  }
   const segment = (text: string, name: string): Record<string, unknown> => {
     try {
       const value: unknown = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
@@ -28,7 +30,8 @@ async function tokenArgument(token: string): Promise<string> {
 /** Claims with their time fields also shown as dates, for people. */
 function humanClaims(claims: Record<string, unknown>): string[] {
   return Object.entries(claims).map(([name, value]) => {
-    const date = ["exp", "iat", "nbf"].includes(name) && typeof value === "number" ? `  (${new Date(value * 1000).toISOString()})` : "";
+    const isTime = ["exp", "iat", "nbf"].includes(name) && typeof value === "number";
+    const date = isTime ? `  (${new Date(value * 1000).toISOString()})` : "";
     return `  ${name}: ${JSON.stringify(value)}${date}`;
   });
 }
@@ -60,13 +63,15 @@ export function registerTokenCommand(program: Command): void {
           const context = await auth.service.authenticate(text, options.checkSession === true);
           return { valid: true as const, claims: context.claims };
         } catch (error) {
-          if (isAuthError(error) && error.code === "invalid_token") return { valid: false as const, reason: error.message };
+          if (isAuthError(error) && error.code === "invalid_token") {
+            return { valid: false as const, reason: error.message };
+          }
           throw error;
         }
       });
       if (options.json) printJson(result);
       if (!result.valid) {
-        if (!options.json) process.stderr.write(`gatehouse: invalid token: ${result.reason}\n`);
+        if (!options.json) printError(`invalid token: ${result.reason}`);
         process.exitCode = 1;
         return;
       }
