@@ -12,8 +12,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const storable = (value: string) => !value.includes("\u0000") && !LONE_SURROGATE.test(value);
 
 /** A string field the database can store as sent. */
-const text = (min: number, max: number) =>
-  z.string().min(min).max(max).refine(storable, { message: "unstorable" });
+const text = (min: number, max: number) => z.string().min(min).max(max).refine(storable, { message: "unstorable" });
 
 /** Upper bounds keep hashing and normalisation cheap; the policy has the real rules. */
 const username = text(1, 256);
@@ -22,9 +21,7 @@ const transport = z.enum(["cookie", "body"]).optional();
 
 export const credentialsBody = z.object({ username, password }).strict();
 export const loginBody = z.object({ username, password, token_transport: transport }).strict();
-export const refreshBody = z
-  .object({ refresh_token: text(0, 512).optional(), token_transport: transport })
-  .strict();
+export const refreshBody = z.object({ refresh_token: text(0, 512).optional(), token_transport: transport }).strict();
 export const passwordChangeBody = z.object({ current_password: password, new_password: password }).strict();
 
 /** Long enough for every message built here; a cap all the same, so no input can grow it. */
@@ -45,8 +42,7 @@ export function parseBody<S extends z.ZodObject>(schema: S, req: Request): z.out
   let detail: string;
   if (issue?.code === "unrecognized_keys") {
     detail = `unknown field(s); the fields accepted here are ${known.join(", ")}`;
-  }
-  else if (typeof field === "string" && known.includes(field)) detail = `field "${field}" ${problemOf(issue)}`;
+  } else if (typeof field === "string" && known.includes(field)) detail = `field "${field}" ${problemOf(issue)}`;
   else detail = "the body must be a JSON object";
   throw new AuthError("invalid_request", `Invalid request body: ${detail}.`.slice(0, MAX_MESSAGE_LENGTH));
 }

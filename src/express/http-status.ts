@@ -50,7 +50,7 @@ const TRANSPORT: Record<TransportFailure, TransportAnswer> = {
   headers_too_large: { status: 431, error: "invalid_request", message: "The request headers are too large." },
   chunk_extensions_too_large: { status: 413, error: "payload_too_large", message: "Chunk extensions too large." },
   timeout: { status: 408, error: "invalid_request", message: "The request took too long to arrive." },
-  expectation_failed: { status: 417, error: "invalid_request", message: "Only \"Expect: 100-continue\" is supported." },
+  expectation_failed: { status: 417, error: "invalid_request", message: 'Only "Expect: 100-continue" is supported.' },
   connect: { status: 400, error: "invalid_request", message: "This server is not a proxy: CONNECT is not served." },
 };
 

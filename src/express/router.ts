@@ -180,4 +180,3 @@ function describeSession(session: SessionRecord, currentId: string) {
     current: session.id === currentId,
   };
 }
-
