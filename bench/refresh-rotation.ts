@@ -8,7 +8,7 @@ import { createLogger } from "../src/logging/logger.ts";
 import type { BenchSettings, PartResult, ResultRow } from "./results.ts";
 
 const CALLER = { ip: "127.0.0.1", userAgent: "gatehouse-bench" };
-const POSTGRES_STORE = fileURLToPath(new URL("../src/store/postgres/postgres-store.ts", import.meta.url));
+const POSTGRES_STORE = fileURLToPath(new URL("../src/store/postgres/driver.ts", import.meta.url));
 
 /** Rotates one chain for `seconds`: each refresh token is exchanged for its successor, as a client would. */
 async function rotateChain(auth: Gatehouse, first: string, until: number): Promise<number> {

@@ -7,19 +7,24 @@ import { assertStrongSecret } from "./core/keys/secret-strength.ts";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
 import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
 import { SessionService } from "./core/sessions/session-service.ts";
-import { createLoginThrottle, createRateLimit, openPostgresThrottleBackend, type ThrottleBackend } from "./core/throttle/login-throttle.ts";
+import { AuthError } from "./core/errors.ts";
+import type { CounterStore } from "./core/store/counters.ts";
+import { createLoginThrottle, createRateLimit } from "./core/throttle/login-throttle.ts";
 import { createAccessTokenSigner } from "./core/tokens/access-token-signer.ts";
 import { type AccessTokenClaims, createAccessTokenVerifier } from "./core/tokens/access-token-verifier.ts";
 import { createAuthRouter } from "./express/router.ts";
 import { createRequireAuth, type RequireAuthOptions } from "./express/require-auth.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
 import { openStore } from "./store/open-store.ts";
-import type { Store } from "./store/store.ts";
+import type { Store } from "./core/store/store.ts";
 
 export interface CreateGatehouseOptions extends GatehouseOptions {
   /** A pino logger; default: JSON lines on stdout at "info". Tokens, passwords and cookies are redacted. */
   logger?: Logger;
-  /** Use an already-open store instead of `database` (tests, custom adapters). */
+  /**
+   * Use an already-open store instead of `database` (tests, custom adapters). It must offer
+   * `counters()`; a store only one process uses may return `memoryCounters()`.
+   */
   store?: Store;
   /** `realm` in WWW-Authenticate challenges. Default "gatehouse". */
   realm?: string;
@@ -80,7 +85,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     const rotationKey = await store.putSettingIfAbsent(ROTATION_KEY_SETTING, candidate);
     if (rotationKey === candidate) startupNotes.push("created refresh-rotation key");
 
-    const throttleBackend = await throttleBackendFor(store);
+    const throttleBackend = await countersOf(store);
 
     const sign = createAccessTokenSigner({ ring, issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds, clock });
     const verifyAccessToken = createAccessTokenVerifier({
@@ -154,13 +159,17 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
 }
 
 /**
- * Several instances on PostgreSQL must share throttle counters (CONTRACT §6): they go in a table
- * next to the store's. SQLite means one instance, so memory. `pg` is loaded only for PostgreSQL.
+ * The store's throttle counters: on PostgreSQL a table every instance shares, so limits hold
+ * across instances; on SQLite this process's memory. A store without counters is refused
+ * here rather than silently throttling per process.
  */
-async function throttleBackendFor(store: Store): Promise<ThrottleBackend> {
-  if (store.kind !== "postgres") return "memory";
-  const { PostgresStore } = await import("./store/postgres/postgres-store.ts");
-  if (!(store instanceof PostgresStore)) return "memory";
-  const { pool, schema } = store.shared;
-  return openPostgresThrottleBackend(pool, schema);
+async function countersOf(store: Store): Promise<CounterStore> {
+  if (typeof (store as Partial<Store>).counters !== "function") {
+    throw new AuthError(
+      "invalid_config",
+      "The store given as the `store` option has no counters() method, which the login and registration throttles " +
+        "need. Return the database's shared counters from it, or memoryCounters() if only one process uses the store.",
+    );
+  }
+  return store.counters();
 }

@@ -1,7 +1,7 @@
 import { createGatehouse, type Gatehouse } from "../gatehouse.ts";
 import { createLogger } from "../logging/logger.ts";
 import { openStore } from "../store/open-store.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../core/store/store.ts";
 import { cliSettings, databaseUrl, type GlobalOptions } from "./environment.ts";
 
 /**

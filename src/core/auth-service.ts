@@ -8,7 +8,7 @@ import type { SessionMeta, SessionService } from "./sessions/session-service.ts"
 import type { AccessTokenClaims } from "./tokens/access-token-verifier.ts";
 import { throttleIp } from "./throttle/throttle-keys.ts";
 import { normalizeUsername } from "./users/username.ts";
-import type { SessionRecord, Store, UserRecord } from "../store/store.ts";
+import type { SessionRecord, Store, UserRecord } from "./store/store.ts";
 
 /** Who is calling, as far as the transport can tell. */
 export interface CallerContext extends SessionMeta {

@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { AuthService, TokenGrant } from "../core/auth-service.ts";
 import type { Clock } from "../core/clock.ts";
 import { AuthError } from "../core/errors.ts";
-import type { SessionRecord } from "../store/store.ts";
+import type { SessionRecord } from "../core/store/store.ts";
 import { credentialsBody, loginBody, parseBody, passwordChangeBody, refreshBody } from "./bodies.ts";
 import { assertOneTokenPlace, readBearerToken } from "./bearer.ts";
 import { callerOf } from "./caller.ts";

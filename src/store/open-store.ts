@@ -1,7 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { AuthError } from "../core/errors.ts";
-import { SqliteStore } from "./sqlite/sqlite-store.ts";
-import type { Store } from "./store.ts";
+import type { Store } from "../core/store/store.ts";
 
 /** Hides the credentials of a connection URL (`scheme://user:password@host`) before it appears in any message. */
 export function redactUrl(url: string): string {
@@ -11,12 +10,16 @@ export function redactUrl(url: string): string {
 /**
  * Opens (without migrating) the store a `DATABASE_URL` names:
  * `sqlite:<path>`, `sqlite://<path>`, `file:<path>`, `sqlite::memory:`, a bare path ending
- * in `.db`/`.sqlite`/`.sqlite3`, or `postgres://…`/`postgresql://…`.
+ * in `.db`/`.sqlite`/`.sqlite3`, or `postgres://…`/`postgresql://…`. Only the driver the URL
+ * needs is loaded (better-sqlite3 or pg), and only now.
  * @throws AuthError("invalid_config") naming DATABASE_URL when the URL is not one of these.
  */
 export async function openStore(databaseUrl: string): Promise<Store> {
   const url = databaseUrl.trim();
-  if (/^postgres(?:ql)?:\/\//i.test(url)) return openPostgres(url);
+  if (/^postgres(?:ql)?:\/\//i.test(url)) {
+    const { openPostgresStore } = await loadDriver("PostgreSQL", "pg", () => import("./postgres/driver.ts"));
+    return openPostgresStore(url);
+  }
   const path = sqlitePath(url);
   if (path === undefined) {
     throw new AuthError(
@@ -27,7 +30,22 @@ export async function openStore(databaseUrl: string): Promise<Store> {
   if (path === "") {
     throw new AuthError("invalid_config", "DATABASE_URL names SQLite but no file. Example: sqlite:./data/gatehouse.db");
   }
-  return SqliteStore.open(path);
+  const { openSqliteStore } = await loadDriver("SQLite", "better-sqlite3", () => import("./sqlite/driver.ts"));
+  return openSqliteStore(path);
+}
+
+/** Loads a driver module; a missing database package becomes a sentence saying what to install. */
+async function loadDriver<T>(database: string, npmPackage: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (cause) {
+    throw new AuthError(
+      "invalid_config",
+      `DATABASE_URL names ${database}, but its driver could not be loaded (is the ${npmPackage} package installed?). ` +
+        `Install ${npmPackage} or use another DATABASE_URL.`,
+      { cause },
+    );
+  }
 }
 
 /** The SQLite file a URL names (":memory:" for in-memory), "" when it names none, undefined when it is not SQLite. */
@@ -37,21 +55,6 @@ function sqlitePath(url: string): string | undefined {
   if (prefixed) return prefixed[1]!;
   if (/^[^:]*\.(?:db|sqlite3?)$/i.test(url)) return url;
   return undefined;
-}
-
-/** The PostgreSQL store is loaded only when asked for, so SQLite users never load `pg`. */
-async function openPostgres(url: string): Promise<Store> {
-  let postgres: typeof import("./postgres/postgres-store.ts");
-  try {
-    postgres = await import("./postgres/postgres-store.ts");
-  } catch (cause) {
-    throw new AuthError(
-      "invalid_config",
-      "DATABASE_URL names PostgreSQL, but the PostgreSQL store could not be loaded (is the pg package installed?). Use sqlite:<path> or install pg.",
-      { cause },
-    );
-  }
-  return postgres.PostgresStore.open(url);
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { openPostgresStore } from "../../src/store/postgres/driver.ts";
 import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres-schema.ts";
 import { REFRESH_COOKIE, refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
@@ -17,7 +17,7 @@ describe("three instances behind one PostgreSQL", () => {
   before(async () => {
     db = await createThrowawaySchema("gatehouse_multi");
     // Start them at once: migrations and first keys must settle on one shared state.
-    servers = await Promise.all([0, 1, 2].map(async () => startTestServer({ store: await PostgresStore.open(db.url, { schema: db.schema }) })));
+    servers = await Promise.all([0, 1, 2].map(async () => startTestServer({ store: openPostgresStore(db.url, { schema: db.schema }) })));
   });
   after(async () => {
     await Promise.all(servers.map((server) => server.close()));

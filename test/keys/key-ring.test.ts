@@ -5,7 +5,7 @@ import { ManualClock } from "../../src/core/clock.ts";
 import { AuthError } from "../../src/core/errors.ts";
 import { generateSigningKeyRecord, jwkThumbprint } from "../../src/core/keys/key-material.ts";
 import { KeyRing, keepKeyRingFresh, loadKeyRing, rotateSigningKeys } from "../../src/core/keys/key-ring.ts";
-import type { StoreOps } from "../../src/store/store.ts";
+import type { StoreOps } from "../../src/core/store/store.ts";
 import { keyStoreKinds, type OpenedKeyStore, recordOf } from "./key-stores.ts";
 
 const TTL = 900;

@@ -5,7 +5,7 @@ import { AuthError } from "../../src/core/errors.ts";
 import { KeyRing, loadKeyRing, rotateSigningKeys } from "../../src/core/keys/key-ring.ts";
 import { createAccessTokenSigner } from "../../src/core/tokens/access-token-signer.ts";
 import { createAccessTokenVerifier } from "../../src/core/tokens/access-token-verifier.ts";
-import type { StoreOps } from "../../src/store/store.ts";
+import type { StoreOps } from "../../src/core/store/store.ts";
 import { keyStoreKinds, type OpenedKeyStore, recordOf } from "./key-stores.ts";
 
 const TTL = 900;

@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SigningKeyRecord, StoreOps } from "../../src/store/store.ts";
+import type { SigningKeyRecord, StoreOps } from "../../src/core/store/store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/driver.ts";
 import { createMemoryKeyStore } from "./memory-key-store.ts";
 
 export interface OpenedKeyStore {
@@ -14,23 +15,15 @@ export interface KeyStoreKind {
   open(): Promise<OpenedKeyStore>;
 }
 
-/** Not imported statically: the SQLite store is written in parallel and may not exist yet. */
-const SQLITE_STORE_MODULE = "../../src/store/sqlite/sqlite-store.ts";
-
-/**
- * The stores key-ring tests run against: the real SQLite store when it is present, and the
- * small in-memory stand-in (signing keys and settings only) either way.
- */
+/** The stores key-ring tests run against: the real SQLite store, and a small in-memory stand-in (signing keys and settings only). */
 export async function keyStoreKinds(): Promise<KeyStoreKind[]> {
-  const kinds: KeyStoreKind[] = [{ name: "memory", open: async () => ({ store: createMemoryKeyStore(), close: async () => undefined }) }];
-  // Once the file exists, a broken import is a real failure, not a reason to skip.
-  if (existsSync(new URL(SQLITE_STORE_MODULE, import.meta.url))) {
-    const { SqliteStore } = (await import(SQLITE_STORE_MODULE)) as { SqliteStore: { open(path: string): unknown } };
-    kinds.push({
+  return [
+    { name: "memory", open: async () => ({ store: createMemoryKeyStore(), close: async () => undefined }) },
+    {
       name: "sqlite",
       open: async () => {
         const dir = mkdtempSync(join(tmpdir(), "gatehouse-keys-"));
-        const store = (await SqliteStore.open(join(dir, "keys.db"))) as StoreOps & { migrate(): Promise<void>; close(): Promise<void> };
+        const store = openSqliteStore(join(dir, "keys.db"));
         await store.migrate();
         return {
           store,
@@ -40,9 +33,8 @@ export async function keyStoreKinds(): Promise<KeyStoreKind[]> {
           },
         };
       },
-    });
-  }
-  return kinds;
+    },
+  ];
 }
 
 /** The stored record for `kid` (fails the test when missing). */

@@ -1,4 +1,4 @@
-import type { SigningKeyRecord, StoreOps } from "../../src/store/store.ts";
+import type { SigningKeyRecord, StoreOps } from "../../src/core/store/store.ts";
 
 type KeyMethods = Pick<StoreOps, "listSigningKeys" | "insertSigningKey" | "updateSigningKey" | "getSetting" | "putSettingIfAbsent">;
 

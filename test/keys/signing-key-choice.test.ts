@@ -10,7 +10,7 @@ import {
   type KeySchedule,
   signingRecordAt,
 } from "../../src/core/keys/signing-key-choice.ts";
-import type { SigningKeyRecord } from "../../src/store/store.ts";
+import type { SigningKeyRecord } from "../../src/core/store/store.ts";
 import { createMemoryKeyStore } from "./memory-key-store.ts";
 
 const T0 = Date.UTC(2030, 0, 1);

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { afterEach, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
-import type { RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from "../../src/store/store.ts";
+import type { RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from "../../src/core/store/store.ts";
 
 const T0 = Date.UTC(2030, 0, 1);
 const MINUTE = 60_000;

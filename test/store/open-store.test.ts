@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 import { after, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
 import { openStore, sqliteFileOf } from "../../src/store/open-store.ts";
+import { SqlStore } from "../../src/store/sql/sql-store.ts";
 import { makeUser } from "./contract.ts";
 
 const dirs: string[] = [];
@@ -24,7 +25,8 @@ async function tempDir(): Promise<string> {
 async function assertOpensSqliteAt(databaseUrl: string, expectedFile: string): Promise<void> {
   const store = await openStore(databaseUrl);
   try {
-    assert.equal(store.kind, "sqlite");
+    assert.ok(store instanceof SqlStore);
+    assert.equal(store.dialect, "sqlite");
     await store.migrate();
     const user = makeUser();
     await store.insertUser(user);

@@ -4,7 +4,8 @@ import { after, describe, it } from "node:test";
 import pg from "pg";
 import { AuthError } from "../../src/core/errors.ts";
 import { openStore } from "../../src/store/open-store.ts";
-import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { openPostgresStore } from "../../src/store/postgres/driver.ts";
+import { SqlStore } from "../../src/store/sql/sql-store.ts";
 import { makeUser, storeContract } from "./contract.ts";
 
 /**
@@ -36,12 +37,12 @@ if (url) {
     return schema;
   };
 
-  storeContract("postgres", async () => PostgresStore.open(url, { schema: await freshSchema() }));
+  storeContract("postgres", async () => openPostgresStore(url, { schema: await freshSchema() }));
 
-  describe("PostgresStore specifics", () => {
+  describe("the PostgreSQL store", () => {
     it("several instances migrating the same database at once all succeed, each step applied once", async () => {
       const schema = await freshSchema();
-      const stores = await Promise.all(Array.from({ length: 4 }, () => PostgresStore.open(url, { schema })));
+      const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(url, { schema })));
       try {
         await Promise.all(stores.map((store) => store.migrate()));
         const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
@@ -59,7 +60,7 @@ if (url) {
 
     it("a transaction's row lock makes another instance wait, then see the committed row", async () => {
       const schema = await freshSchema();
-      const [a, b] = [await PostgresStore.open(url, { schema }), await PostgresStore.open(url, { schema })];
+      const [a, b] = [openPostgresStore(url, { schema }), openPostgresStore(url, { schema })];
       try {
         await a.migrate();
         await a.insertSession({
@@ -114,7 +115,7 @@ if (url) {
     });
 
     it("an unreachable server answers AuthError unavailable", async () => {
-      const store = await PostgresStore.open("postgres://gatehouse:not-the-password@127.0.0.1:1/none", { connectTimeoutMs: 2000 });
+      const store = openPostgresStore("postgres://gatehouse:not-the-password@127.0.0.1:1/none", { connectTimeoutMs: 2000 });
       try {
         await assert.rejects(store.ping(), (error) => error instanceof AuthError && error.code === "unavailable");
         await assert.rejects(store.migrate(), (error) => error instanceof AuthError && error.code === "unavailable");
@@ -131,7 +132,8 @@ if (url) {
       for (const candidate of [url, url.replace(/^postgres(ql)?:/, "postgresql:")]) {
         const store = await openStore(candidate);
         try {
-          assert.equal(store.kind, "postgres");
+          assert.ok(store instanceof SqlStore);
+          assert.equal(store.dialect, "postgres");
           await store.ping();
         } finally {
           await store.close();

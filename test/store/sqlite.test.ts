@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { AuthError } from "../../src/core/errors.ts";
-import { SqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/driver.ts";
 import { makeSession, makeToken, makeUser, storeContract } from "./contract.ts";
 
 const tempDirs: string[] = [];
@@ -20,17 +20,17 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-storeContract("sqlite (file)", async () => SqliteStore.open(join(await tempDir(), "gatehouse.db")));
-storeContract("sqlite (:memory:)", async () => SqliteStore.open(":memory:"));
+storeContract("sqlite (file)", async () => openSqliteStore(join(await tempDir(), "gatehouse.db")));
+storeContract("sqlite (:memory:)", async () => openSqliteStore(":memory:"));
 
-describe("SqliteStore on disk", () => {
+describe("the SQLite store on disk", () => {
   it("keeps users, sessions, tokens and settings across close and reopen", async () => {
     const file = join(await tempDir(), "nested", "dirs", "gatehouse.db");
     const user = makeUser({ username: "Persistent", roles: ["admin"] });
     const session = makeSession(user.id);
     const token = makeToken(session.id);
 
-    const first = SqliteStore.open(file);
+    const first = openSqliteStore(file);
     await first.migrate();
     await first.transaction(async (tx) => {
       await tx.insertUser(user);
@@ -41,7 +41,7 @@ describe("SqliteStore on disk", () => {
     await first.close();
     assert.ok(existsSync(file), "parent directories are created");
 
-    const second = SqliteStore.open(file);
+    const second = openSqliteStore(file);
     try {
       await second.migrate();
       assert.deepEqual(await second.findUserByUsername("persistent"), user);
@@ -55,7 +55,7 @@ describe("SqliteStore on disk", () => {
 
   it("uses WAL journaling and records each schema version once", async () => {
     const file = join(await tempDir(), "gatehouse.db");
-    const store = SqliteStore.open(file);
+    const store = openSqliteStore(file);
     await store.migrate();
     await store.migrate();
     await store.insertUser(makeUser());
@@ -75,13 +75,13 @@ describe("SqliteStore on disk", () => {
     const file = join(await tempDir(), "not-a-database.db");
     await writeFile(file, "this is plain text, not a SQLite database file. ".repeat(100));
     assert.throws(
-      () => SqliteStore.open(file),
+      () => openSqliteStore(file),
       (error) => error instanceof AuthError && error.code === "unavailable" && error.message.includes(file),
     );
   });
 
   it("reports a missing schema as unavailable instead of crashing", async () => {
-    const store = SqliteStore.open(":memory:");
+    const store = openSqliteStore(":memory:");
     try {
       await assert.rejects(store.findUserById("x"), (error) => error instanceof AuthError && error.code === "unavailable");
       await store.migrate();
@@ -92,7 +92,7 @@ describe("SqliteStore on disk", () => {
   });
 
   it("a tx used after its transaction ended is refused", async () => {
-    const store = SqliteStore.open(":memory:");
+    const store = openSqliteStore(":memory:");
     try {
       await store.migrate();
       const leaked = await store.transaction(async (tx) => tx);

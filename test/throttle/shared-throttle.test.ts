@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { AuthError } from "../../src/core/errors.ts";
-import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE, openPostgresThrottleBackend } from "../../src/core/throttle/login-throttle.ts";
-import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import type { Store } from "../../src/core/store/store.ts";
+import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE } from "../../src/core/throttle/login-throttle.ts";
+import { createGatehouse } from "../../src/gatehouse.ts";
+import { createLogger } from "../../src/logging/logger.ts";
+import { openPostgresStore } from "../../src/store/postgres/driver.ts";
 import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres-schema.ts";
 import { request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
@@ -34,7 +35,7 @@ describe("throttling shared by two instances on one PostgreSQL", () => {
     // Started at once: both create the throttle table concurrently.
     servers = await Promise.all(
       [0, 1].map(async () =>
-        startTestServer({ store: await PostgresStore.open(db.url, { schema: db.schema }), loginThrottle: throttle, registrationsPerIpPerHour: 3 }),
+        startTestServer({ store: openPostgresStore(db.url, { schema: db.schema }), loginThrottle: throttle, registrationsPerIpPerHour: 3 }),
       ),
     );
   });
@@ -74,21 +75,65 @@ describe("throttling shared by two instances on one PostgreSQL", () => {
   });
 });
 
-describe("the PostgreSQL throttle backend when the database is gone", () => {
-  it("answers unavailable (503), for start-up and for each check", async () => {
+describe("the PostgreSQL store's counters", () => {
+  it("are shared (not per process) and count in the store's schema", async () => {
+    const db = await createThrowawaySchema("gatehouse_counters");
+    const store = openPostgresStore(db.url, { schema: db.schema });
+    try {
+      const counters = await store.counters();
+      assert.equal(counters.scope, "shared");
+      assert.equal(await store.counters(), counters, "opened once per store");
+      await createLoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, backend: counters }).recordFailure("someone", "203.0.113.9");
+      const { rows } = await db.admin.query(`SELECT count(*)::int AS n FROM ${db.schema}.gatehouse_throttle`);
+      assert.ok(rows[0].n >= 1, "the failure was counted in the database");
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
+
+  it("answer unavailable (503) when the database is gone, for start-up and for each check", async () => {
     assert.ok(url, "TEST_DATABASE_URL is not set.");
-    const schema = `gatehouse_throttle_${randomBytes(6).toString("hex")}`;
-    const pool = new pg.Pool({ connectionString: url });
-    await pool.query(`CREATE SCHEMA ${schema}`);
-    const backend = await openPostgresThrottleBackend(pool, schema);
-    const limiter = createLoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, backend });
+    const db = await createThrowawaySchema("gatehouse_throttle_gone");
+    const store = openPostgresStore(db.url, { schema: db.schema });
+    const limiter = createLoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, backend: await store.counters() });
     await limiter.recordFailure("someone", "203.0.113.9"); // works while the database is up
-    await pool.query(`DROP SCHEMA ${schema} CASCADE`);
-    await pool.end();
+    await db.drop();
+    await store.close();
     const unavailable = (error: unknown) => error instanceof AuthError && error.code === "unavailable";
     await assert.rejects(limiter.check("someone", "203.0.113.9"), unavailable);
     await assert.rejects(limiter.recordFailure("someone", "203.0.113.9"), unavailable);
-    await assert.rejects(openPostgresThrottleBackend(pool, schema), unavailable);
+    const unreachable = openPostgresStore("postgres://gatehouse:not-the-password@127.0.0.1:1/none", { connectTimeoutMs: 2000 });
+    try {
+      await assert.rejects(unreachable.counters(), unavailable);
+    } finally {
+      await unreachable.close();
+    }
+  });
+});
+
+describe("a store given to createGatehouse without counters", () => {
+  it("is refused at start-up with invalid_config, not throttled silently per process", async () => {
+    const db = await createThrowawaySchema("gatehouse_no_counters");
+    const real = openPostgresStore(db.url, { schema: db.schema });
+    // A custom store that offers every operation but no counters() capability.
+    const withoutCounters = new Proxy(real, {
+      get: (target, property) => {
+        if (property === "counters") return undefined;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    }) as unknown as Store;
+    try {
+      await assert.rejects(createGatehouse({ store: withoutCounters, logger: createLogger({ level: "silent" }) }), (error) => {
+        assert.ok(error instanceof AuthError && error.code === "invalid_config", String(error));
+        assert.match(error.message, /counters\(\)/);
+        return true;
+      });
+    } finally {
+      await real.close();
+      await db.drop();
+    }
   });
 });
 

@@ -16,7 +16,7 @@ import { createAccessTokenVerifier } from "../../src/core/tokens/access-token-ve
 import { decodeBase64url, encodeBase64url, isStrictBase64url } from "../../src/core/tokens/base64url.ts";
 import { createHmacSha256 } from "../../src/core/tokens/hmac-sha256.ts";
 import { signJws, verifyJws } from "../../src/core/tokens/jws-signature.ts";
-import type { SigningKeyRecord } from "../../src/store/store.ts";
+import type { SigningKeyRecord } from "../../src/core/store/store.ts";
 
 // ---- RFC 7515 Appendix A.1: Example JWS Using HMAC SHA-256 ----
 

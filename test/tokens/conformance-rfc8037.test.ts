@@ -8,7 +8,7 @@ import { createAccessTokenSigner } from "../../src/core/tokens/access-token-sign
 import { createAccessTokenVerifier } from "../../src/core/tokens/access-token-verifier.ts";
 import { decodeBase64url, encodeBase64url } from "../../src/core/tokens/base64url.ts";
 import { signJws, verifyJws } from "../../src/core/tokens/jws-signature.ts";
-import type { SigningKeyRecord } from "../../src/store/store.ts";
+import type { SigningKeyRecord } from "../../src/core/store/store.ts";
 
 /** RFC 8037 Appendix A.1: the Ed25519 private key. */
 const A1_PRIVATE_JWK = {

@@ -3,7 +3,7 @@ import { systemClock } from "../../core/clock.ts";
 import { AuthError } from "../../core/errors.ts";
 import { loadKeyRing, rotateSigningKeys } from "../../core/keys/key-ring.ts";
 import { isExpired, isRetired, signingRecordAt } from "../../core/keys/signing-key-choice.ts";
-import type { SigningKeyRecord } from "../../store/store.ts";
+import type { SigningKeyRecord } from "../../core/store/store.ts";
 import { withGatehouse, withStore } from "../connect.ts";
 import type { GlobalOptions } from "../environment.ts";
 import { isoTime, printJson, printLines, printTable } from "../output.ts";

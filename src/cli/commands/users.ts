@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { AuthError } from "../../core/errors.ts";
-import type { Store, UserRecord } from "../../store/store.ts";
+import type { Store, UserRecord } from "../../core/store/store.ts";
 import { withGatehouse, withStore } from "../connect.ts";
 import type { GlobalOptions } from "../environment.ts";
 import { isoTime, printJson, printLines, printTable, readStdin } from "../output.ts";

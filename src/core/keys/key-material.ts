@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from "node:crypto";
-import type { SigningKeyRecord } from "../../store/store.ts";
+import type { SigningKeyRecord } from "../store/store.ts";
 import type { AsymmetricAlgorithm, SigningKey, VerificationKey } from "./key-ring.ts";
 
 /** The JOSE key type and curve each asymmetric algorithm uses (RFC 8037, RFC 7518 §3.4). */

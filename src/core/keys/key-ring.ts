@@ -1,5 +1,5 @@
 import type { JsonWebKey, KeyObject } from "node:crypto";
-import type { SigningKeyRecord, StoreOps } from "../../store/store.ts";
+import type { SigningKeyRecord, StoreOps } from "../store/store.ts";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
 import {

@@ -1,4 +1,4 @@
-import type { StoreOps } from "../../store/store.ts";
+import type { StoreOps } from "../store/store.ts";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
 import { generateSigningKeyRecord, isAsymmetricAlgorithm } from "./key-material.ts";

@@ -1,4 +1,4 @@
-import type { SigningKeyRecord } from "../../store/store.ts";
+import type { SigningKeyRecord } from "../store/store.ts";
 import { isAsymmetricAlgorithm } from "./key-material.ts";
 
 /** The times that decide a key's part in signing; stored keys and ring entries both have them (ms). */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
-import type { SessionRecord, Store, TransactionOps, UserRecord } from "../../store/store.ts";
+import type { SessionRecord, Store, TransactionOps, UserRecord } from "../store/store.ts";
 import {
   deriveSuccessorToken,
   generateRefreshToken,

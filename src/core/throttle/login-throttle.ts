@@ -3,7 +3,7 @@ import { type CounterLimiter, createCounterLimiter, retryAfterSeconds, type Thro
 import { accountAndIpKey, throttleIp } from "./throttle-keys.ts";
 
 export { createRateLimit, type RateLimit, type RateLimitOptions } from "./rate-limit.ts";
-export { openPostgresThrottleBackend, type PostgresThrottleBackend, type ThrottleBackend } from "./limiter-backend.ts";
+export { memoryCounters, type ThrottleBackend } from "./limiter-backend.ts";
 
 /** One throttle rule: `attempts` failures within `windowSeconds` block for `blockSeconds`. */
 export interface ThrottleLimit {
@@ -21,9 +21,9 @@ export interface LoginThrottleOptions {
   /** Failures from one address, whatever the usernames. */
   perIp: ThrottleLimit;
   /**
-   * Counter store; default `"memory"` (one instance). With several instances pass the shared
-   * PostgreSQL backend from `openPostgresThrottleBackend`: failures *and* in-flight slots are
-   * then counted in the database, so a burst spread over the instances meets one limit.
+   * Counter store; default `"memory"` (one instance). With several instances pass the store's
+   * shared counters (`await store.counters()` on PostgreSQL): failures *and* in-flight slots
+   * are then counted in the database, so a burst spread over the instances meets one limit.
    */
   backend?: ThrottleBackend;
 }

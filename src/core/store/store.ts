@@ -1,0 +1,52 @@
+import type { CounterStore } from "./counters.ts";
+import type { RefreshTokenLocks, RefreshTokenStore } from "./refresh-tokens.ts";
+import type { SessionStore } from "./sessions.ts";
+import type { SettingsStore } from "./settings.ts";
+import type { SigningKeyStore } from "./signing-keys.ts";
+import type { UserStore } from "./users.ts";
+
+export type { CounterLimiter, CounterOptions, CounterStore } from "./counters.ts";
+export type { RefreshTokenLocks, RefreshTokenRecord, RefreshTokenStore } from "./refresh-tokens.ts";
+export type { SessionRecord, SessionStore } from "./sessions.ts";
+export type { SettingsStore } from "./settings.ts";
+export type { SigningKeyChanges, SigningKeyRecord, SigningKeyStore } from "./signing-keys.ts";
+export type { UserRecord, UserStore } from "./users.ts";
+
+/*
+ * The storage port: what Gatehouse needs from a database, split by role, with nothing of a
+ * driver in it. Every method is async; times are milliseconds since the epoch; secrets such
+ * as refresh tokens are stored only as hashes. A driver failure (connection lost, disk
+ * error, busy) surfaces as AuthError("unavailable"), never as the driver's own error.
+ */
+
+/** Every role's operations; available on the store and inside a transaction. */
+export interface StoreOps extends UserStore, SessionStore, RefreshTokenStore, SigningKeyStore, SettingsStore {}
+
+/** What a transaction's work may do: every operation, plus row locks. */
+export interface TransactionOps extends StoreOps, RefreshTokenLocks {}
+
+/**
+ * A database Gatehouse can run on. Beyond the roles, a store offers capabilities: what a
+ * database does in its own way (counters every instance shares, later a change feed). A
+ * capability is a method of the store, so a store that cannot provide it says so by type,
+ * and Gatehouse checks for it once, at start-up.
+ */
+export interface Store extends StoreOps {
+  /** Creates or upgrades the schema. Idempotent; safe when several instances start at once. */
+  migrate(): Promise<void>;
+  /**
+   * Runs `work` atomically: every write commits, or (when `work` throws) none does, and the
+   * error is rethrown. Inside, use only `tx`; it refuses to work once the transaction ended.
+   */
+  transaction<T>(work: (tx: TransactionOps) => Promise<T>): Promise<T>;
+  /**
+   * The counters the login and registration throttles use, ready to count (whatever they
+   * need, such as a table, exists once this resolves). A store that only one process uses
+   * may return per-process counters (scope "process").
+   */
+  counters(): Promise<CounterStore>;
+  /** Cheap liveness probe; throws AuthError("unavailable") when the database is down. */
+  ping(): Promise<void>;
+  /** Closes the connection(s) once queued work has finished. Idempotent. */
+  close(): Promise<void>;
+}

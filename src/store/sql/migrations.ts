@@ -1,0 +1,71 @@
+import type { Dialect } from "./dialect.ts";
+import { USERNAME_UNIQUE } from "./users.ts";
+
+/**
+ * One schema step, written once for both databases. Versions only ever grow and a released
+ * step is never changed: a new table or column is a new step at the end of the list.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  /** The DDL for this dialect (only column type names may differ). */
+  ddl(dialect: Dialect): string;
+}
+
+/** The schema, oldest step first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "users, sessions, refresh tokens, signing keys, settings",
+    ddl: ({ millisType: millis }) => `
+      CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        username      TEXT NOT NULL,
+        username_key  TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at    ${millis} NOT NULL,
+        disabled_at   ${millis},
+        roles         TEXT NOT NULL DEFAULT '[]',
+        CONSTRAINT ${USERNAME_UNIQUE.constraint} UNIQUE (username_key)
+      );
+
+      CREATE TABLE sessions (
+        id                  TEXT PRIMARY KEY,
+        user_id             TEXT NOT NULL,
+        created_at          ${millis} NOT NULL,
+        last_used_at        ${millis} NOT NULL,
+        absolute_expires_at ${millis} NOT NULL,
+        idle_expires_at     ${millis} NOT NULL,
+        ended_at            ${millis},
+        end_reason          TEXT,
+        user_agent          TEXT,
+        ip                  TEXT
+      );
+      CREATE INDEX sessions_user_id ON sessions(user_id);
+
+      CREATE TABLE refresh_tokens (
+        hash       TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        created_at ${millis} NOT NULL,
+        rotated_at ${millis}
+      );
+      CREATE INDEX refresh_tokens_session_id ON refresh_tokens(session_id);
+
+      CREATE TABLE signing_keys (
+        kid          TEXT PRIMARY KEY,
+        alg          TEXT NOT NULL,
+        private_jwk  TEXT NOT NULL,
+        public_jwk   TEXT NOT NULL,
+        created_at   ${millis} NOT NULL,
+        activates_at ${millis} NOT NULL,
+        retired_at   ${millis},
+        expires_at   ${millis}
+      );
+
+      CREATE TABLE settings (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];

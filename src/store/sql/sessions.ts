@@ -1,0 +1,111 @@
+import type { SessionRecord } from "../../core/store/sessions.ts";
+import type { SqlRunner } from "./driver.ts";
+import { statement } from "./statement.ts";
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  created_at: number;
+  last_used_at: number;
+  absolute_expires_at: number;
+  idle_expires_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+  user_agent: string | null;
+  ip: string | null;
+}
+
+type Nullable<T> = T | null;
+const COLUMNS =
+  "id, user_id, created_at, last_used_at, absolute_expires_at, idle_expires_at, ended_at, end_reason, user_agent, ip";
+
+const INSERT = statement<
+  [string, string, number, number, number, number, Nullable<number>, Nullable<string>, Nullable<string>, Nullable<string>]
+>("insertSession", `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+const FIND = statement<[string], SessionRow>("findSession", `SELECT ${COLUMNS} FROM sessions WHERE id = ?`);
+const LIST_LIVE = statement<[string, number, number], SessionRow>(
+  "listLiveSessions",
+  `SELECT ${COLUMNS} FROM sessions
+   WHERE user_id = ? AND ended_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?
+   ORDER BY created_at DESC, id DESC`,
+);
+const TOUCH = statement<[number, number, string]>(
+  "touchSession",
+  "UPDATE sessions SET last_used_at = ?, idle_expires_at = ? WHERE id = ?",
+);
+const END = statement<[number, string, string]>(
+  "endSession",
+  "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
+);
+// IS DISTINCT FROM is a null-safe "<>": with no exception (null) it matches every session.
+const END_ALL_OF_USER = statement<[number, string, string, Nullable<string>]>(
+  "endUserSessions",
+  `UPDATE sessions SET ended_at = ?, end_reason = ?
+   WHERE user_id = ? AND ended_at IS NULL AND id IS DISTINCT FROM CAST(? AS TEXT)`,
+);
+// Refresh tokens go with their session (ON DELETE CASCADE).
+const PRUNE = statement<[number, number, number]>(
+  "pruneSessions",
+  "DELETE FROM sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR idle_expires_at < ? OR absolute_expires_at < ?",
+);
+
+function toSession(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    absoluteExpiresAt: row.absolute_expires_at,
+    idleExpiresAt: row.idle_expires_at,
+    endedAt: row.ended_at,
+    endReason: row.end_reason,
+    userAgent: row.user_agent,
+    ip: row.ip,
+  };
+}
+
+export async function insert(db: SqlRunner, s: SessionRecord): Promise<void> {
+  await db.run(INSERT, [
+    s.id,
+    s.userId,
+    s.createdAt,
+    s.lastUsedAt,
+    s.absoluteExpiresAt,
+    s.idleExpiresAt,
+    s.endedAt,
+    s.endReason,
+    s.userAgent,
+    s.ip,
+  ]);
+}
+
+export async function find(db: SqlRunner, id: string): Promise<SessionRecord | null> {
+  const row = await db.get(FIND, [id]);
+  return row ? toSession(row) : null;
+}
+
+export async function listLive(db: SqlRunner, userId: string, now: number): Promise<SessionRecord[]> {
+  return (await db.all(LIST_LIVE, [userId, now, now])).map(toSession);
+}
+
+export async function touch(db: SqlRunner, id: string, lastUsedAt: number, idleExpiresAt: number): Promise<void> {
+  await db.run(TOUCH, [lastUsedAt, idleExpiresAt, id]);
+}
+
+export async function end(db: SqlRunner, id: string, at: number, reason: string): Promise<boolean> {
+  return (await db.run(END, [at, reason, id])) > 0;
+}
+
+export async function endAllOfUser(
+  db: SqlRunner,
+  userId: string,
+  at: number,
+  reason: string,
+  exceptSessionId: string | undefined,
+): Promise<number> {
+  return db.run(END_ALL_OF_USER, [at, reason, userId, exceptSessionId ?? null]);
+}
+
+export async function prune(db: SqlRunner, before: number): Promise<number> {
+  return db.run(PRUNE, [before, before, before]);
+}

@@ -1,0 +1,87 @@
+import { AuthError } from "../../core/errors.ts";
+import type { UserRecord } from "../../core/store/users.ts";
+import { usernameKey } from "../username-key.ts";
+import type { UniqueKey } from "./dialect.ts";
+import type { SqlRunner } from "./driver.ts";
+import { statement } from "./statement.ts";
+
+interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string;
+  created_at: number;
+  disabled_at: number | null;
+  /** A JSON array of strings. */
+  roles: string;
+}
+
+/** Makes usernames unique by their lookup key; its violation is "username_taken". */
+export const USERNAME_UNIQUE: UniqueKey = { constraint: "users_username_key_unique", table: "users", columns: ["username_key"] };
+
+const COLUMNS = "id, username, password_hash, created_at, disabled_at, roles";
+
+const INSERT = statement<[string, string, string, string, number, number | null, string]>(
+  "insertUser",
+  "INSERT INTO users (id, username, username_key, password_hash, created_at, disabled_at, roles) VALUES (?, ?, ?, ?, ?, ?, ?)",
+);
+const FIND_BY_KEY = statement<[string], UserRow>("findUserByKey", `SELECT ${COLUMNS} FROM users WHERE username_key = ?`);
+const FIND_BY_ID = statement<[string], UserRow>("findUserById", `SELECT ${COLUMNS} FROM users WHERE id = ?`);
+const LIST = statement<[], UserRow>("listUsers", `SELECT ${COLUMNS} FROM users ORDER BY created_at, username_key`);
+const SET_PASSWORD_HASH = statement<[string, string]>("updatePasswordHash", "UPDATE users SET password_hash = ? WHERE id = ?");
+const SET_DISABLED = statement<[number | null, string]>("setUserDisabled", "UPDATE users SET disabled_at = ? WHERE id = ?");
+const SET_ROLES = statement<[string, string]>("setUserRoles", "UPDATE users SET roles = ? WHERE id = ?");
+
+function toUser(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+    disabledAt: row.disabled_at,
+    roles: parseRoles(row.roles),
+  };
+}
+
+/** Roles are stored as a JSON array of strings; anything else reads as no roles. */
+function parseRoles(text: string): string[] {
+  const value: unknown = JSON.parse(text);
+  return Array.isArray(value) ? value.filter((role): role is string => typeof role === "string") : [];
+}
+
+export async function insert(db: SqlRunner, user: UserRecord): Promise<void> {
+  const { id, username, passwordHash, createdAt, disabledAt, roles } = user;
+  try {
+    await db.run(INSERT, [id, username, usernameKey(username), passwordHash, createdAt, disabledAt, JSON.stringify(roles)]);
+  } catch (error) {
+    if (db.dialect.isUniqueViolation((error as { cause?: unknown }).cause, USERNAME_UNIQUE)) {
+      throw new AuthError("username_taken", "That username is taken. Choose another one.");
+    }
+    throw error;
+  }
+}
+
+export async function findByUsername(db: SqlRunner, username: string): Promise<UserRecord | null> {
+  const row = await db.get(FIND_BY_KEY, [usernameKey(username)]);
+  return row ? toUser(row) : null;
+}
+
+export async function findById(db: SqlRunner, id: string): Promise<UserRecord | null> {
+  const row = await db.get(FIND_BY_ID, [id]);
+  return row ? toUser(row) : null;
+}
+
+export async function list(db: SqlRunner): Promise<UserRecord[]> {
+  return (await db.all(LIST, [])).map(toUser);
+}
+
+export async function setPasswordHash(db: SqlRunner, userId: string, passwordHash: string): Promise<void> {
+  await db.run(SET_PASSWORD_HASH, [passwordHash, userId]);
+}
+
+export async function setDisabled(db: SqlRunner, userId: string, disabledAt: number | null): Promise<void> {
+  await db.run(SET_DISABLED, [disabledAt, userId]);
+}
+
+export async function setRoles(db: SqlRunner, userId: string, roles: string[]): Promise<void> {
+  await db.run(SET_ROLES, [JSON.stringify(roles), userId]);
+}
