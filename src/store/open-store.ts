@@ -2,9 +2,15 @@ import { fileURLToPath } from "node:url";
 import { AuthError } from "../core/errors.ts";
 import type { Store } from "../core/store/store.ts";
 
-/** Hides the credentials of a connection URL (`scheme://user:password@host`) before it appears in any message. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
+/**
+ * Hides the credentials of every connection URL in `text` (a URL or a message holding some)
+ * before it is shown: the user and password (`scheme://user:password@host`) and a
+ * `password=` query parameter. A password may itself hold `@`, `/` or `?`, so everything up
+ * to the last `@` of the URL goes (parsers such as WHATWG URL also split at the last one);
+ * an `@` later in a URL without credentials hides its host too, which errs on the safe side.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(/\/\/\S*@/g, "//***@").replace(/([?&]password=)[^&#\s]*/gi, "$1***");
 }
 
 /**

@@ -6,7 +6,7 @@ import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
-import { openStore, sqliteFileOf } from "../../src/store/open-store.ts";
+import { openStore, redactUrl, sqliteFileOf } from "../../src/store/open-store.ts";
 import { SqlStore } from "../../src/store/sql/sql-store.ts";
 import { makeUser } from "./contract.ts";
 
@@ -95,5 +95,32 @@ describe("sqliteFileOf", () => {
     assert.equal(sqliteFileOf("sqlite:"), undefined);
     assert.equal(sqliteFileOf("postgres://u:p@h/db"), undefined);
     assert.equal(sqliteFileOf("mysql://x"), undefined);
+  });
+});
+
+describe("redactUrl", () => {
+  it("hides the whole password, even one containing @, / or ?", () => {
+    assert.equal(redactUrl("postgres://u:p@ss@host/db"), "postgres://***@host/db");
+    assert.equal(
+      redactUrl("postgresql://app:s3cr@t@pa/ss?w0rd@db.example.com:5432/app?sslmode=require"),
+      "postgresql://***@db.example.com:5432/app?sslmode=require",
+    );
+    assert.equal(redactUrl("postgres://user:p%40ss@host:5432/db"), "postgres://***@host:5432/db");
+    assert.equal(redactUrl("postgres://justuser@host/db"), "postgres://***@host/db");
+  });
+
+  it("hides a password given as a query parameter", () => {
+    assert.equal(redactUrl("postgres://host/db?user=app&password=hunter2secret&sslmode=require"), "postgres://host/db?user=app&password=***&sslmode=require");
+    assert.equal(redactUrl("postgres://host/db?PASSWORD=hunter2secret"), "postgres://host/db?PASSWORD=***");
+  });
+
+  it("redacts URLs inside a longer message and leaves URLs without credentials alone", () => {
+    assert.equal(
+      redactUrl("could not connect to postgres://u:p@ss@host/db: timeout (retrying postgres://v:w@x@other/db)"),
+      "could not connect to postgres://***@host/db: timeout (retrying postgres://***@other/db)",
+    );
+    for (const plain of ["postgres://db.internal:5432/app", "sqlite:./data/gatehouse.db", "sqlite::memory:", "connect ECONNREFUSED 127.0.0.1:5432"]) {
+      assert.equal(redactUrl(plain), plain);
+    }
   });
 });
