@@ -7,6 +7,7 @@ import { openStore } from "../../src/store/open-store.ts";
 import { openPostgresStore } from "../../src/store/postgres/driver.ts";
 import { SqlStore } from "../../src/store/sql/sql-store.ts";
 import { makeUser, storeContract } from "./contract.ts";
+import { createPostgresSchemaV1 } from "./legacy-schema.ts";
 
 /**
  * Runs the store contract against a real PostgreSQL (TEST_DATABASE_URL, which
@@ -37,7 +38,55 @@ if (url) {
     return schema;
   };
 
+  /** A fresh schema holding the tables exactly as the store before the shared SQL store made them. */
+  const legacySchema = async (): Promise<string> => {
+    const schema = await freshSchema();
+    const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    await client.connect();
+    try {
+      await createPostgresSchemaV1(client);
+    } finally {
+      await client.end();
+    }
+    return schema;
+  };
+
+  /** Columns, constraints and indexes of a schema, with the schema's own name taken out. */
+  const describeSchema = async (schema: string): Promise<unknown> => {
+    const columns = await admin.query(
+      `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
+       WHERE table_schema = $1 ORDER BY table_name, ordinal_position`,
+      [schema],
+    );
+    const constraints = await admin.query(
+      `SELECT cls.relname AS table_name, con.conname, con.contype, pg_get_constraintdef(con.oid) AS definition
+       FROM pg_constraint con JOIN pg_class cls ON cls.oid = con.conrelid JOIN pg_namespace ns ON ns.oid = cls.relnamespace
+       WHERE ns.nspname = $1 ORDER BY 1, 2`,
+      [schema],
+    );
+    const indexes = await admin.query("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY 1, 2", [
+      schema,
+    ]);
+    return JSON.parse(JSON.stringify([columns.rows, constraints.rows, indexes.rows]).replaceAll(schema, "<schema>"));
+  };
+
   storeContract("postgres", async () => openPostgresStore(url, { schema: await freshSchema() }));
+  storeContract("postgres (a schema the previous store made)", async () => openPostgresStore(url, { schema: await legacySchema() }));
+
+  describe("the PostgreSQL schema", () => {
+    it("a new schema gets the same tables, column types, constraints and indexes as the previous store made", async () => {
+      const schema = await freshSchema();
+      const store = openPostgresStore(url, { schema });
+      try {
+        await store.migrate();
+      } finally {
+        await store.close();
+      }
+      const [made, previous] = [await describeSchema(schema), await describeSchema(await legacySchema())];
+      assert.ok(JSON.stringify(made).includes("users_username_key_unique"));
+      assert.deepEqual(made, previous);
+    });
+  });
 
   describe("the PostgreSQL store", () => {
     it("several instances migrating the same database at once all succeed, each step applied once", async () => {

@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import { AuthError } from "../../src/core/errors.ts";
 import { openSqliteStore } from "../../src/store/sqlite/driver.ts";
 import { makeSession, makeToken, makeUser, storeContract } from "./contract.ts";
+import { createSqliteSchemaV1 } from "./legacy-schema.ts";
 
 const tempDirs: string[] = [];
 after(async () => {
@@ -22,6 +23,82 @@ async function tempDir(): Promise<string> {
 
 storeContract("sqlite (file)", async () => openSqliteStore(join(await tempDir(), "gatehouse.db")));
 storeContract("sqlite (:memory:)", async () => openSqliteStore(":memory:"));
+storeContract("sqlite (a file the previous schema made)", async () => openSqliteStore(await legacyFile()));
+
+/** A database file exactly as the stores before the shared SQL store left it. */
+async function legacyFile(): Promise<string> {
+  const file = join(await tempDir(), "legacy.db");
+  const raw = new Database(file);
+  try {
+    createSqliteSchemaV1(raw);
+  } finally {
+    raw.close();
+  }
+  return file;
+}
+
+/** Tables with their columns, indexes (and their columns) and foreign keys, as SQLite reports them. */
+function describeSchema(file: string): unknown {
+  const raw = new Database(file, { readonly: true });
+  try {
+    const tables = raw
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .pluck()
+      .all() as string[];
+    return tables.map((table) => ({
+      table,
+      columns: raw.pragma(`table_info(${table})`),
+      indexes: (raw.pragma(`index_list(${table})`) as { name: string }[])
+        .map((index) => ({ ...index, columns: raw.pragma(`index_info(${index.name})`) }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      foreignKeys: raw.pragma(`foreign_key_list(${table})`),
+    }));
+  } finally {
+    raw.close();
+  }
+}
+
+describe("the SQLite schema", () => {
+  it("a new database gets the same tables, column types, indexes and keys as the previous schema made", async () => {
+    const file = join(await tempDir(), "new.db");
+    const store = openSqliteStore(file);
+    await store.migrate();
+    await store.close();
+    assert.deepEqual(describeSchema(file), describeSchema(await legacyFile()));
+  });
+
+  it("opens a database the previous schema made without applying anything, and keeps its rows", async () => {
+    const file = await legacyFile();
+    const raw = new Database(file);
+    raw
+      .prepare("INSERT INTO users (id, username, username_key, password_hash, created_at, disabled_at, roles) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run("u-old", "Old.Timer", "old.timer", "$argon2id$old", 1_700_000_000_000, null, '["admin"]');
+    raw.close();
+    const store = openSqliteStore(file);
+    try {
+      await store.migrate();
+      assert.deepEqual(await store.findUserByUsername("OLD.TIMER"), {
+        id: "u-old",
+        username: "Old.Timer",
+        passwordHash: "$argon2id$old",
+        createdAt: 1_700_000_000_000,
+        disabledAt: null,
+        roles: ["admin"],
+      });
+      await assert.rejects(store.insertUser(makeUser({ username: "old.timer" })), (error) => {
+        return error instanceof AuthError && error.code === "username_taken";
+      });
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    try {
+      assert.deepEqual(check.prepare("SELECT version FROM schema_migrations").pluck().all(), [1]);
+    } finally {
+      check.close();
+    }
+  });
+});
 
 describe("the SQLite store on disk", () => {
   it("keeps users, sessions, tokens and settings across close and reopen", async () => {
