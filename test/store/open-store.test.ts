@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { after, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
 import { openStore, redactUrl, sqliteFileOf } from "../../src/store/open-store.ts";
@@ -81,6 +82,38 @@ describe("openStore", () => {
     }
     await assert.rejects(openStore("./data/no-extension"), isInvalidConfig);
     await assert.rejects(openStore("sqlite:"), isInvalidConfig);
+  });
+});
+
+describe("database drivers", () => {
+  it("load only when a URL needs them: the library alone loads neither better-sqlite3 nor pg", () => {
+    const root = fileURLToPath(new URL("../../", import.meta.url));
+    const script = `
+      import { createRequire } from "node:module";
+      const cache = createRequire(import.meta.url).cache;
+      const loaded = () => [...new Set(Object.keys(cache).flatMap((p) => /node_modules[\\/\\\\](better-sqlite3|pg)[\\/\\\\]/.exec(p)?.[1] ?? []))];
+      const steps = {};
+      await import(${JSON.stringify(pathToFileURL(join(root, "src/index.ts")).href)});
+      steps.library = loaded();
+      const { openStore } = await import(${JSON.stringify(pathToFileURL(join(root, "src/store/open-store.ts")).href)});
+      const sqlite = await openStore("sqlite::memory:");
+      steps.sqlite = loaded();
+      const postgres = await openStore("postgres://nobody@127.0.0.1:1/none");
+      steps.postgres = loaded().sort();
+      await sqlite.close();
+      await postgres.close();
+      console.log(JSON.stringify(steps));
+    `;
+    const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), {
+      library: [],
+      sqlite: ["better-sqlite3"],
+      postgres: ["better-sqlite3", "pg"],
+    });
   });
 });
 

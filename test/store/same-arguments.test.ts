@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { AuthError } from "../../src/core/errors.ts";
+import type { Store } from "../../src/core/store/store.ts";
+import { openPostgresStore } from "../../src/store/postgres/driver.ts";
+import { numberPlaceholders } from "../../src/store/sql/dialect.ts";
+import type { SqlValue } from "../../src/store/sql/statement.ts";
+import { definedStatements, statement } from "../../src/store/sql/statement.ts";
+import { openSqliteStore } from "../../src/store/sqlite/driver.ts";
+import { createThrowawaySchema } from "../helpers/postgres-schema.ts";
+
+/**
+ * The two drivers run the same statements: each is written once with `?` placeholders and
+ * rendered per dialect, and the SQL store hands both drivers the same values in the same
+ * order. Proved on the statements themselves, and by recording what better-sqlite3 and pg
+ * actually receive for one scripted sequence that uses every statement.
+ */
+
+interface Sent {
+  sql: string;
+  args: readonly SqlValue[];
+}
+
+const T0 = Date.UTC(2031, 4, 6);
+
+/** Uses every operation of the port, with fixed ids and times, and returns what each answered. */
+async function script(store: Store): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const note = async (value: Promise<unknown>) => seen.push(await value);
+  await store.migrate();
+  const user = { id: "u-1", username: "Ada.L", passwordHash: "$argon2id$h", createdAt: T0, disabledAt: null, roles: ["admin"] };
+  await store.insertUser(user);
+  await note(
+    store.insertUser({ ...user, id: "u-2", username: "ADA.l" }).catch((error: unknown) => (error as AuthError).code),
+  );
+  await note(store.findUserByUsername("ada.l"));
+  await note(store.findUserById("u-1"));
+  await note(store.listUsers());
+  await store.updatePasswordHash("u-1", "$argon2id$h2");
+  await store.setUserDisabled("u-1", T0 + 1);
+  await store.setUserRoles("u-1", ["auditor"]);
+
+  const session = {
+    id: "s-1",
+    userId: "u-1",
+    createdAt: T0,
+    lastUsedAt: T0,
+    absoluteExpiresAt: T0 + 10_000,
+    idleExpiresAt: T0 + 5_000,
+    endedAt: null,
+    endReason: null,
+    userAgent: "agent",
+    ip: "203.0.113.5",
+  };
+  await store.insertSession(session);
+  await store.insertSession({ ...session, id: "s-2" });
+  await note(store.findSession("s-1"));
+  await note(store.listLiveSessions("u-1", T0 + 1));
+  await store.touchSession("s-1", T0 + 2, T0 + 6_000);
+  await note(
+    store.transaction(async (tx) => {
+      const inserted = await tx.insertRefreshToken({ hash: "h-1", sessionId: "s-1", createdAt: T0, rotatedAt: null });
+      const locked = await tx.lockRefreshToken("h-1");
+      const marked = await tx.markRefreshTokenRotated("h-1", T0 + 3);
+      return { inserted, locked, marked, again: await tx.insertRefreshToken({ hash: "h-1", sessionId: "s-1", createdAt: T0, rotatedAt: null }) };
+    }),
+  );
+  await note(store.findRefreshToken("h-1"));
+  await note(store.endSession("s-1", T0 + 4, "logout"));
+  await note(store.endUserSessions("u-1", T0 + 5, "logout_all", "s-1"));
+  await note(store.endUserSessions("u-1", T0 + 5, "logout_all"));
+  await note(store.pruneSessions(T0 + 20_000));
+
+  const key = {
+    kid: "k-1",
+    alg: "EdDSA",
+    privateJwk: "{}",
+    publicJwk: "{}",
+    createdAt: T0,
+    activatesAt: T0,
+    retiredAt: null,
+    expiresAt: null,
+  };
+  await store.insertSigningKey(key);
+  await store.updateSigningKey("k-1", { retiredAt: T0 + 7 });
+  await store.updateSigningKey("k-1", { expiresAt: null });
+  await store.updateSigningKey("k-1", {});
+  await note(store.listSigningKeys());
+  await note(store.getSetting("name"));
+  await note(store.putSettingIfAbsent("name", "first"));
+  await note(store.putSettingIfAbsent("name", "second"));
+  await store.ping();
+  return seen;
+}
+
+/** The migration bookkeeping records the time it ran; everything else is fixed by the script. */
+function withoutClock(sent: Sent[]): Sent[] {
+  return sent.map(({ sql, args }) =>
+    sql.startsWith("INSERT INTO schema_migrations") ? { sql, args: [...args.slice(0, -1), "<now>"] } : { sql, args },
+  );
+}
+
+describe("every statement, rendered for each dialect", () => {
+  const all = definedStatements();
+
+  it("the catalogue is complete and every name is unique", () => {
+    assert.ok(all.length >= 25, `${all.length} statements`);
+    assert.equal(new Set(all.map((s) => s.name)).size, all.length);
+    assert.throws(() => statement("insertUser", "SELECT 1"), /Two SQL statements are named "insertUser"/);
+  });
+
+  it("binds $1…$n in order on PostgreSQL and the same number of ? on SQLite", () => {
+    for (const { name, text, arity } of all) {
+      const numbers = [...text.postgres.matchAll(/\$(\d+)/g)].map((match) => Number(match[1]));
+      assert.deepEqual(numbers, Array.from({ length: arity }, (_, i) => i + 1), name);
+      assert.equal(text.sqlite.split("?").length - 1, arity, name);
+      assert.ok(!text.postgres.includes("?"), `${name}: a ? left for PostgreSQL`);
+      assert.ok(!/\$\d/.test(text.sqlite), `${name}: a $n in SQLite's text`);
+      assert.equal(text.postgres.replace(/ FOR UPDATE$/, ""), numberPlaceholders(text.sqlite).text, name);
+    }
+  });
+
+  it("only a locking read takes row locks, and only PostgreSQL needs FOR UPDATE for it", () => {
+    const locking = all.filter((s) => s.text.postgres.endsWith(" FOR UPDATE")).map((s) => s.name);
+    assert.deepEqual(locking, ["gatehouse_lockRefreshToken"]);
+    assert.ok(all.every((s) => !s.text.sqlite.includes("FOR UPDATE")));
+  });
+
+  it("numberPlaceholders leaves question marks inside quotes alone", () => {
+    assert.deepEqual(numberPlaceholders("SELECT '?', \"a?\" FROM t WHERE a = ? AND b = 'it''s ?' AND c = ?"), {
+      text: "SELECT '?', \"a?\" FROM t WHERE a = $1 AND b = 'it''s ?' AND c = $2",
+      count: 2,
+    });
+  });
+});
+
+describe("what the two drivers receive for one scripted sequence", () => {
+  it("is the same statements with the same arguments in the same order, covering every statement", async () => {
+    const sqliteSent: Sent[] = [];
+    const sqlite = openSqliteStore(":memory:", { trace: (sql, args) => sqliteSent.push({ sql, args: [...args] }) });
+    const db = await createThrowawaySchema("gatehouse_args");
+    const postgresSent: Sent[] = [];
+    const postgres = openPostgresStore(db.url, {
+      schema: db.schema,
+      trace: (sql, args) => postgresSent.push({ sql, args: [...args] }),
+    });
+    let answers: [unknown[], unknown[]];
+    try {
+      answers = [await script(sqlite), await script(postgres)];
+    } finally {
+      await sqlite.close();
+      await postgres.close();
+      await db.drop();
+    }
+
+    assert.deepEqual(answers[1], answers[0], "both databases answer the same");
+    const [fromSqlite, fromPostgres] = [withoutClock(sqliteSent), withoutClock(postgresSent)];
+    assert.equal(fromPostgres.length, fromSqlite.length);
+    fromSqlite.forEach((sent, i) => {
+      const other = fromPostgres[i]!;
+      assert.deepEqual(other.args, sent.args, `arguments of statement ${i}: ${sent.sql}`);
+      assert.equal(other.sql.replace(/ FOR UPDATE$/, ""), numberPlaceholders(sent.sql).text, `text of statement ${i}`);
+      assert.equal(numberPlaceholders(sent.sql).count, sent.args.length, `values for every placeholder: ${sent.sql}`);
+    });
+    const unused = definedStatements().filter((s) => !sqliteSent.some((sent) => sent.sql === s.text.sqlite));
+    assert.deepEqual(
+      unused.map((s) => s.name),
+      [],
+      "the script runs every statement",
+    );
+  });
+});
