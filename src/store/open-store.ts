@@ -30,7 +30,8 @@ export async function openStore(databaseUrl: string): Promise<Store> {
   if (path === undefined) {
     throw new AuthError(
       "invalid_config",
-      `DATABASE_URL must start with sqlite: or postgres:// (got "${describe(url)}"). Example: sqlite:./data/gatehouse.db`,
+      `DATABASE_URL must start with sqlite: or postgres:// (got "${describe(url)}"). ` +
+        "Example: sqlite:./data/gatehouse.db",
     );
   }
   if (path === "") {

@@ -20,4 +20,3 @@ export function guardDriver<T>(work: () => T): T {
     throw toStoreError(error);
   }
 }
-

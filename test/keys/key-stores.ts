@@ -15,7 +15,7 @@ export interface KeyStoreKind {
   open(): Promise<OpenedKeyStore>;
 }
 
-/** The stores key-ring tests run against: the real SQLite store, and a small in-memory stand-in (signing keys and settings only). */
+/** The stores key-ring tests run against: the real SQLite store, and an in-memory stand-in (keys and settings only). */
 export async function keyStoreKinds(): Promise<KeyStoreKind[]> {
   return [
     { name: "memory", open: async () => ({ store: createMemoryKeyStore(), close: async () => undefined }) },

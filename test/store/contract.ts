@@ -3,7 +3,13 @@ import { randomUUID } from "node:crypto";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { afterEach, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
-import type { RefreshTokenRecord, SessionRecord, SigningKeyRecord, Store, UserRecord } from "../../src/core/store/store.ts";
+import type {
+  RefreshTokenRecord,
+  SessionRecord,
+  SigningKeyRecord,
+  Store,
+  UserRecord,
+} from "../../src/core/store/store.ts";
 
 const T0 = Date.UTC(2030, 0, 1);
 const MINUTE = 60_000;
@@ -189,9 +195,18 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const now = T0 + 2 * HOUR;
         const older = makeSession("u1", { createdAt: T0, idleExpiresAt: now + 1 });
         const newer = makeSession("u1", { createdAt: T0 + MINUTE, idleExpiresAt: now + HOUR });
-        const ended = makeSession("u1", { createdAt: T0 + 2 * MINUTE, idleExpiresAt: now + HOUR, endedAt: T0 + 3 * MINUTE, endReason: "logout" });
+        const ended = makeSession("u1", {
+          createdAt: T0 + 2 * MINUTE,
+          idleExpiresAt: now + HOUR,
+          endedAt: T0 + 3 * MINUTE,
+          endReason: "logout",
+        });
         const idleExpired = makeSession("u1", { createdAt: T0 + 3 * MINUTE, idleExpiresAt: now });
-        const absoluteExpired = makeSession("u1", { createdAt: T0 + 4 * MINUTE, idleExpiresAt: now + HOUR, absoluteExpiresAt: now });
+        const absoluteExpired = makeSession("u1", {
+          createdAt: T0 + 4 * MINUTE,
+          idleExpiresAt: now + HOUR,
+          absoluteExpiresAt: now,
+        });
         const otherUser = makeSession("u2", { createdAt: T0 + 5 * MINUTE, idleExpiresAt: now + HOUR });
         for (const s of [older, newer, ended, idleExpired, absoluteExpired, otherUser]) await store.insertSession(s);
 
@@ -217,10 +232,18 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.equal((await store.findSession(a.id))?.endReason, "password_changed");
         assert.equal((await store.findSession(b.id))?.endedAt, T0 + 50);
         assert.equal((await store.findSession(keep.id))?.endedAt, null);
-        assert.deepEqual(await store.findSession(alreadyEnded.id), alreadyEnded, "an ended session keeps its first end");
+        assert.deepEqual(
+          await store.findSession(alreadyEnded.id),
+          alreadyEnded,
+          "an ended session keeps its first end",
+        );
         assert.equal((await store.findSession(otherUser.id))?.endedAt, null);
 
-        assert.equal(await store.endUserSessions("u1", T0 + 60, "logout_all"), 1, "without an exception, the kept one ends too");
+        assert.equal(
+          await store.endUserSessions("u1", T0 + 60, "logout_all"),
+          1,
+          "without an exception, the kept one ends too",
+        );
         assert.equal((await store.findSession(keep.id))?.endReason, "logout_all");
         assert.equal(await store.endUserSessions("u1", T0 + 70, "logout_all"), 0);
       });
@@ -229,8 +252,16 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const store = await fresh();
         const cutoff = T0 + 10 * HOUR;
         const live = makeSession("u1", { idleExpiresAt: cutoff + HOUR });
-        const endedLongAgo = makeSession("u1", { idleExpiresAt: cutoff + HOUR, endedAt: cutoff - 1, endReason: "logout" });
-        const endedRecently = makeSession("u1", { idleExpiresAt: cutoff + HOUR, endedAt: cutoff + 1, endReason: "logout" });
+        const endedLongAgo = makeSession("u1", {
+          idleExpiresAt: cutoff + HOUR,
+          endedAt: cutoff - 1,
+          endReason: "logout",
+        });
+        const endedRecently = makeSession("u1", {
+          idleExpiresAt: cutoff + HOUR,
+          endedAt: cutoff + 1,
+          endReason: "logout",
+        });
         const idledOut = makeSession("u1", { idleExpiresAt: cutoff - 1 });
         const pastAbsolute = makeSession("u1", { idleExpiresAt: cutoff + HOUR, absoluteExpiresAt: cutoff - 1 });
         const sessions = [live, endedLongAgo, endedRecently, idledOut, pastAbsolute];
@@ -284,7 +315,12 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       it("inserts, lists oldest first, and updates only the fields given", async () => {
         const store = await fresh();
         const older = makeKey({ createdAt: T0, activatesAt: T0 });
-        const newer = makeKey({ alg: "ES256", createdAt: T0 + HOUR, activatesAt: T0 + 2 * HOUR, expiresAt: T0 + 9 * HOUR });
+        const newer = makeKey({
+          alg: "ES256",
+          createdAt: T0 + HOUR,
+          activatesAt: T0 + 2 * HOUR,
+          expiresAt: T0 + 9 * HOUR,
+        });
         await store.insertSigningKey(newer);
         await store.insertSigningKey(older);
         assert.deepEqual(await store.listSigningKeys(), [older, newer]);
@@ -316,7 +352,9 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
       it("concurrent first writers all get the same stored value", async () => {
         const store = await fresh();
-        const values = await Promise.all(Array.from({ length: 20 }, (_, i) => store.putSettingIfAbsent("shared", `candidate-${i}`)));
+        const values = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.putSettingIfAbsent("shared", `candidate-${i}`)),
+        );
         const stored = await store.getSetting("shared");
         assert.ok(stored?.startsWith("candidate-"));
         assert.deepEqual(new Set(values), new Set([stored]));

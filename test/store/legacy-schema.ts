@@ -120,7 +120,8 @@ export function createSqliteSchemaV1(db: Database): void {
     )`);
   db.exec(SQLITE_SCHEMA_V1);
   db.prepare(
-    "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, CAST(unixepoch('subsec') * 1000 AS INTEGER))",
+    `INSERT INTO schema_migrations (version, description, applied_at)
+     VALUES (?, ?, CAST(unixepoch('subsec') * 1000 AS INTEGER))`,
   ).run(1, DESCRIPTION);
 }
 
@@ -133,7 +134,8 @@ export async function createPostgresSchemaV1(client: pg.Client): Promise<void> {
     )`);
   await client.query(POSTGRES_SCHEMA_V1);
   await client.query(
-    "INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)",
+    `INSERT INTO schema_migrations (version, description, applied_at)
+     VALUES ($1, $2, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)`,
     [1, DESCRIPTION],
   );
 }

@@ -72,7 +72,11 @@ describe("openStore", () => {
   });
 
   it("refuses an unknown scheme with invalid_config naming DATABASE_URL, without echoing credentials", async () => {
-    for (const bad of ["mysql://admin:hunter2secret@db.internal/app", "redis://:hunter2secret@cache:6379", "admin:hunter2secret@host/db"]) {
+    for (const bad of [
+      "mysql://admin:hunter2secret@db.internal/app",
+      "redis://:hunter2secret@cache:6379",
+      "admin:hunter2secret@host/db",
+    ]) {
       await assert.rejects(openStore(bad), (error) => {
         assert.ok(isInvalidConfig(error), String(error));
         assert.match(error.message, /must start with sqlite: or postgres:\/\//);
@@ -91,7 +95,8 @@ describe("database drivers", () => {
     const script = `
       import { createRequire } from "node:module";
       const cache = createRequire(import.meta.url).cache;
-      const loaded = () => [...new Set(Object.keys(cache).flatMap((p) => /node_modules[\\/\\\\](better-sqlite3|pg)[\\/\\\\]/.exec(p)?.[1] ?? []))];
+      const driver = /node_modules[\\/\\\\](better-sqlite3|pg)[\\/\\\\]/;
+      const loaded = () => [...new Set(Object.keys(cache).flatMap((p) => driver.exec(p)?.[1] ?? []))];
       const steps = {};
       await import(${JSON.stringify(pathToFileURL(join(root, "src/index.ts")).href)});
       steps.library = loaded();
@@ -143,7 +148,10 @@ describe("redactUrl", () => {
   });
 
   it("hides a password given as a query parameter", () => {
-    assert.equal(redactUrl("postgres://host/db?user=app&password=hunter2secret&sslmode=require"), "postgres://host/db?user=app&password=***&sslmode=require");
+    assert.equal(
+      redactUrl("postgres://host/db?user=app&password=hunter2secret&sslmode=require"),
+      "postgres://host/db?user=app&password=***&sslmode=require",
+    );
     assert.equal(redactUrl("postgres://host/db?PASSWORD=hunter2secret"), "postgres://host/db?PASSWORD=***");
   });
 
@@ -152,7 +160,12 @@ describe("redactUrl", () => {
       redactUrl("could not connect to postgres://u:p@ss@host/db: timeout (retrying postgres://v:w@x@other/db)"),
       "could not connect to postgres://***@host/db: timeout (retrying postgres://***@other/db)",
     );
-    for (const plain of ["postgres://db.internal:5432/app", "sqlite:./data/gatehouse.db", "sqlite::memory:", "connect ECONNREFUSED 127.0.0.1:5432"]) {
+    for (const plain of [
+      "postgres://db.internal:5432/app",
+      "sqlite:./data/gatehouse.db",
+      "sqlite::memory:",
+      "connect ECONNREFUSED 127.0.0.1:5432",
+    ]) {
       assert.equal(redactUrl(plain), plain);
     }
   });

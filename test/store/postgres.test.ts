@@ -18,7 +18,10 @@ import { createPostgresSchemaV1 } from "./legacy-schema.ts";
 const url = process.env.TEST_DATABASE_URL;
 
 it("TEST_DATABASE_URL names a PostgreSQL server to test against", () => {
-  assert.ok(url, "TEST_DATABASE_URL is not set. Run `source ../shared/ci/services.sh` first (it starts a throwaway PostgreSQL).");
+  assert.ok(
+    url,
+    "TEST_DATABASE_URL is not set. Run `source ../shared/ci/services.sh` first (it starts a throwaway PostgreSQL).",
+  );
   assert.match(url, /^postgres(ql)?:\/\//);
 });
 
@@ -60,21 +63,25 @@ if (url) {
     );
     const constraints = await admin.query(
       `SELECT cls.relname AS table_name, con.conname, con.contype, pg_get_constraintdef(con.oid) AS definition
-       FROM pg_constraint con JOIN pg_class cls ON cls.oid = con.conrelid JOIN pg_namespace ns ON ns.oid = cls.relnamespace
+       FROM pg_constraint con
+       JOIN pg_class cls ON cls.oid = con.conrelid JOIN pg_namespace ns ON ns.oid = cls.relnamespace
        WHERE ns.nspname = $1 ORDER BY 1, 2`,
       [schema],
     );
-    const indexes = await admin.query("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY 1, 2", [
-      schema,
-    ]);
+    const indexes = await admin.query(
+      "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY 1, 2",
+      [schema],
+    );
     return JSON.parse(JSON.stringify([columns.rows, constraints.rows, indexes.rows]).replaceAll(schema, "<schema>"));
   };
 
   storeContract("postgres", async () => openPostgresStore(url, { schema: await freshSchema() }));
-  storeContract("postgres (a schema the previous store made)", async () => openPostgresStore(url, { schema: await legacySchema() }));
+  storeContract("postgres (a schema the previous store made)", async () =>
+    openPostgresStore(url, { schema: await legacySchema() }),
+  );
 
   describe("the PostgreSQL schema", () => {
-    it("a new schema gets the same tables, column types, constraints and indexes as the previous store made", async () => {
+    it("a new schema gets the same tables, column types, constraints and indexes as the previous one", async () => {
       const schema = await freshSchema();
       const store = openPostgresStore(url, { schema });
       try {
@@ -164,13 +171,16 @@ if (url) {
     });
 
     it("an unreachable server answers AuthError unavailable", async () => {
-      const store = openPostgresStore("postgres://gatehouse:not-the-password@127.0.0.1:1/none", { connectTimeoutMs: 2000 });
+      const store = openPostgresStore("postgres://gatehouse:not-the-password@127.0.0.1:1/none", {
+        connectTimeoutMs: 2000,
+      });
       try {
         await assert.rejects(store.ping(), (error) => error instanceof AuthError && error.code === "unavailable");
         await assert.rejects(store.migrate(), (error) => error instanceof AuthError && error.code === "unavailable");
         await assert.rejects(
           store.transaction(async () => undefined),
-          (error) => error instanceof AuthError && error.code === "unavailable" && !error.message.includes("not-the-password"),
+          (error) =>
+            error instanceof AuthError && error.code === "unavailable" && !error.message.includes("not-the-password"),
         );
       } finally {
         await store.close();

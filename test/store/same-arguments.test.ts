@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { AuthError } from "../../src/core/errors.ts";
+import type { AuthError } from "../../src/core/errors.ts";
 import type { Store } from "../../src/core/store/store.ts";
 import { openPostgresStore } from "../../src/store/postgres/driver.ts";
 import { numberPlaceholders } from "../../src/store/sql/dialect.ts";
@@ -28,7 +28,14 @@ async function script(store: Store): Promise<unknown[]> {
   const seen: unknown[] = [];
   const note = async (value: Promise<unknown>) => seen.push(await value);
   await store.migrate();
-  const user = { id: "u-1", username: "Ada.L", passwordHash: "$argon2id$h", createdAt: T0, disabledAt: null, roles: ["admin"] };
+  const user = {
+    id: "u-1",
+    username: "Ada.L",
+    passwordHash: "$argon2id$h",
+    createdAt: T0,
+    disabledAt: null,
+    roles: ["admin"],
+  };
   await store.insertUser(user);
   await note(
     store.insertUser({ ...user, id: "u-2", username: "ADA.l" }).catch((error: unknown) => (error as AuthError).code),
@@ -62,7 +69,12 @@ async function script(store: Store): Promise<unknown[]> {
       const inserted = await tx.insertRefreshToken({ hash: "h-1", sessionId: "s-1", createdAt: T0, rotatedAt: null });
       const locked = await tx.lockRefreshToken("h-1");
       const marked = await tx.markRefreshTokenRotated("h-1", T0 + 3);
-      return { inserted, locked, marked, again: await tx.insertRefreshToken({ hash: "h-1", sessionId: "s-1", createdAt: T0, rotatedAt: null }) };
+      return {
+        inserted,
+        locked,
+        marked,
+        again: await tx.insertRefreshToken({ hash: "h-1", sessionId: "s-1", createdAt: T0, rotatedAt: null }),
+      };
     }),
   );
   await note(store.findRefreshToken("h-1"));
@@ -112,7 +124,11 @@ describe("every statement, rendered for each dialect", () => {
   it("binds $1…$n in order on PostgreSQL and the same number of ? on SQLite", () => {
     for (const { name, text, arity } of all) {
       const numbers = [...text.postgres.matchAll(/\$(\d+)/g)].map((match) => Number(match[1]));
-      assert.deepEqual(numbers, Array.from({ length: arity }, (_, i) => i + 1), name);
+      assert.deepEqual(
+        numbers,
+        Array.from({ length: arity }, (_, i) => i + 1),
+        name,
+      );
       assert.equal(text.sqlite.split("?").length - 1, arity, name);
       assert.ok(!text.postgres.includes("?"), `${name}: a ? left for PostgreSQL`);
       assert.ok(!/\$\d/.test(text.sqlite), `${name}: a $n in SQLite's text`);

@@ -71,7 +71,10 @@ describe("the SQLite schema", () => {
     const file = await legacyFile();
     const raw = new Database(file);
     raw
-      .prepare("INSERT INTO users (id, username, username_key, password_hash, created_at, disabled_at, roles) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .prepare(
+        `INSERT INTO users (id, username, username_key, password_hash, created_at, disabled_at, roles)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
       .run("u-old", "Old.Timer", "old.timer", "$argon2id$old", 1_700_000_000_000, null, '["admin"]');
     raw.close();
     const store = openSqliteStore(file);
@@ -160,7 +163,10 @@ describe("the SQLite store on disk", () => {
   it("reports a missing schema as unavailable instead of crashing", async () => {
     const store = openSqliteStore(":memory:");
     try {
-      await assert.rejects(store.findUserById("x"), (error) => error instanceof AuthError && error.code === "unavailable");
+      await assert.rejects(
+        store.findUserById("x"),
+        (error) => error instanceof AuthError && error.code === "unavailable",
+      );
       await store.migrate();
       assert.equal(await store.findUserById("x"), null);
     } finally {
@@ -173,7 +179,10 @@ describe("the SQLite store on disk", () => {
     try {
       await store.migrate();
       const leaked = await store.transaction(async (tx) => tx);
-      await assert.rejects(leaked.findUserById("x"), (error) => error instanceof AuthError && error.code === "internal_error");
+      await assert.rejects(
+        leaked.findUserById("x"),
+        (error) => error instanceof AuthError && error.code === "internal_error",
+      );
     } finally {
       await store.close();
     }

@@ -35,7 +35,11 @@ describe("throttling shared by two instances on one PostgreSQL", () => {
     // Started at once: both create the throttle table concurrently.
     servers = await Promise.all(
       [0, 1].map(async () =>
-        startTestServer({ store: openPostgresStore(db.url, { schema: db.schema }), loginThrottle: throttle, registrationsPerIpPerHour: 3 }),
+        startTestServer({
+          store: openPostgresStore(db.url, { schema: db.schema }),
+          loginThrottle: throttle,
+          registrationsPerIpPerHour: 3,
+        }),
       ),
     );
   });
@@ -45,7 +49,10 @@ describe("throttling shared by two instances on one PostgreSQL", () => {
   });
 
   it("creates the counter table in the store's schema at start-up", async () => {
-    const { rows } = await db.admin.query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'gatehouse_throttle'", [db.schema]);
+    const { rows } = await db.admin.query(
+      "SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'gatehouse_throttle'",
+      [db.schema],
+    );
     assert.equal(rows.length, 1);
   });
 
@@ -53,7 +60,8 @@ describe("throttling shared by two instances on one PostgreSQL", () => {
     const [a, b] = servers as [TestServer, TestServer];
     assert.equal((await register(a, "shared-target")).status, 201);
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await login(i % 2 === 0 ? a : b, "shared-target", `wrong guess ${i} of many`)).status);
+    for (let i = 0; i < 5; i++)
+      statuses.push((await login(i % 2 === 0 ? a : b, "shared-target", `wrong guess ${i} of many`)).status);
     assert.deepEqual(statuses, [401, 401, 401, 401, 401]);
     for (const server of [a, b]) {
       const refused = await login(server, "Shared-Target", STRONG_PASSWORD);
@@ -83,7 +91,10 @@ describe("the PostgreSQL store's counters", () => {
       const counters = await store.counters();
       assert.equal(counters.scope, "shared");
       assert.equal(await store.counters(), counters, "opened once per store");
-      await createLoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, backend: counters }).recordFailure("someone", "203.0.113.9");
+      await createLoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, backend: counters }).recordFailure(
+        "someone",
+        "203.0.113.9",
+      );
       const { rows } = await db.admin.query(`SELECT count(*)::int AS n FROM ${db.schema}.gatehouse_throttle`);
       assert.ok(rows[0].n >= 1, "the failure was counted in the database");
     } finally {
@@ -103,7 +114,9 @@ describe("the PostgreSQL store's counters", () => {
     const unavailable = (error: unknown) => error instanceof AuthError && error.code === "unavailable";
     await assert.rejects(limiter.check("someone", "203.0.113.9"), unavailable);
     await assert.rejects(limiter.recordFailure("someone", "203.0.113.9"), unavailable);
-    const unreachable = openPostgresStore("postgres://gatehouse:not-the-password@127.0.0.1:1/none", { connectTimeoutMs: 2000 });
+    const unreachable = openPostgresStore("postgres://gatehouse:not-the-password@127.0.0.1:1/none", {
+      connectTimeoutMs: 2000,
+    });
     try {
       await assert.rejects(unreachable.counters(), unavailable);
     } finally {
@@ -125,11 +138,14 @@ describe("a store given to createGatehouse without counters", () => {
       },
     }) as unknown as Store;
     try {
-      await assert.rejects(createGatehouse({ store: withoutCounters, logger: createLogger({ level: "silent" }) }), (error) => {
-        assert.ok(error instanceof AuthError && error.code === "invalid_config", String(error));
-        assert.match(error.message, /counters\(\)/);
-        return true;
-      });
+      await assert.rejects(
+        createGatehouse({ store: withoutCounters, logger: createLogger({ level: "silent" }) }),
+        (error) => {
+          assert.ok(error instanceof AuthError && error.code === "invalid_config", String(error));
+          assert.match(error.message, /counters\(\)/);
+          return true;
+        },
+      );
     } finally {
       await real.close();
       await db.drop();
@@ -157,6 +173,10 @@ describe("two SQLite instances keep the memory backend, as before", () => {
     const blocked = await login(a, "local-target", "one more wrong guess");
     assert.equal(blocked.status, 429);
     assert.ok(Number(blocked.headers.get("retry-after")) > 0);
-    assert.equal((await login(b, "local-target", STRONG_PASSWORD)).status, 200, "the other process has its own counters");
+    assert.equal(
+      (await login(b, "local-target", STRONG_PASSWORD)).status,
+      200,
+      "the other process has its own counters",
+    );
   });
 });

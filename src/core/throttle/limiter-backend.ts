@@ -16,7 +16,11 @@ export function memoryCounters(): CounterStore {
   return {
     scope: "process",
     limiter: (options) =>
-      new RateLimiterMemory({ keyPrefix: options.keyPrefix, points: options.points, duration: options.durationSeconds }),
+      new RateLimiterMemory({
+        keyPrefix: options.keyPrefix,
+        points: options.points,
+        duration: options.durationSeconds,
+      }),
   };
 }
 

@@ -24,7 +24,14 @@ export async function openPostgresCounters(pool: pg.Pool, schema: string | undef
       new Promise<void>((resolve, reject) => {
         // The constructor runs CREATE TABLE IF NOT EXISTS and reports through the callback.
         const creator = new RateLimiterPostgres(
-          { ...table, tableCreated: false, keyPrefix: "gatehouse:setup", points: 1, duration: 1, clearExpiredByTimeout: false },
+          {
+            ...table,
+            tableCreated: false,
+            keyPrefix: "gatehouse:setup",
+            points: 1,
+            duration: 1,
+            clearExpiredByTimeout: false,
+          },
           (error) => (error ? reject(error) : resolve()),
         );
         void creator;

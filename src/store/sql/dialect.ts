@@ -67,5 +67,6 @@ export const POSTGRES: Dialect = {
   millisType: "BIGINT",
   render: (sql, forUpdate) => `${numberPlaceholders(sql).text}${forUpdate ? " FOR UPDATE" : ""}`,
   // 23505: unique_violation (PostgreSQL error codes, appendix A).
-  isUniqueViolation: (error, key) => errorField(error, "code") === "23505" && errorField(error, "constraint") === key.constraint,
+  isUniqueViolation: (error, key) =>
+    errorField(error, "code") === "23505" && errorField(error, "constraint") === key.constraint,
 };

@@ -15,7 +15,10 @@ const INSERT = statement<[string, string, number, number | null]>(
   "insertRefreshToken",
   `INSERT INTO refresh_tokens (${COLUMNS}) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
 );
-const FIND = statement<[string], RefreshTokenRow>("findRefreshToken", `SELECT ${COLUMNS} FROM refresh_tokens WHERE hash = ?`);
+const FIND = statement<[string], RefreshTokenRow>(
+  "findRefreshToken",
+  `SELECT ${COLUMNS} FROM refresh_tokens WHERE hash = ?`,
+);
 const LOCK = statement<[string], RefreshTokenRow>(
   "lockRefreshToken",
   `SELECT ${COLUMNS} FROM refresh_tokens WHERE hash = ?`,

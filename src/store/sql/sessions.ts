@@ -20,7 +20,18 @@ const COLUMNS =
   "id, user_id, created_at, last_used_at, absolute_expires_at, idle_expires_at, ended_at, end_reason, user_agent, ip";
 
 const INSERT = statement<
-  [string, string, number, number, number, number, Nullable<number>, Nullable<string>, Nullable<string>, Nullable<string>]
+  [
+    string,
+    string,
+    number,
+    number,
+    number,
+    number,
+    Nullable<number>,
+    Nullable<string>,
+    Nullable<string>,
+    Nullable<string>,
+  ]
 >("insertSession", `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 const FIND = statement<[string], SessionRow>("findSession", `SELECT ${COLUMNS} FROM sessions WHERE id = ?`);
 const LIST_LIVE = statement<[string, number, number], SessionRow>(
@@ -46,7 +57,8 @@ const END_ALL_OF_USER = statement<[number, string, string, Nullable<string>]>(
 // Refresh tokens go with their session (ON DELETE CASCADE).
 const PRUNE = statement<[number, number, number]>(
   "pruneSessions",
-  "DELETE FROM sessions WHERE (ended_at IS NOT NULL AND ended_at < ?) OR idle_expires_at < ? OR absolute_expires_at < ?",
+  `DELETE FROM sessions
+   WHERE (ended_at IS NOT NULL AND ended_at < ?) OR idle_expires_at < ? OR absolute_expires_at < ?`,
 );
 
 function toSession(row: SessionRow): SessionRecord {

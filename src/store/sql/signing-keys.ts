@@ -15,7 +15,10 @@ interface SigningKeyRow {
 
 const COLUMNS = "kid, alg, private_jwk, public_jwk, created_at, activates_at, retired_at, expires_at";
 
-const LIST = statement<[], SigningKeyRow>("listSigningKeys", `SELECT ${COLUMNS} FROM signing_keys ORDER BY created_at, kid`);
+const LIST = statement<[], SigningKeyRow>(
+  "listSigningKeys",
+  `SELECT ${COLUMNS} FROM signing_keys ORDER BY created_at, kid`,
+);
 const INSERT = statement<[string, string, string, string, number, number, number | null, number | null]>(
   "insertSigningKey",
   `INSERT INTO signing_keys (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -50,5 +53,11 @@ export async function insert(db: SqlRunner, k: SigningKeyRecord): Promise<void> 
 
 export async function update(db: SqlRunner, kid: string, changes: SigningKeyChanges): Promise<void> {
   const { retiredAt, expiresAt } = changes;
-  await db.run(UPDATE, [retiredAt === undefined ? 0 : 1, retiredAt ?? null, expiresAt === undefined ? 0 : 1, expiresAt ?? null, kid]);
+  await db.run(UPDATE, [
+    retiredAt === undefined ? 0 : 1,
+    retiredAt ?? null,
+    expiresAt === undefined ? 0 : 1,
+    expiresAt ?? null,
+    kid,
+  ]);
 }

@@ -16,19 +16,33 @@ interface UserRow {
 }
 
 /** Makes usernames unique by their lookup key; its violation is "username_taken". */
-export const USERNAME_UNIQUE: UniqueKey = { constraint: "users_username_key_unique", table: "users", columns: ["username_key"] };
+export const USERNAME_UNIQUE: UniqueKey = {
+  constraint: "users_username_key_unique",
+  table: "users",
+  columns: ["username_key"],
+};
 
 const COLUMNS = "id, username, password_hash, created_at, disabled_at, roles";
 
 const INSERT = statement<[string, string, string, string, number, number | null, string]>(
   "insertUser",
-  "INSERT INTO users (id, username, username_key, password_hash, created_at, disabled_at, roles) VALUES (?, ?, ?, ?, ?, ?, ?)",
+  `INSERT INTO users (id, username, username_key, password_hash, created_at, disabled_at, roles)
+   VALUES (?, ?, ?, ?, ?, ?, ?)`,
 );
-const FIND_BY_KEY = statement<[string], UserRow>("findUserByKey", `SELECT ${COLUMNS} FROM users WHERE username_key = ?`);
+const FIND_BY_KEY = statement<[string], UserRow>(
+  "findUserByKey",
+  `SELECT ${COLUMNS} FROM users WHERE username_key = ?`,
+);
 const FIND_BY_ID = statement<[string], UserRow>("findUserById", `SELECT ${COLUMNS} FROM users WHERE id = ?`);
 const LIST = statement<[], UserRow>("listUsers", `SELECT ${COLUMNS} FROM users ORDER BY created_at, username_key`);
-const SET_PASSWORD_HASH = statement<[string, string]>("updatePasswordHash", "UPDATE users SET password_hash = ? WHERE id = ?");
-const SET_DISABLED = statement<[number | null, string]>("setUserDisabled", "UPDATE users SET disabled_at = ? WHERE id = ?");
+const SET_PASSWORD_HASH = statement<[string, string]>(
+  "updatePasswordHash",
+  "UPDATE users SET password_hash = ? WHERE id = ?",
+);
+const SET_DISABLED = statement<[number | null, string]>(
+  "setUserDisabled",
+  "UPDATE users SET disabled_at = ? WHERE id = ?",
+);
 const SET_ROLES = statement<[string, string]>("setUserRoles", "UPDATE users SET roles = ? WHERE id = ?");
 
 function toUser(row: UserRow): UserRecord {
@@ -51,7 +65,15 @@ function parseRoles(text: string): string[] {
 export async function insert(db: SqlRunner, user: UserRecord): Promise<void> {
   const { id, username, passwordHash, createdAt, disabledAt, roles } = user;
   try {
-    await db.run(INSERT, [id, username, usernameKey(username), passwordHash, createdAt, disabledAt, JSON.stringify(roles)]);
+    await db.run(INSERT, [
+      id,
+      username,
+      usernameKey(username),
+      passwordHash,
+      createdAt,
+      disabledAt,
+      JSON.stringify(roles),
+    ]);
   } catch (error) {
     if (db.dialect.isUniqueViolation((error as { cause?: unknown }).cause, USERNAME_UNIQUE)) {
       throw new AuthError("username_taken", "That username is taken. Choose another one.");

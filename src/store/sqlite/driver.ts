@@ -88,7 +88,10 @@ class DirectRunner implements SqlRunner {
   }
 
   // A free lock means no transaction is open, and a synchronous statement cannot interleave.
-  get<R>(statement: Statement<readonly SqlValue[], R>, args: readonly SqlValue[]): R | undefined | Promise<R | undefined> {
+  get<R>(
+    statement: Statement<readonly SqlValue[], R>,
+    args: readonly SqlValue[],
+  ): R | undefined | Promise<R | undefined> {
     if (this.#lock.idle) return this.#statements.get(statement, args);
     return this.#lock.run(() => this.#statements.get(statement, args));
   }
@@ -199,7 +202,8 @@ export class SqliteDriver implements SqlDriver {
       connection?.close();
       throw new AuthError(
         "unavailable",
-        `Could not open the SQLite database at ${path}. Check that its directory is writable and the file is a SQLite database.`,
+        `Could not open the SQLite database at ${path}. ` +
+          "Check that its directory is writable and the file is a SQLite database.",
         { cause },
       );
     }
