@@ -9,7 +9,20 @@ export { hardenHttpServer } from "./express/http-server.ts";
 export type { AccessTokenClaims } from "./core/tokens/access-token-verifier.ts";
 export { systemClock, ManualClock } from "./core/clock.ts";
 export type { Clock } from "./core/clock.ts";
-export type { Store } from "./core/store/store.ts";
+export type {
+  CounterLimiter,
+  CounterOptions,
+  CounterStore,
+  RefreshTokenRecord,
+  SessionRecord,
+  SigningKeyChanges,
+  SigningKeyRecord,
+  Store,
+  StoreOps,
+  TransactionOps,
+  UserRecord,
+} from "./core/store/store.ts";
+export { memoryCounters } from "./core/throttle/limiter-backend.ts";
 export { createLogger } from "./logging/logger.ts";
 import "./express/request-auth.ts";
 export { createResourceServer } from "./resource-server.ts";

@@ -495,6 +495,16 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       });
     });
 
+    describe("transaction misuse", () => {
+      it("a tx used after its transaction ended is refused with internal_error", async () => {
+        const store = await fresh();
+        const leaked = await store.transaction(async (tx) => tx);
+        await assert.rejects(leaked.findUserById("x"), isAuthErrorWithCode("internal_error"));
+        await assert.rejects(leaked.insertUser(makeUser()), isAuthErrorWithCode("internal_error"));
+        assert.deepEqual(await store.listUsers(), [], "nothing was written");
+      });
+    });
+
     describe("after close()", () => {
       it("every operation rejects with AuthError unavailable, and close() is idempotent", async () => {
         const store = await fresh();
