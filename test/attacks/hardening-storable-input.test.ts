@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { openPostgresStore } from "../../src/store/postgres/driver.ts";
 import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres-schema.ts";
 import { type JsonResponse, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
@@ -38,7 +38,7 @@ const backends: Backend[] = [
     name: "PostgreSQL",
     async start() {
       schema = await createThrowawaySchema("gatehouse_storable");
-      return startTestServer({ store: await PostgresStore.open(schema.url, { schema: schema.schema }) });
+      return startTestServer({ store: openPostgresStore(schema.url, { schema: schema.schema }) });
     },
     async breakUsersTable() {
       const db = schema!;
