@@ -7,7 +7,7 @@ import { normalizePassword } from "./passwords/password-policy.ts";
 import type { SessionMeta, SessionService } from "./sessions/session-service.ts";
 import type { AccessTokenClaims } from "./tokens/access-token-verifier.ts";
 import { throttleIp } from "./throttle/throttle-keys.ts";
-import { normalizeUsername } from "./users/username.ts";
+import { normalizeUsername, validateNewUsername } from "./users/username.ts";
 import type { SessionRecord, Store, UserRecord } from "./store/store.ts";
 
 /** Who is calling, as far as the transport can tell. */
@@ -74,7 +74,7 @@ export class AuthService {
     if (!this.#p.config.registrationOpen) {
       throw new AuthError("registration_closed", "Registration is closed on this server. Ask an administrator for an account.");
     }
-    const username = normalizeUsername(rawUsername);
+    const username = validateNewUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     this.#p.checkPasswordPolicy(password, { username });
     await this.#p.registrationLimit.consume(throttleIp(caller.ip));
@@ -95,7 +95,7 @@ export class AuthService {
    * same error, and the same argon2 work (a dummy verify) so timing does not tell.
    */
   async login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
-    const username = rawUsername.normalize("NFKC").trim();
+    const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     const user = await this.#throttled(username, caller.ip, async () => {
       const found = await this.#p.store.findUserByUsername(username);

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { AuthError } from "../../core/errors.ts";
 import type { Store, UserRecord } from "../../core/store/store.ts";
+import { normalizeUsername } from "../../core/users/username.ts";
 import { withGatehouse, withStore } from "../connect.ts";
 import type { GlobalOptions } from "../environment.ts";
 import { isoTime, printJson, printLines, printTable, readStdin } from "../output.ts";
@@ -13,7 +14,7 @@ function describeUser(user: UserRecord) {
 
 /** Finds a user by name the way login does, or fails with not_found. */
 export async function requireUser(store: Pick<Store, "findUserByUsername">, username: string): Promise<UserRecord> {
-  const user = await store.findUserByUsername(username.normalize("NFKC").trim());
+  const user = await store.findUserByUsername(normalizeUsername(username));
   if (!user) throw new AuthError("not_found", `No user named "${username.slice(0, 64)}". List them with \`gatehouse users list\`.`);
   return user;
 }

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
+import { usernameKey } from "../users/username.ts";
 
 /**
- * The username as the throttle counts it: NFKC, trimmed, lower case — so "Alice", "ALICE"
+ * The username as the throttle counts it: the account's lookup key, so "Alice", "ALICE"
  * and fullwidth "Ａｌｉｃｅ" share one counter.
  */
 export function throttleUsername(username: string): string {
-  return username.normalize("NFKC").trim().toLowerCase();
+  return usernameKey(username);
 }
 
 /** An IPv6 address as its eight 16-bit groups; `addr` must already pass `isIPv6`. */
