@@ -41,7 +41,7 @@ export interface AuthServiceParts {
   config: GatehouseConfig;
   clock: Clock;
   hasher: PasswordHasher;
-  checkPasswordPolicy: (password: string, context: { username: string }) => void;
+  checkPasswordPolicy: (password: string, context: { username: string }) => Promise<void> | void;
   loginThrottle: {
     check(username: string, ip: string): Promise<void>;
     recordFailure(username: string, ip: string): Promise<void>;
@@ -76,7 +76,7 @@ export class AuthService {
     }
     const username = validateNewUsername(rawUsername);
     const password = normalizePassword(rawPassword);
-    this.#p.checkPasswordPolicy(password, { username });
+    await this.#p.checkPasswordPolicy(password, { username });
     await this.#p.registrationLimit.consume(throttleIp(caller.ip));
     const user: UserRecord = {
       id: randomUUID(),
@@ -199,7 +199,7 @@ export class AuthService {
       throw new AuthError("invalid_credentials", "The current password is wrong.");
     }
     const next = normalizePassword(newPassword);
-    this.#p.checkPasswordPolicy(next, { username: user.username });
+    await this.#p.checkPasswordPolicy(next, { username: user.username });
     await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(next));
     await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId);
   }

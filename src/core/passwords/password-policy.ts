@@ -1,21 +1,52 @@
 import { AuthError } from "../errors.ts";
+import { usernameKey } from "../users/username.ts";
+import {
+  BreachCheckUnavailable,
+  type BreachedPasswordOptions,
+  DEFAULT_BREACHED_PASSWORDS,
+  isBreachedPassword,
+  resolveBreachedOptions,
+} from "./breached-passwords.ts";
 import { isCommonPassword } from "./common-passwords.ts";
+import { estimateGuesses, explainWeakness, isHardToGuess, SCORED_CHARACTERS } from "./password-guessability.ts";
 
-/** Length limits, counted in Unicode code points after NFKC. */
+/** Length limits, counted in Unicode code points after NFKC, and the breached-password lookup. */
 export interface PasswordPolicyOptions {
   /** Default 15; never below 8. */
   minLength: number;
   /** Default 256; at most 1024. */
   maxLength: number;
+  /** Default: off. */
+  breached: BreachedPasswordOptions;
 }
 
-/** A validated policy. `check` throws `AuthError("invalid_password")` naming the broken rule. */
+/** What callers may give: every field optional, defaults filled in. */
+export interface PasswordPolicyInput {
+  minLength?: number;
+  maxLength?: number;
+  breached?: Partial<BreachedPasswordOptions>;
+}
+
+/** Collaborators of the policy that are not settings. */
+export interface PasswordPolicyHooks {
+  /**
+   * Told when the breached-password lookup could not be done and the password was accepted
+   * anyway (mode `check`). Default: a Node process warning. The text holds no secret.
+   */
+  warn?: (message: string) => void;
+}
+
+/** A validated policy. `check` rejects with `AuthError("invalid_password")` naming the broken rule. */
 export interface PasswordPolicy {
-  check(password: string, context: { username: string }): void;
+  check(password: string, context: { username: string }): Promise<void>;
   readonly options: Readonly<PasswordPolicyOptions>;
 }
 
-export const DEFAULT_PASSWORD_POLICY: Readonly<PasswordPolicyOptions> = Object.freeze({ minLength: 15, maxLength: 256 });
+export const DEFAULT_PASSWORD_POLICY: Readonly<PasswordPolicyOptions> = Object.freeze({
+  minLength: 15,
+  maxLength: 256,
+  breached: DEFAULT_BREACHED_PASSWORDS,
+});
 
 const LOWEST_MIN_LENGTH = 8;
 const HIGHEST_MAX_LENGTH = 1024;
@@ -23,6 +54,7 @@ const HIGHEST_MAX_LENGTH = 1024;
 const USERNAME_RULE_MIN_LENGTH = 3;
 /** A group of at most this many characters, repeated, is a pattern rather than a password. */
 const TRIVIAL_REPEAT_UNIT = 4;
+const STRONGER_HINT = "A phrase of four or more unrelated words is both harder to guess and easier to remember.";
 
 /**
  * Unicode-normalises a password (NFKC), so that visually identical input (fullwidth letters,
@@ -40,7 +72,7 @@ function invalidConfig(option: string, message: string): AuthError {
   return new AuthError("invalid_config", `Gatehouse option "password.${option}" ${message}`);
 }
 
-function validateOptions(options: Partial<PasswordPolicyOptions>): PasswordPolicyOptions {
+function validateOptions(options: PasswordPolicyInput): PasswordPolicyOptions {
   const minLength = options.minLength ?? DEFAULT_PASSWORD_POLICY.minLength;
   const maxLength = options.maxLength ?? DEFAULT_PASSWORD_POLICY.maxLength;
   if (!Number.isInteger(minLength) || minLength < LOWEST_MIN_LENGTH) {
@@ -52,7 +84,7 @@ function validateOptions(options: Partial<PasswordPolicyOptions>): PasswordPolic
   if (maxLength < minLength) {
     throw invalidConfig("maxLength", `(${maxLength}) must be at least password.minLength (${minLength}).`);
   }
-  return { minLength, maxLength };
+  return { minLength, maxLength, breached: Object.freeze(resolveBreachedOptions(options.breached)) };
 }
 
 /** The shortest group whose repetition (at least twice) makes up the whole password, if any. */
@@ -67,43 +99,85 @@ function repeatedUnit(codePoints: readonly string[]): string | null {
 
 const invalidPassword = (message: string) => new AuthError("invalid_password", message);
 
+const defaultWarn = (message: string) => process.emitWarning(message, { code: "GATEHOUSE_BREACHED_PASSWORDS" });
+
 /**
- * Builds the password policy of CONTRACT §3: length limits (15–256 by default), no composition
- * rules, and refusal of the username, trivially repeated patterns and common/breached passwords,
- * all judged on the NFKC form and case-insensitively. Options are checked once, here.
+ * Builds the password policy: length limits (15–256 by default), no composition rules, and
+ * refusal of the username, trivially repeated patterns, common passwords, passwords that are
+ * easy to guess by their structure (estimated with zxcvbn-ts: fewer than 10^10 guesses), and
+ * optionally passwords found in data breaches. All judged on the NFKC form, case-insensitively.
+ * Options are checked once, here.
  *
  * @example
- * const policy = createPasswordPolicy({ minLength: 12 });
- * policy.check("correct horse battery staple", { username: "alice" }); // ok
- * policy.check("alice-alice-alice", { username: "alice" }); // throws invalid_password
+ * const policy = createPasswordPolicy({ minLength: 12, breached: { mode: "check" } });
+ * await policy.check("correct horse battery staple", { username: "alice" }); // ok
+ * await policy.check("alice-alice-alice", { username: "alice" }); // rejects with invalid_password
  */
-export function createPasswordPolicy(options: Partial<PasswordPolicyOptions> = {}): PasswordPolicy {
+export function createPasswordPolicy(options: PasswordPolicyInput = {}, hooks: PasswordPolicyHooks = {}): PasswordPolicy {
   const resolved = Object.freeze(validateOptions(options));
-  const { minLength, maxLength } = resolved;
+  const { minLength, maxLength, breached } = resolved;
+  const warn = hooks.warn ?? defaultWarn;
+
+  /** The rules that need nothing but the password itself: cheap, and they run first. */
+  function checkLocally(normalized: string, username: string): void {
+    const codePoints = [...normalized];
+    if (codePoints.length < minLength) {
+      throw invalidPassword(`Password must be at least ${minLength} characters.`);
+    }
+    if (codePoints.length > maxLength) {
+      throw invalidPassword(`Password must be at most ${maxLength} characters.`);
+    }
+    const lower = normalized.toLowerCase();
+    if ([...username].length >= USERNAME_RULE_MIN_LENGTH && lower.includes(username)) {
+      throw invalidPassword("Password must not contain the username.");
+    }
+    const unit = repeatedUnit([...lower]);
+    if (unit !== null && ([...unit].length <= TRIVIAL_REPEAT_UNIT || isCommonPassword(unit))) {
+      throw invalidPassword(
+        "Password must not be a short or common group of characters repeated (like “aaaa…” or “abcabc…”).",
+      );
+    }
+    if (isCommonPassword(lower)) {
+      throw invalidPassword("Password is on a list of common or breached passwords. Choose a less predictable one.");
+    }
+    const estimate = estimateGuesses(normalized, username === "" ? [] : [username]);
+    if (!isHardToGuess(estimate)) {
+      const scope = estimate.truncated ? ` (judging its first ${SCORED_CHARACTERS} characters)` : "";
+      throw invalidPassword(`Password is too easy to guess: it ${explainWeakness(estimate)}${scope}. ${STRONGER_HINT}`);
+    }
+  }
+
+  async function checkBreaches(normalized: string): Promise<void> {
+    if (breached.mode === "off") return;
+    let listed: boolean;
+    try {
+      listed = await isBreachedPassword(normalized, breached);
+    } catch (error) {
+      if (!(error instanceof BreachCheckUnavailable)) throw error;
+      if (breached.mode === "check") {
+        warn(`Breached-password check skipped: ${error.message}. The password was accepted without it.`);
+        return;
+      }
+      throw new AuthError(
+        "unavailable",
+        "The breached-password check cannot be reached right now, so no new password can be accepted. " +
+          "Nothing was changed; try again in a moment.",
+        { cause: error },
+      );
+    }
+    if (listed) {
+      throw invalidPassword(
+        "This password has appeared in a data breach, so attackers try it early. Choose a different one.",
+      );
+    }
+  }
 
   return {
     options: resolved,
-    check(password, context) {
+    async check(password, context) {
       const normalized = normalizePassword(password);
-      const codePoints = [...normalized];
-      if (codePoints.length < minLength) {
-        throw invalidPassword(`Password must be at least ${minLength} characters.`);
-      }
-      if (codePoints.length > maxLength) {
-        throw invalidPassword(`Password must be at most ${maxLength} characters.`);
-      }
-      const lower = normalized.toLowerCase();
-      const username = normalizePassword(context.username).trim().toLowerCase();
-      if ([...username].length >= USERNAME_RULE_MIN_LENGTH && lower.includes(username)) {
-        throw invalidPassword("Password must not contain the username.");
-      }
-      const unit = repeatedUnit([...lower]);
-      if (unit !== null && ([...unit].length <= TRIVIAL_REPEAT_UNIT || isCommonPassword(unit))) {
-        throw invalidPassword("Password must not be a short or common group of characters repeated (like “aaaa…” or “abcabc…”).");
-      }
-      if (isCommonPassword(lower)) {
-        throw invalidPassword("Password is on a list of common or breached passwords. Choose a less predictable one.");
-      }
+      checkLocally(normalized, usernameKey(context.username));
+      await checkBreaches(normalized);
     },
   };
 }
