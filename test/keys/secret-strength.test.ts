@@ -7,7 +7,8 @@ import { AuthError } from "../../src/core/errors.ts";
 import { assertStrongSecret } from "../../src/core/keys/secret-strength.ts";
 
 const SAMPLE =
-  "09f26e402586e2faa8da4c98a35f1b20d6b033c6097befa8be3486a829587fe2f90a832bd3ff9d42710a4da095a2ce285b009f0c3730cd9b8e1af3eb84df6611";
+  "09f26e402586e2faa8da4c98a35f1b20d6b033c6097befa8be3486a829587fe2" +
+  "f90a832bd3ff9d42710a4da095a2ce285b009f0c3730cd9b8e1af3eb84df6611";
 
 function refused(secret: string, pattern: RegExp, what: string): void {
   assert.throws(
@@ -39,14 +40,15 @@ describe("assertStrongSecret", () => {
     ];
     for (const secret of secrets) {
       const key = assertStrongSecret(secret, "ACCESS_TOKEN_SECRET");
-      assert.deepEqual(key, Buffer.from(secret, "utf8"), "the key is the string's bytes, as jsonwebtoken and jose use it");
+      assert.deepEqual(key, Buffer.from(secret, "utf8"), "the key is the string's UTF-8 bytes");
     }
     assert.ok(assertStrongSecret("3f9a1c7e5b2d4f6081a3c5e7f9b1d3e5a7c9e1f3b5d7f9a1c3e5a7b9d1f3e5a7", "S").length > 0);
   });
 
   it("accepts what `gatehouse secret` prints", () => {
     const cli = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-    const run = spawnSync(process.execPath, ["--import", import.meta.resolve("tsx"), cli, "secret"], { encoding: "utf8" });
+    const args = ["--import", import.meta.resolve("tsx"), cli, "secret"];
+    const run = spawnSync(process.execPath, args, { encoding: "utf8" });
     assert.equal(run.status, 0, run.stderr);
     const printed = run.stdout.trim();
     assert.match(printed, /^[0-9a-f]{128}$/);
@@ -57,7 +59,9 @@ describe("assertStrongSecret", () => {
     for (let i = 0; i < 1000; i++) assertStrongSecret(randomBytes(32).toString("hex"), "S");
     // The base64 forms are also scored for words and keyboard patterns, which costs more per secret.
     for (let i = 0; i < 40; i++) {
-      for (const encoding of ["base64", "base64url"] as const) assertStrongSecret(randomBytes(32).toString(encoding), "S");
+      for (const encoding of ["base64", "base64url"] as const) {
+        assertStrongSecret(randomBytes(32).toString(encoding), "S");
+      }
     }
   });
 
@@ -120,7 +124,9 @@ describe("assertStrongSecret", () => {
     refused(Buffer.from(sentence).toString("hex"), /encodes text/, "hex of a sentence");
     refused(Buffer.from(sentence).toString("base64"), /encodes text/, "base64 of a sentence");
     refused(Buffer.from(sentence).toString("base64url"), /encodes text/, "base64url of a sentence");
-    refused("deadbeefdeadbeefcafebabecafebabe0123456789abcdef0123456789abcdef", /repeats bytes/, "hexspeak");
+    refused("8f3a6c1e9b2d4f7058e1a3c6b9d2f4e7".repeat(2), /repeats bytes/, "a 16-byte key written twice");
+    const hexspeak = "deadbeefdeadbeefcafebabecafebabe0123456789abcdef0123456789abcdef";
+    refused(hexspeak, /consecutive|repeats|distinct/, "hexspeak");
     refused("00000000000000010000000000000002000000000000000300000000000000040", /hex or base64|in a row/, "counters");
   });
 

@@ -47,17 +47,19 @@ class FakeRangeApi {
         this.seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
         if (this.behaviour === "hang") return; // never answers
         if (this.behaviour === "error") return void res.writeHead(500).end("oops");
-        if (this.behaviour === "garbage") return void res.writeHead(200, { "content-type": "text/plain" }).end("<html>hi</html>");
+        const text = { "content-type": "text/plain" };
+        if (this.behaviour === "garbage") return void res.writeHead(200, text).end("<html>hi</html>");
         const match = /^\/range\/([0-9A-F]{5})$/.exec(req.url ?? "");
         if (!match) return void res.writeHead(400).end("The hash prefix was not in a valid format");
         const prefix = match[1]!;
         const lines: string[] = [];
         for (const [hash, count] of this.#counts) if (hash.startsWith(prefix)) lines.push(`${hash.slice(5)}:${count}`);
-        for (let i = 0; i < 3; i++) lines.push(`${randomBytes(18).toString("hex").slice(0, 35).toUpperCase()}:${i + 1}`);
+        const randomSuffix = () => randomBytes(18).toString("hex").slice(0, 35).toUpperCase();
+        for (let i = 0; i < 3; i++) lines.push(`${randomSuffix()}:${i + 1}`);
         if (req.headers["add-padding"] === "true") {
-          for (let i = 0; i < 800; i++) lines.push(`${randomBytes(18).toString("hex").slice(0, 35).toUpperCase()}:0`);
+          for (let i = 0; i < 800; i++) lines.push(`${randomSuffix()}:0`);
         }
-        res.writeHead(200, { "content-type": "text/plain" }).end(lines.join("\r\n"));
+        res.writeHead(200, text).end(lines.join("\r\n"));
       });
     });
     await new Promise<void>((resolve) => this.#server!.listen(0, "127.0.0.1", resolve));
@@ -113,7 +115,8 @@ describe("breached-password check against a local range API", () => {
 
   it("refuses a breached password with 400 invalid_password saying so", async () => {
     for (const mode of ["check", "required"] as const) {
-      await rejectsWith(policyWith(mode).check(BREACHED, user), "invalid_password", /appeared in a data breach/, BREACHED);
+      const check = policyWith(mode).check(BREACHED, user);
+      await rejectsWith(check, "invalid_password", /appeared in a data breach/, BREACHED);
     }
   });
 
@@ -148,7 +151,7 @@ describe("breached-password check against a local range API", () => {
     assert.equal(api.seen.length, 0);
   });
 
-  it("check mode fails open: unreachable, slow, failing or garbled answers accept the password with a warning", async () => {
+  it("check mode fails open: unreachable, slow, failing or garbled answers accept it with a warning", async () => {
     const cases: [string, () => Promise<string>, Behaviour][] = [
       ["unreachable", closedPortUrl, "normal"],
       ["slow", async () => api.url, "hang"],
@@ -163,7 +166,8 @@ describe("breached-password check against a local range API", () => {
       assert.ok(Date.now() - started < 10_000, `${what}: bounded by the timeout`);
       assert.equal(warnings.length, 1, `${what}: one warning`);
       assert.match(warnings[0]!, /breached-password check/i, what);
-      assert.ok(!warnings[0]!.includes(CLEAN) && !warnings[0]!.includes(sha1(CLEAN).slice(0, 5)), `${what}: no secret logged`);
+      const leaked = warnings[0]!.includes(CLEAN) || warnings[0]!.includes(sha1(CLEAN).slice(0, 5));
+      assert.ok(!leaked, `${what}: no secret logged`);
     }
   });
 
@@ -196,7 +200,8 @@ describe("breached-password check against a local range API", () => {
     for (const [breached, name] of cases) {
       assert.throws(
         () => createPasswordPolicy({ breached } as Parameters<typeof createPasswordPolicy>[0]),
-        (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${name}"`),
+        (error: unknown) =>
+          error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${name}"`),
         JSON.stringify(breached),
       );
     }

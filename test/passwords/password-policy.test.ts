@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
 import { getCommonPasswords } from "../../src/core/passwords/common-passwords.ts";
-import { createPasswordPolicy, DEFAULT_PASSWORD_POLICY, normalizePassword } from "../../src/core/passwords/password-policy.ts";
+import {
+  createPasswordPolicy,
+  DEFAULT_PASSWORD_POLICY,
+  normalizePassword,
+} from "../../src/core/passwords/password-policy.ts";
 
 const policy = createPasswordPolicy();
 const user = { username: "alice" };
@@ -80,7 +84,8 @@ describe("password policy: content", () => {
   it("refuses a password equal to or containing the username, ignoring case", async () => {
     await assertRefused("alice-in-wonderland-1865", /username/, user);
     await assertRefused("ALICE-in-wonderland-1865", /username/, user);
-    await assertRefused("mountainclimber", /^Password must not contain the username\.$/, { username: "MountainClimber" });
+    const mountain = { username: "MountainClimber" };
+    await assertRefused("mountainclimber", /^Password must not contain the username\.$/, mountain);
     await assertRefused("bobbybobbybobby-1234", /username/, { username: "bobbybobbybobby" });
   });
 
@@ -263,7 +268,8 @@ describe("password policy: options", () => {
     for (const [options, name] of cases) {
       assert.throws(
         () => createPasswordPolicy(options),
-        (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${name}"`),
+        (error: unknown) =>
+          error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${name}"`),
         JSON.stringify(options),
       );
     }

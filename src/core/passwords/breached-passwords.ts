@@ -7,7 +7,10 @@ import { AuthError } from "../errors.ts";
  * the answer lists every known suffix under that prefix, and the comparison happens here.
  */
 
-/** `off`: never ask. `check`: ask, and accept the password if the API cannot answer (fail open). `required`: refuse then (fail closed). */
+/**
+ * `off`: never ask. `check`: ask, and accept the password if the API cannot answer (fail open).
+ * `required`: ask, and refuse to set any password while the API cannot answer (fail closed).
+ */
 export type BreachedPasswordMode = "off" | "check" | "required";
 
 export interface BreachedPasswordOptions {
@@ -47,17 +50,23 @@ export function resolveBreachedOptions(input: Partial<BreachedPasswordOptions> =
   const mode = input.mode ?? DEFAULT_BREACHED_PASSWORDS.mode;
   const url = input.url ?? DEFAULT_BREACHED_PASSWORDS.url;
   const timeoutMs = input.timeoutMs ?? DEFAULT_BREACHED_PASSWORDS.timeoutMs;
-  if (!MODES.includes(mode)) throw invalidOption("mode", `must be one of ${MODES.join(", ")}; got ${JSON.stringify(mode)}.`);
+  if (!MODES.includes(mode)) {
+    throw invalidOption("mode", `must be one of ${MODES.join(", ")}; got ${JSON.stringify(mode)}.`);
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw invalidOption("url", "must be an absolute https:// URL of the range API (such as https://api.pwnedpasswords.com/range/).");
+    const example = DEFAULT_BREACHED_PASSWORDS.url;
+    throw invalidOption("url", `must be an absolute https:// URL of the range API (such as ${example}).`);
   }
   const secure = parsed.protocol === "https:" || (parsed.protocol === "http:" && LOOPBACK_HOSTS.has(parsed.hostname));
-  if (!secure) throw invalidOption("url", "must use https:// (plain http:// is allowed only for 127.0.0.1, localhost or [::1]).");
+  if (!secure) {
+    throw invalidOption("url", "must use https:// (plain http:// is allowed only for 127.0.0.1, localhost or [::1]).");
+  }
   if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
-    throw invalidOption("timeoutMs", `must be a whole number of milliseconds from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}; got ${String(timeoutMs)}.`);
+    const range = `from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`;
+    throw invalidOption("timeoutMs", `must be a whole number of milliseconds ${range}; got ${String(timeoutMs)}.`);
   }
   return { mode, url: url.endsWith("/") ? url : `${url}/`, timeoutMs };
 }

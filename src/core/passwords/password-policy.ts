@@ -76,10 +76,12 @@ function validateOptions(options: PasswordPolicyInput): PasswordPolicyOptions {
   const minLength = options.minLength ?? DEFAULT_PASSWORD_POLICY.minLength;
   const maxLength = options.maxLength ?? DEFAULT_PASSWORD_POLICY.maxLength;
   if (!Number.isInteger(minLength) || minLength < LOWEST_MIN_LENGTH) {
-    throw invalidConfig("minLength", `must be a whole number of at least ${LOWEST_MIN_LENGTH}; got ${String(minLength)}.`);
+    const got = String(minLength);
+    throw invalidConfig("minLength", `must be a whole number of at least ${LOWEST_MIN_LENGTH}; got ${got}.`);
   }
   if (!Number.isInteger(maxLength) || maxLength > HIGHEST_MAX_LENGTH) {
-    throw invalidConfig("maxLength", `must be a whole number of at most ${HIGHEST_MAX_LENGTH}; got ${String(maxLength)}.`);
+    const got = String(maxLength);
+    throw invalidConfig("maxLength", `must be a whole number of at most ${HIGHEST_MAX_LENGTH}; got ${got}.`);
   }
   if (maxLength < minLength) {
     throw invalidConfig("maxLength", `(${maxLength}) must be at least password.minLength (${minLength}).`);
@@ -113,7 +115,10 @@ const defaultWarn = (message: string) => process.emitWarning(message, { code: "G
  * await policy.check("correct horse battery staple", { username: "alice" }); // ok
  * await policy.check("alice-alice-alice", { username: "alice" }); // rejects with invalid_password
  */
-export function createPasswordPolicy(options: PasswordPolicyInput = {}, hooks: PasswordPolicyHooks = {}): PasswordPolicy {
+export function createPasswordPolicy(
+  options: PasswordPolicyInput = {},
+  hooks: PasswordPolicyHooks = {},
+): PasswordPolicy {
   const resolved = Object.freeze(validateOptions(options));
   const { minLength, maxLength, breached } = resolved;
   const warn = hooks.warn ?? defaultWarn;
