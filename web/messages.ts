@@ -24,7 +24,9 @@ export function describeError(error: unknown): string {
     case "invalid_request":
       return `The server could not accept that: ${error.message}`;
     case "unavailable":
-      return "The server is temporarily unavailable (its database cannot be reached). Nothing was changed; try again in a moment.";
+      // The server's message says which of its services is down: the database, or a required
+      // breached-password check.
+      return error.message || "The server is temporarily unavailable. Nothing was changed; try again in a moment.";
     case "forbidden_origin":
       return "This page is not allowed to use your session from this address. Open the demo from the server's own address.";
     case "invalid_token":
