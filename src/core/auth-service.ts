@@ -72,7 +72,10 @@ export class AuthService {
 
   async register(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<PublicUser> {
     if (!this.#p.config.registrationOpen) {
-      throw new AuthError("registration_closed", "Registration is closed on this server. Ask an administrator for an account.");
+      throw new AuthError(
+        "registration_closed",
+        "Registration is closed on this server. Ask an administrator for an account.",
+      );
     }
     const username = validateNewUsername(rawUsername);
     const password = normalizePassword(rawPassword);
@@ -140,7 +143,8 @@ export class AuthService {
   }
 
   #grant(user: UserRecord, session: SessionRecord, refreshToken: string): TokenGrant {
-    const subject = user.roles.length > 0 ? { sub: user.id, sid: session.id, roles: user.roles } : { sub: user.id, sid: session.id };
+    const subject =
+      user.roles.length > 0 ? { sub: user.id, sid: session.id, roles: user.roles } : { sub: user.id, sid: session.id };
     const { token, expiresIn } = this.#p.signAccessToken(subject);
     return { accessToken: token, expiresIn, refreshToken, session };
   }
@@ -188,9 +192,15 @@ export class AuthService {
   }
 
   /** Changes the password after checking the current one; every other session ends. */
-  async changePassword(auth: AuthContext, currentPassword: string, newPassword: string, caller: CallerContext): Promise<void> {
+  async changePassword(
+    auth: AuthContext,
+    currentPassword: string,
+    newPassword: string,
+    caller: CallerContext,
+  ): Promise<void> {
     const user = await this.#p.store.findUserById(auth.userId);
-    if (!user || user.disabledAt !== null) throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
+    if (!user || user.disabledAt !== null)
+      throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
     const current = normalizePassword(currentPassword);
     const verified = await this.#throttled(user.username, caller.ip, async () =>
       (await this.#p.hasher.verify(user.passwordHash, current)) ? user : null,
@@ -213,7 +223,8 @@ export class AuthService {
 
   async me(userId: string): Promise<PublicUser> {
     const user = await this.#p.store.findUserById(userId);
-    if (!user || user.disabledAt !== null) throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
+    if (!user || user.disabledAt !== null)
+      throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
     return publicUser(user);
   }
 }
@@ -233,7 +244,9 @@ export function toAuthContext(claims: AccessTokenClaims): AuthContext {
       sessionId: claims.sid,
       claims,
       scopes: Object.freeze(typeof claims.scope === "string" && claims.scope.length > 0 ? claims.scope.split(" ") : []),
-      roles: Object.freeze(Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === "string") : []),
+      roles: Object.freeze(
+        Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === "string") : [],
+      ),
     });
     contexts.set(claims, context);
   }

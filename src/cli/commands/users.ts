@@ -9,13 +9,23 @@ import { UsageError } from "../usage-error.ts";
 
 /** What the CLI shows of a user: never the password hash. */
 function describeUser(user: UserRecord) {
-  return { id: user.id, username: user.username, createdAt: isoTime(user.createdAt), disabledAt: isoTime(user.disabledAt), roles: user.roles };
+  return {
+    id: user.id,
+    username: user.username,
+    createdAt: isoTime(user.createdAt),
+    disabledAt: isoTime(user.disabledAt),
+    roles: user.roles,
+  };
 }
 
 /** Finds a user by name the way login does, or fails with not_found. */
 export async function requireUser(store: Pick<Store, "findUserByUsername">, username: string): Promise<UserRecord> {
   const user = await store.findUserByUsername(normalizeUsername(username));
-  if (!user) throw new AuthError("not_found", `No user named "${username.slice(0, 64)}". List them with \`gatehouse users list\`.`);
+  if (!user)
+    throw new AuthError(
+      "not_found",
+      `No user named "${username.slice(0, 64)}". List them with \`gatehouse users list\`.`,
+    );
   return user;
 }
 
@@ -28,7 +38,9 @@ async function newPassword(fromStdin: boolean | undefined): Promise<string> {
   }
   const fromEnv = process.env["GATEHOUSE_PASSWORD"];
   if (fromEnv) return fromEnv;
-  throw new UsageError("give the password on stdin with --password-stdin, or in GATEHOUSE_PASSWORD (never as an argument).");
+  throw new UsageError(
+    "give the password on stdin with --password-stdin, or in GATEHOUSE_PASSWORD (never as an argument).",
+  );
 }
 
 async function setDisabled(command: Command, username: string, disabled: boolean): Promise<void> {
@@ -45,7 +57,9 @@ export function registerUsersCommand(program: Command): void {
 
   users
     .command("add")
-    .description("create an account (works while registration is closed); password from --password-stdin or GATEHOUSE_PASSWORD")
+    .description(
+      "create an account (works while registration is closed); password from --password-stdin or GATEHOUSE_PASSWORD",
+    )
     .argument("<username>", "the new username")
     .option("--password-stdin", "read the password from standard input")
     .option("--json", "print JSON")
@@ -65,7 +79,9 @@ export function registerUsersCommand(program: Command): void {
     .description("list accounts")
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean }, command: Command) => {
-      const rows = await withStore(command.optsWithGlobals<GlobalOptions>(), async (store) => (await store.listUsers()).map(describeUser));
+      const rows = await withStore(command.optsWithGlobals<GlobalOptions>(), async (store) =>
+        (await store.listUsers()).map(describeUser),
+      );
       if (options.json) return printJson(rows);
       if (rows.length === 0) return printLines("No users yet.");
       printTable(

@@ -26,7 +26,9 @@ function ipv6Groups(addr: string): number[] {
   const leftGroups = left === "" ? [] : left.split(":");
   const rightGroups = right === undefined || right === "" ? [] : right.split(":");
   const zeros = right === undefined ? 0 : 8 - tail.length - leftGroups.length - rightGroups.length;
-  return [...leftGroups, ...Array<string>(zeros).fill("0"), ...rightGroups].map((g) => Number.parseInt(g, 16)).concat(tail);
+  return [...leftGroups, ...Array<string>(zeros).fill("0"), ...rightGroups]
+    .map((g) => Number.parseInt(g, 16))
+    .concat(tail);
 }
 
 /**
