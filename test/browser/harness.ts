@@ -1,8 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { resolveChromium } from "../helpers/chromium.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const SCREENSHOT_DIR = join(ROOT, "test-output", "screenshots");
@@ -15,22 +16,34 @@ export const GOOD_PASSWORD = "plinth otter vellum 42 lantern";
  * Only the page bundle: the library build (dist/) is not needed in a browser.
  */
 export function buildDemoPage(): void {
-  const run = spawnSync(process.execPath, [join(ROOT, "scripts", "build.mjs"), "--app"], { cwd: ROOT, encoding: "utf8" });
+  const run = spawnSync(process.execPath, [join(ROOT, "scripts", "build.mjs"), "--app"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
   if (run.status !== 0) throw new Error(`building public/app.js failed:\n${run.stdout}\n${run.stderr}`);
 }
 
-/** Debian's Chromium (or CHROMIUM_PATH). Missing Chromium is a failure with a fix, never a skip. */
+/**
+ * Headless Chromium (see resolveChromium for which one). The flags let it run as root in a
+ * container and keep it off the network except for the test server. Playwright gives every
+ * launch a fresh profile (--user-data-dir) in a temporary folder and removes it on close.
+ */
 export async function launchChromium(): Promise<Browser> {
-  const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-  if (!existsSync(executablePath)) {
-    throw new Error(
-      `Chromium was not found at ${executablePath}. The browser tests need it: install Debian's package ` +
-        "(sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium binary.",
-    );
-  }
+  const { executablePath, env } = await resolveChromium();
   return chromium.launch({
     executablePath,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    env: { ...process.env, ...env },
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }
 
@@ -43,7 +56,8 @@ export function watchPageProblems(context: BrowserContext): string[] {
   const watch = (page: Page) => {
     page.on("pageerror", (error) => problems.push(`uncaught: ${error.message}`));
     page.on("console", (message) => {
-      if (message.type() === "error" && /Content Security Policy|Uncaught/i.test(message.text())) problems.push(message.text());
+      if (message.type() === "error" && /Content Security Policy|Uncaught/i.test(message.text()))
+        problems.push(message.text());
     });
   };
   context.pages().forEach(watch);
@@ -71,7 +85,10 @@ export async function registerThroughPage(page: Page, username: string, password
   await byTestId(page, "register-password").fill(password);
   await byTestId(page, "register-submit").click();
   await waitForAuthState(page, "signed-in");
-  await page.waitForFunction((name) => document.querySelector('[data-testid="username"]')?.textContent === name, username);
+  await page.waitForFunction(
+    (name) => document.querySelector('[data-testid="username"]')?.textContent === name,
+    username,
+  );
 }
 
 export async function loginThroughPage(page: Page, username: string, password: string): Promise<void> {
@@ -152,13 +169,16 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Clicks a test id in several pages at the same wall-clock instant (page timers, not Playwright's sequential clicks). */
+/** Clicks a test id in several pages at one wall-clock instant (page timers, not Playwright's sequential clicks). */
 export async function clickAtSameInstant(pages: Page[], testId: string): Promise<void> {
   const at = Date.now() + 400;
   await Promise.all(
     pages.map((page) =>
       page.evaluate(
-        `new Promise((resolve) => setTimeout(() => { document.querySelector('[data-testid="${testId}"]').click(); resolve(); }, ${at} - Date.now()))`,
+        `new Promise((resolve) => setTimeout(() => {
+          document.querySelector('[data-testid="${testId}"]').click();
+          resolve();
+        }, ${at} - Date.now()))`,
       ),
     ),
   );

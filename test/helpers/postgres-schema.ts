@@ -16,7 +16,11 @@ export interface ThrowawaySchema {
  */
 export async function createThrowawaySchema(prefix: string): Promise<ThrowawaySchema> {
   const url = process.env["TEST_DATABASE_URL"];
-  assert.ok(url, "TEST_DATABASE_URL is not set: run `npm test` (it starts PostgreSQL) or `source scripts/throwaway-postgres.sh start`.");
+  assert.ok(
+    url,
+    "TEST_DATABASE_URL is not set: run the tests through `npm test` or `node scripts/test.mjs <file>`, " +
+      "which start a throwaway PostgreSQL, or set it to a database where they may create schemas.",
+  );
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   const schema = `${prefix}_${randomBytes(6).toString("hex")}`;
