@@ -149,6 +149,15 @@ export class TrafficLog {
     return this.#counts.get(`${method} ${path}`) ?? 0;
   }
 
+  /** Waits until at least `count` such requests have been seen (generous: the machine may be loaded). */
+  async waitForCount(method: string, path: string, count: number, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.count(method, path) < count) {
+      if (Date.now() > deadline) throw new Error(`saw ${this.count(method, path)} of ${count} ${method} ${path}`);
+      await sleep(50);
+    }
+  }
+
   reset(method: string, path: string): void {
     this.#counts.delete(`${method} ${path}`);
   }

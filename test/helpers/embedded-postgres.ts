@@ -17,6 +17,8 @@ export const POSTGRES_MISSING =
 export interface EmbeddedPostgres {
   url: string;
   port: number;
+  /** Holds the data, the socket and server.log; removed by stop(). */
+  folder: string;
   stop(): Promise<void>;
 }
 
@@ -92,7 +94,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
     await admin.connect();
     await admin.query("CREATE DATABASE gatehouse_test");
     await admin.end();
-    return { url: `postgres://postgres@127.0.0.1:${port}/gatehouse_test`, port, stop };
+    return { url: `postgres://postgres@127.0.0.1:${port}/gatehouse_test`, port, folder: dir, stop };
   } catch (error) {
     await stop();
     throw error;
