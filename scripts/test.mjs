@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Runs the node:test suite, or the test files named as arguments, with what it needs:
+ * Runs the node:test suite, or the test files named as arguments, with what it needs
+ * (`node scripts/test.mjs [--test-name-pattern=…] [file…]`):
  * - PostgreSQL: TEST_DATABASE_URL when set, else one throwaway server for the whole run
  *   (test/helpers/embedded-postgres.ts), removed afterwards, also on failure or Ctrl-C;
  * - Chromium, when a browser test is selected (test/helpers/chromium.ts).
@@ -26,8 +27,10 @@ function testFiles(dir) {
     });
 }
 
-const args = process.argv.slice(2);
-const files = args.length > 0 ? args.map((file) => resolve(file)) : testFiles(join(ROOT, "test"));
+// Options (`--test-name-pattern=…`) go to `node --test`; anything else names a test file.
+const options = process.argv.slice(2).filter((arg) => arg.startsWith("-"));
+const named = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
+const files = named.length > 0 ? named.map((file) => resolve(file)) : testFiles(join(ROOT, "test"));
 const needsBrowser = files.some((file) => file.includes(`${sep}test${sep}browser${sep}`));
 
 let suite; // the running `node --test` process
@@ -46,7 +49,7 @@ for (const signal of Object.keys(SIGNAL_EXIT)) {
 
 function runSuite(env) {
   return new Promise((done) => {
-    suite = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...files], {
+    suite = spawn(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...options, ...files], {
       cwd: ROOT,
       env,
       stdio: ["ignore", "inherit", "inherit"],
