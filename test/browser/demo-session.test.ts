@@ -58,7 +58,8 @@ describe("demo page in Chromium (5-second access tokens)", { timeout: 180_000 },
     await traffic.settle();
     assert.ok(traffic.issuedTokens.length > 0, "the test saw no token being issued");
     const readable = await readableStorage(page);
-    for (const token of traffic.issuedTokens) assert.ok(!readable.includes(token), "an access token is readable from storage");
+    for (const token of traffic.issuedTokens)
+      assert.ok(!readable.includes(token), "an access token is readable from storage");
     assert.ok(!readable.includes("eyJ"), `something JWT-shaped is readable: ${readable}`);
   }
 
@@ -108,7 +109,10 @@ describe("demo page in Chromium (5-second access tokens)", { timeout: 180_000 },
   it("restores the session on reload", async () => {
     await tabA.reload();
     await waitForAuthState(tabA, "signed-in");
-    await tabA.waitForFunction((name) => document.querySelector('[data-testid="username"]')?.textContent === name, USERNAME);
+    await tabA.waitForFunction(
+      (name) => document.querySelector('[data-testid="username"]')?.textContent === name,
+      USERNAME,
+    );
     assert.match((await byTestId(tabA, "status").textContent()) ?? "", /restored/);
     await assertNoTokenReadable(tabA);
   });
@@ -158,7 +162,11 @@ describe("demo page in Chromium (5-second access tokens)", { timeout: 180_000 },
     await tabB.reload();
     await waitForAuthState(tabB, "signed-out");
     const cookies = await context.cookies(`${server.url}/auth/refresh`);
-    assert.equal(cookies.find((cookie) => cookie.name === REFRESH_COOKIE), undefined, "the refresh cookie survived logout");
+    assert.equal(
+      cookies.find((cookie) => cookie.name === REFRESH_COOKIE),
+      undefined,
+      "the refresh cookie survived logout",
+    );
   });
 
   it("logging in in one tab signs the other in", async () => {
