@@ -1,0 +1,133 @@
+import fc from "fast-check";
+import { type FuzzProfile, fuzzRequest } from "./arbitraries.ts";
+import { CredentialPool } from "./credentials.ts";
+import type { FuzzTarget } from "./fuzz-target.ts";
+import { type CheckContext, checkExchange, findLogLeaks, type Violation } from "./invariants.ts";
+import { type ConcreteRequest, describeBytes, materialize, type Secret } from "./materialize.ts";
+import type { FuzzRequest } from "./request-model.ts";
+import { type RawOutcome, sendRaw, simpleRequest } from "./raw-http.ts";
+
+export interface FuzzOptions {
+  seed: number;
+  runs: number;
+  profile: FuzzProfile;
+  /** fast-check's replay path of a reported counterexample. */
+  path?: string | undefined;
+}
+
+export interface FuzzSummary {
+  requests: number;
+  /** How many answers had each status (coverage at a glance). */
+  statuses: Map<number, number>;
+  /** Answers 2xx to a request carrying one of the pool's genuine tokens. */
+  genuineSuccesses: number;
+}
+
+/** Thrown by the property: the invariants broken, the bytes sent and what came back. */
+export class FuzzFailure extends Error {
+  constructor(
+    readonly violations: Violation[],
+    request: ConcreteRequest,
+    outcome: RawOutcome,
+  ) {
+    super(
+      [
+        `${violations.length} invariant(s) broken:`,
+        ...violations.map((v) => `  - ${v.rule}: ${v.detail}`),
+        "Request sent:",
+        describeBytes(request.bytes),
+        "Answer:",
+        outcome.response
+          ? describeBytes(
+              Buffer.concat([
+                Buffer.from(`${outcome.response.status} ${outcome.response.reason}\r\n${outcome.response.headers.map(([n, v]) => `${n}: ${v}`).join("\r\n")}\r\n\r\n`, "latin1"),
+                outcome.response.body,
+              ]),
+            )
+          : `(none: ${outcome.failure})`,
+      ].join("\n"),
+    );
+  }
+}
+
+/** One request through the whole pipeline: resolve, send, check answer and log. */
+export class FuzzSession {
+  readonly summary: FuzzSummary = { requests: 0, statuses: new Map(), genuineSuccesses: 0 };
+  readonly #target: FuzzTarget;
+  readonly #ctx: CheckContext;
+  readonly #reflected = new Set<string>();
+  #previousSecrets: Secret[] = [];
+
+  private constructor(target: FuzzTarget, pool: CredentialPool) {
+    this.#target = target;
+    this.#ctx = { pool, reflected: [] };
+  }
+
+  static async open(target: FuzzTarget): Promise<FuzzSession> {
+    const pool = new CredentialPool(target.port, target.server.auth);
+    await pool.setUp();
+    return new FuzzSession(target, pool);
+  }
+
+  get pool(): CredentialPool {
+    return this.#ctx.pool;
+  }
+
+  /** Sends one generated request; returns what broke (empty when all held). */
+  async exchange(request: FuzzRequest): Promise<{ violations: Violation[]; concrete: ConcreteRequest; outcome: RawOutcome }> {
+    const pool = this.#ctx.pool;
+    const concrete = await materialize(request, pool, this.#target.port);
+    for (const value of concrete.reflected) {
+      if (!this.#reflected.has(value)) {
+        this.#reflected.add(value);
+        this.#ctx.reflected.push(value);
+      }
+    }
+    const logs = this.#target.server.logs;
+    const logStart = logs.length;
+    const outcome = await sendRaw(this.#target.port, concrete.bytes, { head: concrete.facts.head, timeoutMs: 15_000 });
+    // Log lines are written when the response finishes; let that callback run first.
+    await new Promise((resolve) => setImmediate(resolve));
+    const lines = logs.slice(logStart);
+    const violations = [...checkExchange(this.#ctx, concrete, outcome), ...findLogLeaks(this.#ctx, [...concrete.secrets, ...this.#previousSecrets], lines)];
+    this.#previousSecrets = concrete.secrets;
+
+    const status = outcome.response?.status ?? 0;
+    this.summary.requests++;
+    this.summary.statuses.set(status, (this.summary.statuses.get(status) ?? 0) + 1);
+    const f = concrete.facts;
+    if (f.usedGenuinePoolToken && status >= 200 && status < 300) this.summary.genuineSuccesses++;
+    if (f.usedGenuinePoolToken && !["GET", "HEAD", "OPTIONS"].includes(f.method)) pool.markDirty();
+    if (f.newPasswordForPool !== undefined && status === 204 && f.route === "/auth/password") pool.passwordChanged(f.newPasswordForPool);
+    return { violations, concrete, outcome };
+  }
+
+  /** The server still answers a plain health check. */
+  async healthy(): Promise<boolean> {
+    try {
+      const answer = await simpleRequest(this.#target.port, { method: "GET", path: "/healthz" });
+      return answer.status === 200 && (answer.json as { status?: string } | undefined)?.status === "ok";
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * Runs `runs` generated requests against the target with fast-check. On a broken invariant
+ * fast-check shrinks the request to a minimal one and throws with the seed and replay path.
+ */
+export async function fuzzHttpSurface(target: FuzzTarget, options: FuzzOptions): Promise<FuzzSummary> {
+  const session = await FuzzSession.open(target);
+  const property = fc.asyncProperty(fuzzRequest(options.profile), async (request) => {
+    const { violations, concrete, outcome } = await session.exchange(request);
+    if (violations.length > 0) throw new FuzzFailure(violations, concrete, outcome);
+  });
+  await fc.assert(property, {
+    seed: options.seed,
+    numRuns: options.runs,
+    ...(options.path === undefined ? {} : { path: options.path }),
+  });
+  if (!(await session.healthy())) throw new Error("the server no longer answers GET /healthz after the run");
+  return session.summary;
+}
