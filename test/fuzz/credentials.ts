@@ -1,4 +1,12 @@
-import { createHmac, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject, randomBytes, sign } from "node:crypto";
+import {
+  createHmac,
+  createPublicKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+  randomBytes,
+  sign,
+} from "node:crypto";
 import { createAccessTokenSigner } from "../../src/core/tokens/access-token-signer.ts";
 import type { Gatehouse } from "../../src/gatehouse.ts";
 import { headerValues, type RawResponse, simpleRequest } from "./raw-http.ts";
@@ -17,6 +25,7 @@ interface LiveSession {
 
 /** A fresh session is taken after this long even if nothing ended the old one (access tokens expire). */
 const SESSION_MAX_AGE_MS = 5 * 60_000;
+const LOGINS_PER_ACCOUNT = 50;
 
 /**
  * The real credentials the fuzzer mutates: an account of its own, a session logged in over
@@ -44,6 +53,8 @@ export class CredentialPool {
   #session: LiveSession | undefined;
   #bodyIssued: { access: string; refresh: string } | undefined;
   #dirty = true;
+  #loginsOnAccount = 0;
+  readonly #passwords: string[] = [];
 
   constructor(port: number, auth: Gatehouse) {
     this.#port = port;
@@ -66,15 +77,38 @@ export class CredentialPool {
     this.#dirty = true;
   }
 
+  /**
+   * A fuzzed refresh with one of the pool's tokens succeeded: carry on with its successor
+   * instead of logging in again (logins cost a password hash each).
+   */
+  adopt(presented: string, response: RawResponse): boolean {
+    const session = this.#session;
+    const grant = this.#grantOf({ ...response, json: parseJson(response.body.toString("utf8")) });
+    if (!grant || !session) return false;
+    if (presented === session.refresh || presented === session.retired) {
+      if (grant.refresh !== session.refresh) session.retired = session.refresh;
+      session.access = grant.access;
+      session.refresh = grant.refresh;
+      return true;
+    }
+    if (this.#bodyIssued && presented === this.#bodyIssued.refresh) {
+      this.#bodyIssued = grant;
+      return true;
+    }
+    return false;
+  }
+
   /** A fuzzed password change succeeded: the account's password is now this. */
   passwordChanged(newPassword: string): void {
     this.password = newPassword;
+    this.#passwords.push(newPassword);
     this.#dirty = true;
   }
 
   /** The current session, logging in again when it may have ended. Undefined when throttled. */
   async session(): Promise<LiveSession | undefined> {
-    const stale = this.#session === undefined || this.#dirty || Date.now() - this.#session.startedAt > SESSION_MAX_AGE_MS;
+    const stale =
+      this.#session === undefined || this.#dirty || Date.now() - this.#session.startedAt > SESSION_MAX_AGE_MS;
     if (!stale) return this.#session;
     const fresh = await this.#login("cookie");
     if (!fresh) {
@@ -90,7 +124,10 @@ export class CredentialPool {
 
   /** The string a token reference stands for (mutations applied). */
   async resolve(ref: TokenRef): Promise<string> {
-    const base = ref.token === "access" ? await this.#access(ref.source as AccessSource) : await this.#refresh(ref.source as RefreshSource);
+    const base =
+      ref.token === "access"
+        ? await this.#access(ref.source as AccessSource)
+        : await this.#refresh(ref.source as RefreshSource);
     return mutateToken(base, ref.mutations);
   }
 
@@ -109,7 +146,9 @@ export class CredentialPool {
     const [header = "", payload = ""] = session.access.split(".");
     const headerJson = JSON.parse(Buffer.from(header, "base64url").toString("utf8")) as { kid?: string; typ?: string };
     const withHeader = (fields: Record<string, unknown>) =>
-      Buffer.from(JSON.stringify({ ...fields, typ: headerJson.typ, kid: headerJson.kid }), "utf8").toString("base64url");
+      Buffer.from(JSON.stringify({ ...fields, typ: headerJson.typ, kid: headerJson.kid }), "utf8").toString(
+        "base64url",
+      );
     const hs256 = (key: Buffer | string) => {
       const input = `${withHeader({ alg: "HS256" })}.${payload}`;
       return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
@@ -185,6 +224,8 @@ export class CredentialPool {
   }
 
   async #login(transport: "cookie" | "body"): Promise<(LiveSession & { startedAt: number }) | undefined> {
+    // A fresh account now and then keeps the session list of one account from growing without end.
+    if (++this.#loginsOnAccount > LOGINS_PER_ACCOUNT) await this.#newAccount();
     let response = await this.#postLogin(transport);
     if (response.status === 401) {
       // A fuzzed password change with the right current password: start over with a new account.
@@ -193,15 +234,29 @@ export class CredentialPool {
     }
     const grant = this.#grantOf(response);
     if (!grant) return undefined;
-    const claims = JSON.parse(Buffer.from(grant.access.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub: string; sid: string };
-    return { access: grant.access, refresh: grant.refresh, retired: undefined, sub: claims.sub, sid: claims.sid, startedAt: Date.now() };
+    const claims = JSON.parse(Buffer.from(grant.access.split(".")[1] ?? "", "base64url").toString("utf8")) as {
+      sub: string;
+      sid: string;
+    };
+    return {
+      access: grant.access,
+      refresh: grant.refresh,
+      retired: undefined,
+      sub: claims.sub,
+      sid: claims.sid,
+      startedAt: Date.now(),
+    };
   }
 
   #postLogin(transport: "cookie" | "body") {
     return simpleRequest(this.#port, {
       method: "POST",
       path: "/auth/login",
-      json: { username: this.username, password: this.password, ...(transport === "body" ? { token_transport: "body" } : {}) },
+      json: {
+        username: this.username,
+        password: this.password,
+        ...(transport === "body" ? { token_transport: "body" } : {}),
+      },
       headers: [["User-Agent", "gatehouse-fuzz-pool"]],
     });
   }
@@ -229,14 +284,33 @@ export class CredentialPool {
   async #newAccount(): Promise<void> {
     const username = `fuzz_${randomBytes(6).toString("hex")}`;
     const password = `fz-${randomBytes(18).toString("base64url")}`;
-    const response = await simpleRequest(this.#port, { method: "POST", path: "/auth/register", json: { username, password } });
+    const response = await simpleRequest(this.#port, {
+      method: "POST",
+      path: "/auth/register",
+      json: { username, password },
+    });
     if (response.status !== 201) return;
     this.username = username;
     this.password = password;
+    this.#passwords.push(password);
+    this.#loginsOnAccount = 0;
+  }
+
+  /** Every password the pool's accounts had and every token the server issued to it. */
+  everySecret(): string[] {
+    return [...this.#passwords, ...this.issuedAccess, ...this.issuedRefresh];
   }
 
   /** The pool's current session id, for DELETE /auth/sessions/:id. */
   async sessionId(): Promise<string> {
     return (await this.session())?.sid ?? "no-session";
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

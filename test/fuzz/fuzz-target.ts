@@ -3,7 +3,10 @@ import { createThrowawaySchema } from "../helpers/postgres-schema.ts";
 import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/test-server.ts";
 
 export type StoreKind = "sqlite" | "postgres";
-/** "high": throttles opened wide so requests reach the code behind them; "default": the shipped limits, to fuzz 429s. */
+/**
+ * "high": throttles opened wide so requests reach the code behind them;
+ * "default": the shipped limits, to fuzz the 429 answers.
+ */
 export type LimitsKind = "high" | "default";
 
 export interface FuzzTarget {
@@ -33,7 +36,10 @@ export async function startFuzzTarget(store: StoreKind, limits: LimitsKind): Pro
   }
   const db = await createThrowawaySchema("gatehouse_fuzz");
   try {
-    const server = await startTestServer({ ...options, store: await PostgresStore.open(db.url, { schema: db.schema }) });
+    const server = await startTestServer({
+      ...options,
+      store: await PostgresStore.open(db.url, { schema: db.schema }),
+    });
     return {
       server,
       port: portOf(server),

@@ -17,8 +17,9 @@ import { fuzzHttpSurface } from "./run-fuzz.ts";
 const seed = process.env["FUZZ_SEED"] ? Number(process.env["FUZZ_SEED"]) : (Math.random() * 2 ** 31) | 0;
 const runs = process.env["FUZZ_RUNS"] ? Number(process.env["FUZZ_RUNS"]) : 1200;
 const path = process.env["FUZZ_PATH"] || undefined;
-if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(runs) || runs < 1) throw new Error("FUZZ_SEED and FUZZ_RUNS must be whole numbers");
-console.log(`# HTTP fuzz: FUZZ_SEED=${seed} FUZZ_RUNS=${runs}`);
+if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(runs) || runs < 1)
+  throw new Error("FUZZ_SEED and FUZZ_RUNS must be whole numbers");
+console.log(`HTTP fuzz: FUZZ_SEED=${seed} FUZZ_RUNS=${runs}`);
 
 const plans: Array<{ store: StoreKind; limits: LimitsKind; runs: number }> = [
   { store: "sqlite", limits: "high", runs },
@@ -29,7 +30,8 @@ const plans: Array<{ store: StoreKind; limits: LimitsKind; runs: number }> = [
 
 describe("the HTTP surface under generated requests", () => {
   for (const plan of plans) {
-    it(`${plan.store}, ${plan.limits} limits: ${plan.runs} requests keep every invariant (FUZZ_SEED=${seed})`, async (t) => {
+    const name = `${plan.store}, ${plan.limits} limits: ${plan.runs} requests keep every invariant (FUZZ_SEED=${seed})`;
+    it(name, async (t) => {
       let target: FuzzTarget | undefined;
       try {
         target = await startFuzzTarget(plan.store, plan.limits);
@@ -40,9 +42,13 @@ describe("the HTTP surface under generated requests", () => {
           path,
         });
         const statuses = [...summary.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`);
-        t.diagnostic(`${summary.requests} requests; statuses ${statuses.join(" ")}; ${summary.genuineSuccesses} succeeded with a genuine token`);
+        t.diagnostic(
+          `${summary.requests} requests; statuses ${statuses.join(" ")}; ` +
+            `${summary.genuineSuccesses} succeeded with a genuine token`,
+        );
       } catch (error) {
-        if (error instanceof Error) error.message = `Replay with FUZZ_SEED=${seed} (${plan.store}, ${plan.limits} limits).\n${error.message}`;
+        if (error instanceof Error)
+          error.message = `Replay with FUZZ_SEED=${seed} (${plan.store}, ${plan.limits} limits).\n${error.message}`;
         throw error;
       } finally {
         await target?.close();

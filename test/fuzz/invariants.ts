@@ -75,12 +75,17 @@ export function checkExchange(ctx: CheckContext, request: ConcreteRequest, outco
   const parsed = parseJson(body);
 
   if (status >= 500) add("server error", `${status} ${clip(body)}`);
-  if (status >= 400 && !request.facts.head) checkErrorShape(response, body, parsed, add);
+  // A 5xx is already a failure; its shape is not checked on top.
+  if (status >= 400 && status < 500 && !request.facts.head) checkErrorShape(response, body, parsed, add);
   if (status === 429) {
     const retryAfter = headerValues(response, "retry-after");
-    if (retryAfter.length !== 1 || !/^[1-9]\d*$/.test(retryAfter[0]!)) add("429 without Retry-After", JSON.stringify(retryAfter));
+    if (retryAfter.length !== 1 || !/^[1-9]\d*$/.test(retryAfter[0]!))
+      add("429 without Retry-After", JSON.stringify(retryAfter));
   }
-  if (isTokenResponse(response, parsed, ctx.pool.refreshCookieName) && !headerValues(response, "cache-control").some((v) => /no-store/i.test(v))) {
+  if (
+    isTokenResponse(response, parsed, ctx.pool.refreshCookieName) &&
+    !headerValues(response, "cache-control").some((v) => /no-store/i.test(v))
+  ) {
     add("token answer cacheable", `Cache-Control: ${JSON.stringify(headerValues(response, "cache-control"))}`);
   }
   for (const leak of findEchoes(ctx, request.secrets, response, parsed)) add("echo", leak);
@@ -88,10 +93,16 @@ export function checkExchange(ctx: CheckContext, request: ConcreteRequest, outco
   return violations;
 }
 
-function checkErrorShape(response: RawResponse, body: string, parsed: unknown, add: (rule: string, detail: string) => void): void {
+function checkErrorShape(
+  response: RawResponse,
+  body: string,
+  parsed: unknown,
+  add: (rule: string, detail: string) => void,
+): void {
   const status = response.status;
   const type = headerValues(response, "content-type")[0] ?? "";
-  if (!/^application\/json\b/i.test(type)) add("error not JSON", `${status} Content-Type ${JSON.stringify(type)}, body ${clip(body)}`);
+  if (!/^application\/json\b/i.test(type))
+    add("error not JSON", `${status} Content-Type ${JSON.stringify(type)}, body ${clip(body)}`);
   if (parsed === undefined || parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     add("error shape", `${status} body ${clip(body)}`);
     return;
@@ -104,9 +115,11 @@ function checkErrorShape(response: RawResponse, body: string, parsed: unknown, a
     add("unknown error code", `${status} error ${JSON.stringify(code)}`);
     return;
   }
-  if (typeof record["message"] !== "string" || record["message"].length === 0) add("error shape", `${status} ${code}: message ${JSON.stringify(record["message"])}`);
+  if (typeof record["message"] !== "string" || record["message"].length === 0)
+    add("error shape", `${status} ${code}: message ${JSON.stringify(record["message"])}`);
   const expected = STATUS_OF_CODE[code];
-  if (status !== expected && !(TRANSPORT_STATUSES.has(status) && code === "invalid_request")) add("status does not match code", `${status} with ${code} (expected ${expected})`);
+  if (status !== expected && !(TRANSPORT_STATUSES.has(status) && code === "invalid_request"))
+    add("status does not match code", `${status} with ${code} (expected ${expected})`);
   if (code === "invalid_token" && !headerValues(response, "www-authenticate").some((v) => /^Bearer\b/i.test(v))) {
     add("401 without Bearer challenge", JSON.stringify(headerValues(response, "www-authenticate")));
   }
@@ -115,13 +128,17 @@ function checkErrorShape(response: RawResponse, body: string, parsed: unknown, a
 function isTokenResponse(response: RawResponse, parsed: unknown, cookieName: string): boolean {
   const record = parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
   if (["access_token", "refresh_token", "mfa_token"].some((k) => typeof record[k] === "string")) return true;
-  return headerValues(response, "set-cookie").some((line) => line.startsWith(`${cookieName}=`) && !line.startsWith(`${cookieName}=;`));
+  return headerValues(response, "set-cookie").some(
+    (line) => line.startsWith(`${cookieName}=`) && !line.startsWith(`${cookieName}=;`),
+  );
 }
 
 /** Tokens this answer issued (new access token, refresh token, cookie value). */
 function issuedIn(response: RawResponse, parsed: unknown): string[] {
   const record = parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
-  const issued = ["access_token", "refresh_token", "mfa_token"].map((k) => record[k]).filter((v): v is string => typeof v === "string");
+  const issued = ["access_token", "refresh_token", "mfa_token"]
+    .map((k) => record[k])
+    .filter((v): v is string => typeof v === "string");
   for (const line of headerValues(response, "set-cookie")) {
     const pair = line.split(";")[0] ?? "";
     const value = pair.slice(pair.indexOf("=") + 1);
@@ -144,14 +161,18 @@ function findEchoes(ctx: CheckContext, secrets: Secret[], response: RawResponse,
   const clean = (text: string) => scrub.reduce((t, token) => t.split(token).join("\u0000"), text);
   const places: Array<[string, string]> = [];
   for (const [name, value] of response.headers) {
-    places.push([`header ${name}`, clean(value)], [`header ${name}`, clean(Buffer.from(value, "latin1").toString("utf8"))]);
+    places.push(
+      [`header ${name}`, clean(value)],
+      [`header ${name}`, clean(Buffer.from(value, "latin1").toString("utf8"))],
+    );
   }
   places.push(["body", clean(response.body.toString("utf8"))]);
   for (const text of stringsIn(parsed)) places.push(["body (decoded)", clean(text)]);
   const leaks: string[] = [];
   for (const secret of candidates) {
     const place = places.find(([, text]) => text.includes(secret.value));
-    if (place && !isReflected(ctx, secret.value)) leaks.push(`${secret.what} ${clip(JSON.stringify(secret.value), 120)} came back in the ${place[0]}`);
+    if (place && !isReflected(ctx, secret.value))
+      leaks.push(`${secret.what} ${clip(JSON.stringify(secret.value), 120)} came back in the ${place[0]}`);
   }
   return leaks;
 }
@@ -176,7 +197,13 @@ export function findLogLeaks(ctx: CheckContext, secrets: Secret[], lines: string
  * over-long token never passes; a duplicated refresh cookie is refused; a browser's cookie
  * is never turned into a body token; a token sent in two places is refused (RFC 6750 §3.1).
  */
-function checkAcceptance(pool: CredentialPool, request: ConcreteRequest, response: RawResponse, parsed: unknown, add: (rule: string, detail: string) => void): void {
+function checkAcceptance(
+  pool: CredentialPool,
+  request: ConcreteRequest,
+  response: RawResponse,
+  parsed: unknown,
+  add: (rule: string, detail: string) => void,
+): void {
   const f = request.facts;
   if (response.status < 200 || response.status >= 300) return;
   if (f.bearerRoute && !f.authorizationTokens.some((t) => pool.issuedAccess.has(t))) {
@@ -188,14 +215,20 @@ function checkAcceptance(pool: CredentialPool, request: ConcreteRequest, respons
   }
   if (f.method !== "POST") return;
   if (f.route === "/auth/refresh") {
-    if (f.refreshCookieValues.length > 1) add("duplicated refresh cookie accepted", `${f.refreshCookieValues.length} cookies named ${pool.refreshCookieName} → ${response.status}`);
+    if (f.refreshCookieValues.length > 1)
+      add(
+        "duplicated refresh cookie accepted",
+        `${f.refreshCookieValues.length} cookies named ${pool.refreshCookieName} → ${response.status}`,
+      );
     const presented = f.bodyRefreshToken ?? f.refreshCookieValues[0];
-    if (presented === undefined || !pool.issuedRefresh.has(presented)) add("refresh accepted a token the server never issued", `→ ${response.status}`);
+    if (presented === undefined || !pool.issuedRefresh.has(presented))
+      add("refresh accepted a token the server never issued", `→ ${response.status}`);
   }
   if (f.route === "/auth/refresh" || f.route === "/auth/login") {
     const genuineCookie = f.refreshCookieValues.length === 1 && pool.issuedRefresh.has(f.refreshCookieValues[0]!);
     const record = parsed !== null && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
-    if (genuineCookie && typeof record["refresh_token"] === "string") add("refresh token moved from cookie to body", `${f.route} → ${response.status}`);
+    if (genuineCookie && typeof record["refresh_token"] === "string")
+      add("refresh token moved from cookie to body", `${f.route} → ${response.status}`);
   }
 }
 
@@ -211,7 +244,8 @@ function parseJson(text: string): unknown {
 function stringsIn(value: unknown): string[] {
   if (typeof value === "string") return [value];
   if (Array.isArray(value)) return value.flatMap(stringsIn);
-  if (value !== null && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => [k, ...stringsIn(v)]);
+  if (value !== null && typeof value === "object")
+    return Object.entries(value).flatMap(([k, v]) => [k, ...stringsIn(v)]);
   return [];
 }
 

@@ -24,7 +24,9 @@ export function jsonText(node: JsonNode, style: JsonStyle, resolve: Resolve): st
   if (Array.isArray(node)) return `[${gap}${node.map((item) => jsonText(item, style, resolve)).join(`,${gap}`)}${gap}]`;
   if ("num" in node) return node.num;
   if ("str" in node) return quote(resolve(node.str, node), style.asciiOnly);
-  const members = node.obj.map(([key, value]) => `${quote(key, style.asciiOnly)}${gap}:${gap}${jsonText(value, style, resolve)}`);
+  const members = node.obj.map(
+    ([key, value]) => `${quote(key, style.asciiOnly)}${gap}:${gap}${jsonText(value, style, resolve)}`,
+  );
   return `{${gap}${members.join(`,${gap}`)}${gap}}`;
 }
 
@@ -38,7 +40,8 @@ function quote(value: string, asciiOnly: boolean): string {
     const paired = isHigh && next >= 0xdc00 && next <= 0xdfff;
     if (unit === 0x22) out += '\\"';
     else if (unit === 0x5c) out += "\\\\";
-    else if (unit < 0x20 || (isHigh && !paired) || isLow || (asciiOnly && unit > 0x7e)) out += `\\u${unit.toString(16).padStart(4, "0")}`;
+    else if (unit < 0x20 || (isHigh && !paired) || isLow || (asciiOnly && unit > 0x7e))
+      out += `\\u${unit.toString(16).padStart(4, "0")}`;
     else if (paired) {
       out += value[i]! + value[i + 1]!;
       i++;
@@ -52,6 +55,7 @@ export function fromJson(value: unknown): JsonNode {
   if (value === null || typeof value === "boolean" || typeof value === "number") return value;
   if (typeof value === "string") return { str: value };
   if (Array.isArray(value)) return value.map(fromJson);
-  if (typeof value === "object") return { obj: Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, fromJson(v)]) };
+  if (typeof value === "object")
+    return { obj: Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, fromJson(v)]) };
   return null;
 }

@@ -78,7 +78,9 @@ export async function materialize(request: FuzzRequest, pool: CredentialPool, po
   const own = `127.0.0.1:${port}`;
   const path = renderPath(request, value);
   const query = [
-    ...request.query.map(([name, v]) => `${percentEncode(name)}=${percentEncode(value(v, name.includes("token") ? "token" : "plain"))}`),
+    ...request.query.map(
+      ([name, v]) => `${percentEncode(name)}=${percentEncode(value(v, name.includes("token") ? "token" : "plain"))}`,
+    ),
     ...(request.rawQuery ? [request.rawQuery] : []),
   ].join("&");
   const target = (request.transport.host === "absolute-uri" ? `http://${own}` : "") + path + (query ? `?${query}` : "");
@@ -100,7 +102,8 @@ export async function materialize(request: FuzzRequest, pool: CredentialPool, po
   const refreshCookieValues: string[] = [];
   for (const line of request.cookies) {
     const pairs = line.map((c) => {
-      const name = c.name === "refresh" ? pool.refreshCookieName : c.name === " refresh" ? ` ${pool.refreshCookieName}` : c.name;
+      const name =
+        c.name === "refresh" ? pool.refreshCookieName : c.name === " refresh" ? ` ${pool.refreshCookieName}` : c.name;
       return `${name}=${value(c.value, "cookie")}`;
     });
     const header = pairs.join("; ");
@@ -127,13 +130,17 @@ export async function materialize(request: FuzzRequest, pool: CredentialPool, po
   const { framingHeaders, payload } = frame(body, t.framing);
   headers.push(...framingHeaders);
 
-  const headText = [`${request.method} ${target} ${t.version}`, ...headers.map(([n, v]) => `${n}: ${headerValue(v)}`)].join("\r\n");
+  const headText = [
+    `${request.method} ${target} ${t.version}`,
+    ...headers.map(([n, v]) => `${n}: ${headerValue(v)}`),
+  ].join("\r\n");
   const head = Buffer.from(`${headText}\r\n\r\n`, "latin1");
   const rootEntries = sentBody.kind === "json" && isObject(sentBody.root) ? sentBody.root.obj : [];
   const lastRefresh = rootEntries.filter(([k]) => k === "refresh_token").at(-1)?.[1];
   const newPassword = rootEntries.filter(([k]) => k === "new_password").at(-1)?.[1];
   const current = rootEntries.filter(([k]) => k === "current_password").at(-1)?.[1];
-  const isPoolPassword = isStr(current) && typeof current.str !== "string" && "fixture" in current.str && current.str.fixture === "password";
+  const isPoolPassword =
+    isStr(current) && typeof current.str !== "string" && "fixture" in current.str && current.str.fixture === "password";
 
   for (const secret of [...secrets]) {
     const wire = secret.value.replace(/[\r\n]/g, "");
@@ -149,17 +156,27 @@ export async function materialize(request: FuzzRequest, pool: CredentialPool, po
       bearerRoute: bearerRouteOf(request.method, request.route) !== undefined,
       head: request.method === "HEAD",
       authorizationTokens,
-      accessTokenElsewhere: request.query.some(([n]) => n === "access_token") || rootEntries.some(([k]) => k === "access_token"),
+      accessTokenElsewhere:
+        request.query.some(([n]) => n === "access_token") || rootEntries.some(([k]) => k === "access_token"),
       refreshCookieValues,
-      bodyRefreshToken: isStr(lastRefresh) ? (typeof lastRefresh.str === "string" ? lastRefresh.str : resolved.get(lastRefresh.str)) : undefined,
+      bodyRefreshToken: isStr(lastRefresh)
+        ? typeof lastRefresh.str === "string"
+          ? lastRefresh.str
+          : resolved.get(lastRefresh.str)
+        : undefined,
       oversized: head.length > HEADER_LIMIT_BYTES || body.length > BODY_LIMIT_BYTES,
       usedGenuinePoolToken,
-      newPasswordForPool: isPoolPassword && isStr(newPassword) ? (typeof newPassword.str === "string" ? newPassword.str : resolved.get(newPassword.str)) : undefined,
+      newPasswordForPool:
+        isPoolPassword && isStr(newPassword)
+          ? typeof newPassword.str === "string"
+            ? newPassword.str
+            : resolved.get(newPassword.str)
+          : undefined,
     },
   };
 }
 
-/** Values of the cookies named `name` in a Cookie header, read as RFC 6265 §5.4 does (`;` separates, whitespace trimmed). */
+/** Values of the cookies named `name` in a Cookie header, read as RFC 6265 §5.4 does (`;` separates, trimmed). */
 function cookieValues(header: string, name: string): string[] {
   const values: string[] = [];
   for (const part of header.split(";")) {
@@ -174,8 +191,10 @@ function describeRef(ref: TokenRef): string {
   return `${ref.token} token from ${ref.source}${mutated}`;
 }
 
-const isObject = (node: JsonNode): node is { obj: Array<[string, JsonNode]> } => node !== null && typeof node === "object" && "obj" in node;
-const isStr = (node: JsonNode | undefined): node is { str: Value } => node !== null && typeof node === "object" && node !== undefined && "str" in node;
+const isObject = (node: JsonNode): node is { obj: Array<[string, JsonNode]> } =>
+  node !== null && typeof node === "object" && "obj" in node;
+const isStr = (node: JsonNode | undefined): node is { str: Value } =>
+  node !== null && typeof node === "object" && node !== undefined && "str" in node;
 
 /** Every reference in the request, in a fixed order (resolution may log in, so order matters for replay). */
 function collectRefs(request: FuzzRequest): Ref[] {
@@ -213,12 +232,19 @@ function renderPath(request: FuzzRequest, value: (v: Value, context: Context) =>
     case "percent-encoded": {
       const i = path.lastIndexOf("/") + 1;
       const c = path[i];
-      return c === undefined ? `${path}%2F` : `${path.slice(0, i)}%${c.charCodeAt(0).toString(16).toUpperCase()}${path.slice(i + 1)}`;
+      return c === undefined
+        ? `${path}%2F`
+        : `${path.slice(0, i)}%${c.charCodeAt(0).toString(16).toUpperCase()}${path.slice(i + 1)}`;
     }
     case "dot-segment":
       return `/x/..${path}`;
     case "suffix":
-      return path + (/^[\x21-\x7e]*$/.test(request.pathSuffix) ? request.pathSuffix.replace(/[?#]/g, "") : percentEncode(request.pathSuffix));
+      return (
+        path +
+        (/^[\x21-\x7e]*$/.test(request.pathSuffix)
+          ? request.pathSuffix.replace(/[?#]/g, "")
+          : percentEncode(request.pathSuffix))
+      );
   }
 }
 
@@ -251,7 +277,16 @@ function bodyBytes(body: BodySpec, value: (v: Value, context: Context) => string
         else if ("obj" in node) {
           for (const [key, child] of node.obj) {
             if (!KNOWN.has(key)) value(key, "field-name");
-            walk(child, PASSWORD_FIELDS.has(key) ? "password" : TOKEN_FIELDS.has(key) ? "token" : key === "username" ? "username" : context);
+            walk(
+              child,
+              PASSWORD_FIELDS.has(key)
+                ? "password"
+                : TOKEN_FIELDS.has(key)
+                  ? "token"
+                  : key === "username"
+                    ? "username"
+                    : context,
+            );
           }
         }
       };
@@ -271,15 +306,23 @@ function bodyBytes(body: BodySpec, value: (v: Value, context: Context) => string
     }
     case "deep":
       return Buffer.from(
-        body.open === "[" ? "[".repeat(body.depth) + "]".repeat(body.depth) : '{"a":'.repeat(body.depth) + "1" + "}".repeat(body.depth),
+        body.open === "["
+          ? "[".repeat(body.depth) + "]".repeat(body.depth)
+          : '{"a":'.repeat(body.depth) + "1" + "}".repeat(body.depth),
         "utf8",
       );
   }
 }
 
-function frame(body: Buffer, framing: FuzzRequest["transport"]["framing"]): { framingHeaders: Array<[string, string]>; payload: Buffer } {
+function frame(
+  body: Buffer,
+  framing: FuzzRequest["transport"]["framing"],
+): { framingHeaders: Array<[string, string]>; payload: Buffer } {
   const half = Math.ceil(body.length / 2);
-  const chunk = (part: Buffer, extension = "") => (part.length === 0 ? [] : [Buffer.from(`${part.length.toString(16)}${extension}\r\n`, "latin1"), part, Buffer.from("\r\n")]);
+  const chunk = (part: Buffer, extension = "") =>
+    part.length === 0
+      ? []
+      : [Buffer.from(`${part.length.toString(16)}${extension}\r\n`, "latin1"), part, Buffer.from("\r\n")];
   switch (framing) {
     case "length":
       return { framingHeaders: [["Content-Length", String(body.length)]], payload: body };
@@ -288,7 +331,11 @@ function frame(body: Buffer, framing: FuzzRequest["transport"]["framing"]): { fr
     case "chunked":
       return {
         framingHeaders: [["Transfer-Encoding", "chunked"]],
-        payload: Buffer.concat([...chunk(body.subarray(0, half)), ...chunk(body.subarray(half)), Buffer.from("0\r\n\r\n")]),
+        payload: Buffer.concat([
+          ...chunk(body.subarray(0, half)),
+          ...chunk(body.subarray(half)),
+          Buffer.from("0\r\n\r\n"),
+        ]),
       };
     case "chunked-extensions":
       return {
@@ -297,11 +344,20 @@ function frame(body: Buffer, framing: FuzzRequest["transport"]["framing"]): { fr
       };
     case "length-and-chunked":
       return {
-        framingHeaders: [["Content-Length", String(body.length)], ["Transfer-Encoding", "chunked"]],
+        framingHeaders: [
+          ["Content-Length", String(body.length)],
+          ["Transfer-Encoding", "chunked"],
+        ],
         payload: Buffer.concat([...chunk(body), Buffer.from("0\r\n\r\n")]),
       };
     case "two-lengths":
-      return { framingHeaders: [["Content-Length", String(body.length)], ["Content-Length", String(body.length + 1)]], payload: body };
+      return {
+        framingHeaders: [
+          ["Content-Length", String(body.length)],
+          ["Content-Length", String(body.length + 1)],
+        ],
+        payload: body,
+      };
     case "bad-chunk-size":
       return { framingHeaders: [["Transfer-Encoding", "chunked"]], payload: Buffer.from("zz\r\nabc\r\n0\r\n\r\n") };
   }

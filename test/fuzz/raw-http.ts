@@ -42,12 +42,20 @@ export function sendRaw(port: number, bytes: Buffer, options: RawSendOptions = {
       socket.destroy();
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish({ response: undefined, failure: `no complete answer within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ response: undefined, failure: `no complete answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     const tryParse = (closed: boolean) => {
       const parsed = parseResponse(received, options.head === true, closed);
       if (parsed.kind === "complete") finish({ response: parsed.response, failure: undefined });
-      else if (parsed.kind === "invalid") finish({ response: undefined, failure: `unparseable answer: ${parsed.reason}` });
-      else if (closed) finish({ response: undefined, failure: `connection closed after ${received.length} bytes, before a complete answer` });
+      else if (parsed.kind === "invalid")
+        finish({ response: undefined, failure: `unparseable answer: ${parsed.reason}` });
+      else if (closed)
+        finish({
+          response: undefined,
+          failure: `connection closed after ${received.length} bytes, before a complete answer`,
+        });
     };
     socket.on("data", (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
@@ -58,7 +66,11 @@ export function sendRaw(port: number, bytes: Buffer, options: RawSendOptions = {
     socket.on("error", (error: NodeJS.ErrnoException) => {
       const parsed = parseResponse(received, options.head === true, true);
       if (parsed.kind === "complete") finish({ response: parsed.response, failure: undefined });
-      else finish({ response: undefined, failure: `socket error ${error.code ?? error.message} after ${received.length} bytes` });
+      else
+        finish({
+          response: undefined,
+          failure: `socket error ${error.code ?? error.message} after ${received.length} bytes`,
+        });
     });
     socket.write(bytes, () => undefined);
   });
@@ -89,7 +101,10 @@ export function parseResponse(data: Buffer, head: boolean, closed: boolean): Par
       offset = bodyStart;
       continue;
     }
-    const response = (body: Buffer): Parse => ({ kind: "complete", response: { status, reason: statusLine[2] ?? "", headers, body, interim } });
+    const response = (body: Buffer): Parse => ({
+      kind: "complete",
+      response: { status, reason: statusLine[2] ?? "", headers, body, interim },
+    });
     if (head || status === 204 || status === 304) return response(Buffer.alloc(0));
     const te = headers.find(([name]) => name === "transfer-encoding")?.[1];
     if (te !== undefined && /chunked/i.test(te)) {

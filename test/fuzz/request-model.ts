@@ -121,7 +121,14 @@ export interface Transport {
   version: string;
   host: "own" | "missing" | "empty" | "other" | "twice" | "absolute-uri";
   /** How the body length is told; "none" sends no body at all. */
-  framing: "length" | "chunked" | "chunked-extensions" | "none" | "length-and-chunked" | "two-lengths" | "bad-chunk-size";
+  framing:
+    | "length"
+    | "chunked"
+    | "chunked-extensions"
+    | "none"
+    | "length-and-chunked"
+    | "two-lengths"
+    | "bad-chunk-size";
   expect: string | null;
   keepAlive: boolean;
 }

@@ -8,53 +8,78 @@ export interface RouteSpec {
   method: string;
   /** Needs `Authorization: Bearer <access token>`. */
   bearer: boolean;
-  /** Body fields the route reads. */
+  /** Body fields the route needs. */
   fields: string[];
+  /** Body fields the route may take. */
+  optional: string[];
+  /** How often it is picked relative to others: served routes more than promised or missing ones. */
+  weight: number;
 }
 
-const route = (method: string, template: string, fields: string[] = [], bearer = false): RouteSpec => ({ method, template, bearer, fields });
+const served = (
+  method: string,
+  template: string,
+  fields: string[] = [],
+  optional: string[] = [],
+  bearer = false,
+): RouteSpec => ({
+  method,
+  template,
+  bearer,
+  fields,
+  optional,
+  weight: 4,
+});
+const promised = (method: string, template: string, fields: string[] = [], bearer = false): RouteSpec => ({
+  method,
+  template,
+  bearer,
+  fields,
+  optional: [],
+  weight: 1,
+});
 
 export const ROUTES: RouteSpec[] = [
-  route("POST", "/auth/register", ["username", "password", "email"]),
-  route("POST", "/auth/login", ["username", "password", "token_transport", "email"]),
-  route("POST", "/auth/refresh", ["refresh_token", "token_transport"]),
-  route("POST", "/auth/logout", ["refresh_token"]),
-  route("POST", "/auth/logout-all", [], true),
-  route("GET", "/auth/sessions", [], true),
-  route("DELETE", "/auth/sessions/:id", [], true),
-  route("POST", "/auth/password", ["current_password", "new_password"], true),
-  route("GET", "/auth/me", [], true),
-  route("GET", "/.well-known/jwks.json"),
-  route("GET", "/api/hello", [], true),
-  route("GET", "/healthz"),
-  route("GET", "/"),
-  route("GET", "/index.html"),
-  route("GET", "/styles.css"),
+  served("POST", "/auth/register", ["username", "password"], ["email"]),
+  served("POST", "/auth/login", ["username", "password"], ["token_transport", "email"]),
+  served("POST", "/auth/refresh", [], ["refresh_token", "token_transport"]),
+  served("POST", "/auth/logout", [], ["refresh_token"]),
+  served("POST", "/auth/logout-all", [], [], true),
+  served("GET", "/auth/sessions", [], [], true),
+  served("DELETE", "/auth/sessions/:id", [], [], true),
+  served("POST", "/auth/password", ["current_password", "new_password"], [], true),
+  served("GET", "/auth/me", [], [], true),
+  served("GET", "/.well-known/jwks.json"),
+  served("GET", "/api/hello", [], [], true),
+  served("GET", "/healthz"),
+  promised("GET", "/"),
+  promised("GET", "/index.html"),
+  promised("GET", "/styles.css"),
   // Promised routes: email, second factor, activity, introspection, OpenAPI.
-  route("POST", "/auth/email/verify", ["token"]),
-  route("POST", "/auth/email/resend", [], true),
-  route("POST", "/auth/email", ["email", "current_password"], true),
-  route("POST", "/auth/password/forgot", ["email"]),
-  route("POST", "/auth/password/reset", ["token", "new_password"]),
-  route("POST", "/auth/mfa/totp", [], true),
-  route("POST", "/auth/mfa/totp/confirm", ["code"], true),
-  route("DELETE", "/auth/mfa/totp", ["current_password"], true),
-  route("POST", "/auth/login/mfa", ["mfa_token", "code", "recovery_code"]),
-  route("GET", "/auth/activity", [], true),
-  route("POST", "/auth/introspect", ["token"]),
-  route("POST", "/auth/revoke", ["token"]),
-  route("GET", "/openapi.json"),
+  promised("POST", "/auth/email/verify", ["token"]),
+  promised("POST", "/auth/email/resend", [], true),
+  promised("POST", "/auth/email", ["email", "current_password"], true),
+  promised("POST", "/auth/password/forgot", ["email"]),
+  promised("POST", "/auth/password/reset", ["token", "new_password"]),
+  promised("POST", "/auth/mfa/totp", [], true),
+  promised("POST", "/auth/mfa/totp/confirm", ["code"], true),
+  promised("DELETE", "/auth/mfa/totp", ["current_password"], true),
+  promised("POST", "/auth/login/mfa", ["mfa_token", "code", "recovery_code"]),
+  promised("GET", "/auth/activity", [], true),
+  promised("POST", "/auth/introspect", ["token"]),
+  promised("POST", "/auth/revoke", ["token"]),
+  promised("GET", "/openapi.json"),
   // Nowhere.
-  route("GET", "/auth"),
-  route("POST", "/auth/unknown"),
-  route("GET", "/auth/me/extra"),
-  route("PUT", "/nope"),
+  promised("GET", "/auth"),
+  promised("POST", "/auth/unknown"),
+  promised("GET", "/auth/me/extra"),
+  promised("PUT", "/nope"),
 ];
 
 /** Body fields a route may read, with what kind of value each holds. */
 export const PASSWORD_FIELDS = new Set(["password", "current_password", "new_password"]);
 export const TOKEN_FIELDS = new Set(["refresh_token", "access_token", "token", "mfa_token", "code", "recovery_code"]);
-export const KNOWN_FIELDS = [...new Set([...ROUTES.flatMap((r) => r.fields), "access_token", "username", "token_transport"])];
+export const KNOWN_FIELDS = [...new Set([...ROUTES.flatMap((r) => [...r.fields, ...r.optional]), "access_token"])];
 
 /** The route a request was aimed at, when it is one of the bearer routes (method as Express matches it). */
 export function bearerRouteOf(method: string, template: string): RouteSpec | undefined {

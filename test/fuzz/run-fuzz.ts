@@ -5,7 +5,7 @@ import type { FuzzTarget } from "./fuzz-target.ts";
 import { type CheckContext, checkExchange, findLogLeaks, type Violation } from "./invariants.ts";
 import { type ConcreteRequest, describeBytes, materialize, type Secret } from "./materialize.ts";
 import type { FuzzRequest } from "./request-model.ts";
-import { type RawOutcome, sendRaw, simpleRequest } from "./raw-http.ts";
+import { type RawOutcome, type RawResponse, sendRaw, simpleRequest } from "./raw-http.ts";
 
 export interface FuzzOptions {
   seed: number;
@@ -37,17 +37,16 @@ export class FuzzFailure extends Error {
         "Request sent:",
         describeBytes(request.bytes),
         "Answer:",
-        outcome.response
-          ? describeBytes(
-              Buffer.concat([
-                Buffer.from(`${outcome.response.status} ${outcome.response.reason}\r\n${outcome.response.headers.map(([n, v]) => `${n}: ${v}`).join("\r\n")}\r\n\r\n`, "latin1"),
-                outcome.response.body,
-              ]),
-            )
-          : `(none: ${outcome.failure})`,
+        outcome.response ? describeBytes(responseBytes(outcome.response)) : `(none: ${outcome.failure})`,
       ].join("\n"),
     );
   }
+}
+
+function responseBytes(response: RawResponse): Buffer {
+  const lines = [`${response.status} ${response.reason}`, ...response.headers.map(([n, v]) => `${n}: ${v}`)];
+  const head = lines.join("\r\n");
+  return Buffer.concat([Buffer.from(`${head}\r\n\r\n`, "latin1"), response.body]);
 }
 
 /** One request through the whole pipeline: resolve, send, check answer and log. */
@@ -74,7 +73,9 @@ export class FuzzSession {
   }
 
   /** Sends one generated request; returns what broke (empty when all held). */
-  async exchange(request: FuzzRequest): Promise<{ violations: Violation[]; concrete: ConcreteRequest; outcome: RawOutcome }> {
+  async exchange(
+    request: FuzzRequest,
+  ): Promise<{ violations: Violation[]; concrete: ConcreteRequest; outcome: RawOutcome }> {
     const pool = this.#ctx.pool;
     const concrete = await materialize(request, pool, this.#target.port);
     for (const value of concrete.reflected) {
@@ -89,7 +90,10 @@ export class FuzzSession {
     // Log lines are written when the response finishes; let that callback run first.
     await new Promise((resolve) => setImmediate(resolve));
     const lines = logs.slice(logStart);
-    const violations = [...checkExchange(this.#ctx, concrete, outcome), ...findLogLeaks(this.#ctx, [...concrete.secrets, ...this.#previousSecrets], lines)];
+    const violations = [
+      ...checkExchange(this.#ctx, concrete, outcome),
+      ...findLogLeaks(this.#ctx, [...concrete.secrets, ...this.#previousSecrets], lines),
+    ];
     this.#previousSecrets = concrete.secrets;
 
     const status = outcome.response?.status ?? 0;
@@ -97,8 +101,20 @@ export class FuzzSession {
     this.summary.statuses.set(status, (this.summary.statuses.get(status) ?? 0) + 1);
     const f = concrete.facts;
     if (f.usedGenuinePoolToken && status >= 200 && status < 300) this.summary.genuineSuccesses++;
-    if (f.usedGenuinePoolToken && !["GET", "HEAD", "OPTIONS"].includes(f.method)) pool.markDirty();
-    if (f.newPasswordForPool !== undefined && status === 204 && f.route === "/auth/password") pool.passwordChanged(f.newPasswordForPool);
+    const presented = f.bodyRefreshToken ?? f.refreshCookieValues[0];
+    const adopted =
+      f.method === "POST" &&
+      f.route === "/auth/refresh" &&
+      status === 200 &&
+      outcome.response !== undefined &&
+      presented !== undefined &&
+      pool.adopt(presented, outcome.response);
+    // Reading never ends a session; a write with a genuine token may have (logout, password change, reuse).
+    const mayHaveEnded = status < 300 || f.route === "/auth/refresh" || f.route === "/auth/logout";
+    if (f.usedGenuinePoolToken && !["GET", "HEAD", "OPTIONS"].includes(f.method) && !adopted && mayHaveEnded)
+      pool.markDirty();
+    if (f.newPasswordForPool !== undefined && status === 204 && f.route === "/auth/password")
+      pool.passwordChanged(f.newPasswordForPool);
     return { violations, concrete, outcome };
   }
 
@@ -119,15 +135,30 @@ export class FuzzSession {
  */
 export async function fuzzHttpSurface(target: FuzzTarget, options: FuzzOptions): Promise<FuzzSummary> {
   const session = await FuzzSession.open(target);
+  // fast-check runs until the first failure, then only shrinks: every later failing call is a
+  // shrink candidate. Accept a candidate only if it breaks one of the same rules, so the
+  // minimal example shown is of the failure found, not of another one met on the way.
+  let firstRules: Set<string> | undefined;
   const property = fc.asyncProperty(fuzzRequest(options.profile), async (request) => {
     const { violations, concrete, outcome } = await session.exchange(request);
-    if (violations.length > 0) throw new FuzzFailure(violations, concrete, outcome);
+    if (violations.length === 0) return;
+    firstRules ??= new Set(violations.map((v) => v.rule));
+    if (!violations.some((v) => firstRules!.has(v.rule))) return;
+    throw new FuzzFailure(violations, concrete, outcome);
   });
   await fc.assert(property, {
     seed: options.seed,
     numRuns: options.runs,
+    includeErrorInReport: true,
     ...(options.path === undefined ? {} : { path: options.path }),
   });
   if (!(await session.healthy())) throw new Error("the server no longer answers GET /healthz after the run");
+  const leaked = session.pool
+    .everySecret()
+    .filter((secret) => target.server.logs.some((line) => line.includes(secret)));
+  if (leaked.length > 0)
+    throw new Error(
+      `the server log holds ${leaked.length} of the test account's passwords or tokens, e.g. ${leaked[0]}`,
+    );
   return session.summary;
 }

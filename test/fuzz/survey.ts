@@ -28,20 +28,39 @@ try {
     timing.ms += performance.now() - started;
     timings.set(timingKey, timing);
     for (const violation of violations) {
-      const key = `${violation.rule}: ${violation.detail.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\d{4,}/g, "N").slice(0, 160)}`;
+      const key = `${violation.rule}: ${violation.detail
+        .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+        .replace(/\d{4,}/g, "N")
+        .slice(0, 160)}`;
       const group = groups.get(key);
       if (group) group.count++;
       else {
-        const answer = outcome.response ? `${outcome.response.status} ${outcome.response.body.toString("utf8").slice(0, 300)}` : outcome.failure;
-        groups.set(key, { count: 1, first: index, example: `${violation.detail}\n${describeBytes(concrete.bytes, 1500)}\n→ ${answer}` });
+        const answer = outcome.response
+          ? `${outcome.response.status} ${outcome.response.body.toString("utf8").slice(0, 300)}`
+          : outcome.failure;
+        groups.set(key, {
+          count: 1,
+          first: index,
+          example: `${violation.detail}\n${describeBytes(concrete.bytes, 1500)}\n→ ${answer}`,
+        });
       }
     }
   }
-  console.log(`survey ${store} ${limits}: ${requests.length} requests, seed ${seed}, healthy afterwards: ${await session.healthy()}`);
-  console.log(`statuses: ${[...session.summary.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(" ")}`);
+  console.log(
+    `survey ${store} ${limits}: ${requests.length} requests, seed ${seed}, ` +
+      `healthy afterwards: ${await session.healthy()}`,
+  );
+  console.log(
+    `statuses: ${[...session.summary.statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(" ")}`,
+  );
   console.log(`genuine-token successes: ${session.summary.genuineSuccesses}`);
   const slowest = [...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
-  console.log(`time by route and status: ${slowest.map(([k, t]) => `${k} ${t.count}× ${Math.round(t.ms)} ms`).join("; ")}`);
+  console.log(
+    `time by route and status: ${slowest.map(([k, t]) => `${k} ${t.count}× ${Math.round(t.ms)} ms`).join("; ")}`,
+  );
   for (const [key, group] of [...groups].sort((a, b) => b[1].count - a[1].count)) {
     console.log(`\n=== ${group.count}× ${key} (first at request #${group.first})\n${group.example}`);
   }

@@ -79,7 +79,8 @@ function parseSegment(segment: string): unknown {
 /** Rewrites a segment's JSON object with the patch (null deletes a member); the signature is kept. */
 function patchJsonSegment(segment: string, patch: JsonPatch): string {
   const parsed = parseSegment(segment);
-  const base = parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  const base =
+    parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   const entries = Object.entries(base)
     .filter(([key]) => !(key in patch))
     .map(([key, value]) => [key, fromJson(value)] as const);
