@@ -28,12 +28,16 @@ const NASTY_CHARS = [
   ...Array.from("\u0000\u0001\u0008\u001b\u001f\u007f\u0085\u00a0\u00ad"),
   ...Array.from("\u2028\u2029\ufeff\u200b\u200d\u202e\u2066\ufffd\uffff"),
   // Lone surrogates, one per entry (two in one string would pair up).
-  "\ud800", "\udbff", "\udc00", "\udfff",
+  "\ud800",
+  "\udbff",
+  "\udc00",
+  "\udfff",
   // Combining mark, NFKC-folding and case-folding letters, astral characters.
   ...Array.from("\u0301ｕßİıﬁΩÅ😀𝔘\u{10ffff}"),
   // Syntax of JSON, URLs, cookies, headers and paths.
-  ...Array.from('"\\\'`<>&%/;,=\r\n\t {}[]$*?#+'),
-  "%00", "..",
+  ...Array.from("\"\\'`<>&%/;,=\r\n\t {}[]$*?#+"),
+  "%00",
+  "..",
 ];
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit));
@@ -640,6 +644,7 @@ const transport: fc.Arbitrary<Transport> = fc.record({
     { weight: 1, arbitrary: fc.constantFrom("100-continue", "100-Continue", "200-ok", "", "100-continue, x") },
   ),
   keepAlive: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  pipelined: fc.oneof({ weight: 30, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 });
 
 export type FuzzProfile = "broad" | "throttle";
@@ -680,7 +685,14 @@ function plainPost(route: string, body: fc.Arbitrary<JsonNode>): fc.Arbitrary<Fu
     oversizedHeader: 0,
     body: { kind: "json", root, style: { bom: false, asciiOnly: false, spaced: false, trailer: "" } },
     gzipBody: false,
-    transport: { version: "HTTP/1.1", host: "own", framing: "length", expect: null, keepAlive: false },
+    transport: {
+      version: "HTTP/1.1",
+      host: "own",
+      framing: "length",
+      expect: null,
+      keepAlive: false,
+      pipelined: false,
+    },
   }));
 }
 

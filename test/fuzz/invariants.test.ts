@@ -38,6 +38,7 @@ function request(facts: Partial<Facts> = {}, secrets: Secret[] = []): ConcreteRe
       accessTokenElsewhere: false,
       refreshCookieValues: [],
       bodyRefreshToken: undefined,
+      pipelinedHealthChecks: 0,
       oversized: false,
       usedGenuinePoolToken: false,
       newPasswordForPool: undefined,

@@ -25,6 +25,8 @@ export interface Facts {
   refreshCookieValues: string[];
   /** `refresh_token` of the JSON body as the server parses it (last duplicate wins). */
   bodyRefreshToken: string | undefined;
+  /** Health requests sent ahead of this one on the same connection. */
+  pipelinedHealthChecks: number;
   /** Header block or body over the server's limits: a reset instead of an answer is possible. */
   oversized: boolean;
   /** Carried a genuine token of the pool: the session may have changed. */
@@ -147,7 +149,7 @@ export async function materialize(request: FuzzRequest, pool: CredentialPool, po
     if (wire !== secret.value) secrets.push({ value: wire, what: secret.what });
   }
   return {
-    bytes: Buffer.concat([head, payload]),
+    bytes: Buffer.concat([...(t.pipelined ? [healthRequest(own)] : []), head, payload]),
     secrets,
     reflected,
     facts: {
@@ -164,6 +166,7 @@ export async function materialize(request: FuzzRequest, pool: CredentialPool, po
           ? lastRefresh.str
           : resolved.get(lastRefresh.str)
         : undefined,
+      pipelinedHealthChecks: t.pipelined ? 1 : 0,
       oversized: head.length > HEADER_LIMIT_BYTES || body.length > BODY_LIMIT_BYTES,
       usedGenuinePoolToken,
       newPasswordForPool:
@@ -184,6 +187,10 @@ function cookieValues(header: string, name: string): string[] {
     if (eq !== -1 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
   }
   return values;
+}
+
+function healthRequest(host: string): Buffer {
+  return Buffer.from(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: keep-alive\r\n\r\n`, "latin1");
 }
 
 function describeRef(ref: TokenRef): string {

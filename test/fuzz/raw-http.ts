@@ -26,9 +26,16 @@ export interface RawSendOptions {
   /** A HEAD request's answer has headers only. */
   head?: boolean;
   timeoutMs?: number;
+  /**
+   * How many health requests (GET /healthz) were pipelined ahead of the one under test on
+   * the same connection; each must get a clean `200 {"status":"ok"}` before its answer.
+   */
+  pipelinedHealthChecks?: number;
 }
 
-/** Sends `bytes` on a new connection and reads the first final (non-1xx) response. */
+const HEALTHY = '{"status":"ok"}';
+
+/** Sends `bytes` on a new connection and reads the first final (non-1xx) response to the request under test. */
 export function sendRaw(port: number, bytes: Buffer, options: RawSendOptions = {}): Promise<RawOutcome> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   return new Promise((resolve) => {
@@ -42,46 +49,52 @@ export function sendRaw(port: number, bytes: Buffer, options: RawSendOptions = {
       socket.destroy();
       resolve(outcome);
     };
-    const timer = setTimeout(
-      () => finish({ response: undefined, failure: `no complete answer within ${timeoutMs} ms` }),
-      timeoutMs,
-    );
-    const tryParse = (closed: boolean) => {
-      const parsed = parseResponse(received, options.head === true, closed);
+    const fail = (failure: string) => finish({ response: undefined, failure });
+    const timer = setTimeout(() => fail(`no complete answer within ${timeoutMs} ms`), timeoutMs);
+    const evaluate = (closed: boolean, error?: string) => {
+      const early = error ?? `connection closed after ${received.length} bytes, before a complete answer`;
+      let offset = 0;
+      for (let i = 0; i < (options.pipelinedHealthChecks ?? 0); i++) {
+        const ahead = parseResponse(received, false, closed, offset);
+        if (ahead.kind === "partial")
+          return closed ? fail(`${early} (to the health request pipelined ahead)`) : undefined;
+        if (ahead.kind === "invalid")
+          return fail(`unparseable answer to the health request pipelined ahead: ${ahead.reason}`);
+        const { status, interim, body } = ahead.response;
+        if (status !== 200 || interim.length > 0 || body.toString("utf8") !== HEALTHY) {
+          return fail(
+            `the health request pipelined ahead got ${interim.join("+")} ${status} ${JSON.stringify(body.toString())}`,
+          );
+        }
+        offset = ahead.end;
+      }
+      const parsed = parseResponse(received, options.head === true, closed, offset);
       if (parsed.kind === "complete") finish({ response: parsed.response, failure: undefined });
-      else if (parsed.kind === "invalid")
-        finish({ response: undefined, failure: `unparseable answer: ${parsed.reason}` });
-      else if (closed)
-        finish({
-          response: undefined,
-          failure: `connection closed after ${received.length} bytes, before a complete answer`,
-        });
+      else if (parsed.kind === "invalid") fail(`unparseable answer: ${parsed.reason}`);
+      else if (closed) fail(early);
     };
     socket.on("data", (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
-      tryParse(false);
+      evaluate(false);
     });
-    socket.on("end", () => tryParse(true));
-    socket.on("close", () => tryParse(true));
+    socket.on("end", () => evaluate(true));
+    socket.on("close", () => evaluate(true));
     socket.on("error", (error: NodeJS.ErrnoException) => {
-      const parsed = parseResponse(received, options.head === true, true);
-      if (parsed.kind === "complete") finish({ response: parsed.response, failure: undefined });
-      else
-        finish({
-          response: undefined,
-          failure: `socket error ${error.code ?? error.message} after ${received.length} bytes`,
-        });
+      evaluate(true, `socket error ${error.code ?? error.message} after ${received.length} bytes`);
     });
     socket.write(bytes, () => undefined);
   });
 }
 
-type Parse = { kind: "complete"; response: RawResponse } | { kind: "partial" } | { kind: "invalid"; reason: string };
+type Parse =
+  | { kind: "complete"; response: RawResponse; end: number }
+  | { kind: "partial" }
+  | { kind: "invalid"; reason: string };
 
 /** Parses the first final response in `data`; `closed` means no more bytes will come. */
-export function parseResponse(data: Buffer, head: boolean, closed: boolean): Parse {
+export function parseResponse(data: Buffer, head: boolean, closed: boolean, start = 0): Parse {
   const interim: number[] = [];
-  let offset = 0;
+  let offset = start;
   for (;;) {
     const end = data.indexOf("\r\n\r\n", offset, "latin1");
     if (end === -1) return { kind: "partial" };
@@ -101,17 +114,18 @@ export function parseResponse(data: Buffer, head: boolean, closed: boolean): Par
       offset = bodyStart;
       continue;
     }
-    const response = (body: Buffer): Parse => ({
+    const response = (body: Buffer, end: number): Parse => ({
       kind: "complete",
       response: { status, reason: statusLine[2] ?? "", headers, body, interim },
+      end,
     });
-    if (head || status === 204 || status === 304) return response(Buffer.alloc(0));
+    if (head || status === 204 || status === 304) return response(Buffer.alloc(0), bodyStart);
     const te = headers.find(([name]) => name === "transfer-encoding")?.[1];
     if (te !== undefined && /chunked/i.test(te)) {
       const chunked = readChunked(data, bodyStart);
       if (chunked === "partial") return { kind: "partial" };
       if (chunked === "invalid") return { kind: "invalid", reason: "bad chunked body" };
-      return response(chunked);
+      return response(chunked.body, chunked.end);
     }
     const lengths = headers.filter(([name]) => name === "content-length").map(([, value]) => value);
     if (lengths.length > 0) {
@@ -120,13 +134,13 @@ export function parseResponse(data: Buffer, head: boolean, closed: boolean): Par
         return { kind: "invalid", reason: `content-length ${JSON.stringify(lengths)}` };
       }
       if (data.length - bodyStart < length) return { kind: "partial" };
-      return response(data.subarray(bodyStart, bodyStart + length));
+      return response(data.subarray(bodyStart, bodyStart + length), bodyStart + length);
     }
-    return closed ? response(data.subarray(bodyStart)) : { kind: "partial" };
+    return closed ? response(data.subarray(bodyStart), data.length) : { kind: "partial" };
   }
 }
 
-function readChunked(data: Buffer, start: number): Buffer | "partial" | "invalid" {
+function readChunked(data: Buffer, start: number): { body: Buffer; end: number } | "partial" | "invalid" {
   const parts: Buffer[] = [];
   let offset = start;
   for (;;) {
@@ -136,8 +150,10 @@ function readChunked(data: Buffer, start: number): Buffer | "partial" | "invalid
     if (!Number.isSafeInteger(size) || size < 0) return "invalid";
     if (size === 0) {
       // The last chunk is followed by optional trailer lines and an empty line.
-      const noTrailers = data.toString("latin1", lineEnd + 2, lineEnd + 4) === "\r\n";
-      return noTrailers || data.indexOf("\r\n\r\n", lineEnd, "latin1") !== -1 ? Buffer.concat(parts) : "partial";
+      if (data.toString("latin1", lineEnd + 2, lineEnd + 4) === "\r\n")
+        return { body: Buffer.concat(parts), end: lineEnd + 4 };
+      const trailerEnd = data.indexOf("\r\n\r\n", lineEnd, "latin1");
+      return trailerEnd === -1 ? "partial" : { body: Buffer.concat(parts), end: trailerEnd + 4 };
     }
     if (data.length < lineEnd + 2 + size + 2) return "partial";
     parts.push(data.subarray(lineEnd + 2, lineEnd + 2 + size));

@@ -131,6 +131,8 @@ export interface Transport {
     | "bad-chunk-size";
   expect: string | null;
   keepAlive: boolean;
+  /** Send a health request ahead on the same connection, in the same write (HTTP/1.1 pipelining). */
+  pipelined: boolean;
 }
 
 export interface AuthorizationSpec {

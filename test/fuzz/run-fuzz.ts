@@ -86,7 +86,11 @@ export class FuzzSession {
     }
     const logs = this.#target.server.logs;
     const logStart = logs.length;
-    const outcome = await sendRaw(this.#target.port, concrete.bytes, { head: concrete.facts.head, timeoutMs: 15_000 });
+    const outcome = await sendRaw(this.#target.port, concrete.bytes, {
+      head: concrete.facts.head,
+      pipelinedHealthChecks: concrete.facts.pipelinedHealthChecks,
+      timeoutMs: 15_000,
+    });
     // Log lines are written when the response finishes; let that callback run first.
     await new Promise((resolve) => setImmediate(resolve));
     const lines = logs.slice(logStart);
