@@ -318,11 +318,11 @@ const unknownFieldName = fc.oneof(
 /** The object a route expects: most of its fields, sometimes others, sometimes unknown ones. */
 function routeBody(spec: RouteSpec): fc.Arbitrary<JsonNode> {
   const member = (field: string) => fieldValue(field).map((value): [string, JsonNode] => [field, value]);
-  // Needed fields are left out one time in twelve; optional ones come one time in five.
+  // Needed fields are left out one time in twelve; optional ones come one time in three.
   const own = [
     ...spec.fields.map((field) => fc.option(member(field), { freq: 12 })),
     ...spec.optional.map((field) =>
-      fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: member(field) }),
+      fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: member(field) }),
     ),
   ];
   const otherKnown = fc.oneof(
@@ -647,6 +647,18 @@ const transport: fc.Arbitrary<Transport> = fc.record({
   pipelined: fc.oneof({ weight: 30, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 });
 
+/** The cookie a logged-in browser sends, untouched: refresh and logout get it often, to reach what follows. */
+const browserCookie: fc.Arbitrary<CookieSpec[][]> = fc.constant([
+  [{ name: "refresh", value: { token: "refresh", source: "pool", mutations: [] } }],
+]);
+
+function cookiesFor(spec: RouteSpec): fc.Arbitrary<CookieSpec[][]> {
+  const readsCookie = spec.template === "/auth/refresh" || spec.template === "/auth/logout";
+  return readsCookie
+    ? fc.oneof({ weight: 1, arbitrary: browserCookie }, { weight: 1, arbitrary: cookieHeaders })
+    : cookieHeaders;
+}
+
 export type FuzzProfile = "broad" | "throttle";
 
 /** Routes with their weights: the broad profile spreads over all; the throttle profile hammers login and register. */
@@ -770,7 +782,7 @@ function anyRequest(profile: FuzzProfile): fc.Arbitrary<FuzzRequest> {
         { weight: spec.bearer ? 12 : 3, arbitrary: authorization.map((a) => [a]) },
         { weight: 1, arbitrary: fc.array(authorization, { minLength: 2, maxLength: 2 }) },
       ),
-      cookies: cookieHeaders,
+      cookies: cookiesFor(spec),
       contentType: contentTypes(post),
       contentEncoding: fc.oneof(
         { weight: 20, arbitrary: fc.constant(null) },
