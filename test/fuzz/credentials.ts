@@ -43,6 +43,8 @@ export class CredentialPool {
   refreshCookieName = "gatehouse_refresh";
   username = "";
   password = "";
+  /** Logins the pool made (each costs the server a password hash). */
+  logins = 0;
   /** Whether the pool could not get a session lately (throttled): tokens may be stale. */
   starved = false;
 
@@ -72,9 +74,18 @@ export class CredentialPool {
     if (!session) throw new Error("the fuzz pool could not log in before the run");
   }
 
-  /** After a request that may have ended the session or rotated its tokens. */
-  markDirty(): void {
-    this.#dirty = true;
+  /**
+   * After a request with these genuine tokens that may have ended their session (or, with
+   * `everySession`, every session of the account): the next reference logs in again.
+   */
+  sessionsMayHaveEnded(tokens: string[], everySession: boolean): void {
+    const session = this.#session;
+    const hit = (candidates: Array<string | undefined>) =>
+      candidates.some((c) => c !== undefined && tokens.includes(c));
+    if (everySession || (session && hit([session.access, session.refresh, session.retired]))) this.#dirty = true;
+    if (everySession || (this.#bodyIssued && hit([this.#bodyIssued.access, this.#bodyIssued.refresh]))) {
+      this.#bodyIssued = undefined;
+    }
   }
 
   /**
@@ -103,6 +114,7 @@ export class CredentialPool {
     this.password = newPassword;
     this.#passwords.push(newPassword);
     this.#dirty = true;
+    this.#bodyIssued = undefined;
   }
 
   /** The current session, logging in again when it may have ended. Undefined when throttled. */
@@ -117,7 +129,6 @@ export class CredentialPool {
     }
     this.starved = false;
     this.#dirty = false;
-    this.#bodyIssued = undefined;
     this.#session = { ...fresh, retired: undefined, startedAt: Date.now() };
     return this.#session;
   }
@@ -226,6 +237,7 @@ export class CredentialPool {
   async #login(transport: "cookie" | "body"): Promise<(LiveSession & { startedAt: number }) | undefined> {
     // A fresh account now and then keeps the session list of one account from growing without end.
     if (++this.#loginsOnAccount > LOGINS_PER_ACCOUNT) await this.#newAccount();
+    this.logins++;
     let response = await this.#postLogin(transport);
     if (response.status === 401) {
       // A fuzzed password change with the right current password: start over with a new account.

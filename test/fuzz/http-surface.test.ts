@@ -44,7 +44,7 @@ describe("the HTTP surface under generated requests", () => {
         const statuses = [...summary.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`);
         t.diagnostic(
           `${summary.requests} requests; statuses ${statuses.join(" ")}; ` +
-            `${summary.genuineSuccesses} succeeded with a genuine token`,
+            `${summary.genuineSuccesses} succeeded with a genuine token; ${summary.poolLogins} logins for fresh tokens`,
         );
       } catch (error) {
         if (error instanceof Error)

@@ -40,7 +40,7 @@ function request(facts: Partial<Facts> = {}, secrets: Secret[] = []): ConcreteRe
       bodyRefreshToken: undefined,
       pipelinedHealthChecks: 0,
       oversized: false,
-      usedGenuinePoolToken: false,
+      genuinePoolTokens: [],
       newPasswordForPool: undefined,
       ...facts,
     },

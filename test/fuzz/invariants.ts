@@ -50,7 +50,13 @@ const VOCABULARY = [
 
 /** Long and varied enough that finding it in an answer cannot be chance. */
 function isDistinctive(value: string): boolean {
-  return value.length >= 8 && new Set(value).size >= 4 && !VOCABULARY.includes(value);
+  if (value.length < 8) return false;
+  const seen = new Set<string>();
+  for (const c of value) {
+    seen.add(c);
+    if (seen.size >= 4) return !VOCABULARY.includes(value);
+  }
+  return false;
 }
 
 export interface CheckContext {

@@ -29,8 +29,8 @@ export interface Facts {
   pipelinedHealthChecks: number;
   /** Header block or body over the server's limits: a reset instead of an answer is possible. */
   oversized: boolean;
-  /** Carried a genuine token of the pool: the session may have changed. */
-  usedGenuinePoolToken: boolean;
+  /** Genuine tokens of the pool this request carried: their sessions may have changed. */
+  genuinePoolTokens: string[];
   /** current_password was the pool account's password, and new_password this string. */
   newPasswordForPool: string | undefined;
 }
@@ -60,11 +60,11 @@ export async function materialize(request: FuzzRequest, pool: CredentialPool, po
   }
   const secrets: Secret[] = [];
   const reflected: string[] = [];
-  let usedGenuinePoolToken = false;
+  const genuinePoolTokens: string[] = [];
   const value = (v: Value, context: Context): string => {
     const text = typeof v === "string" ? v : (resolved.get(v) ?? "");
     if (typeof v !== "string" && "token" in v) {
-      if (pool.issuedAccess.has(text) || pool.issuedRefresh.has(text)) usedGenuinePoolToken = true;
+      if (pool.issuedAccess.has(text) || pool.issuedRefresh.has(text)) genuinePoolTokens.push(text);
       secrets.push({ value: text, what: describeRef(v) });
     } else if (typeof v !== "string" && v.fixture === "password") {
       secrets.push({ value: text, what: "the account's password" });
@@ -168,7 +168,7 @@ export async function materialize(request: FuzzRequest, pool: CredentialPool, po
         : undefined,
       pipelinedHealthChecks: t.pipelined ? 1 : 0,
       oversized: head.length > HEADER_LIMIT_BYTES || body.length > BODY_LIMIT_BYTES,
-      usedGenuinePoolToken,
+      genuinePoolTokens,
       newPasswordForPool:
         isPoolPassword && isStr(newPassword)
           ? typeof newPassword.str === "string"

@@ -21,6 +21,8 @@ export interface FuzzSummary {
   statuses: Map<number, number>;
   /** Answers 2xx to a request carrying one of the pool's genuine tokens. */
   genuineSuccesses: number;
+  /** Logins the test made for fresh tokens. */
+  poolLogins: number;
 }
 
 /** Thrown by the property: the invariants broken, the bytes sent and what came back. */
@@ -51,7 +53,7 @@ function responseBytes(response: RawResponse): Buffer {
 
 /** One request through the whole pipeline: resolve, send, check answer and log. */
 export class FuzzSession {
-  readonly summary: FuzzSummary = { requests: 0, statuses: new Map(), genuineSuccesses: 0 };
+  readonly summary: FuzzSummary = { requests: 0, statuses: new Map(), genuineSuccesses: 0, poolLogins: 0 };
   readonly #target: FuzzTarget;
   readonly #ctx: CheckContext;
   readonly #reflected = new Set<string>();
@@ -104,21 +106,23 @@ export class FuzzSession {
     this.summary.requests++;
     this.summary.statuses.set(status, (this.summary.statuses.get(status) ?? 0) + 1);
     const f = concrete.facts;
-    if (f.usedGenuinePoolToken && status >= 200 && status < 300) this.summary.genuineSuccesses++;
+    const used = f.genuinePoolTokens;
+    if (used.length > 0 && status >= 200 && status < 300) this.summary.genuineSuccesses++;
     const presented = f.bodyRefreshToken ?? f.refreshCookieValues[0];
-    const adopted =
-      f.method === "POST" &&
-      f.route === "/auth/refresh" &&
-      status === 200 &&
-      outcome.response !== undefined &&
-      presented !== undefined &&
-      pool.adopt(presented, outcome.response);
-    // Reading never ends a session; a write with a genuine token may have (logout, password change, reuse).
-    const mayHaveEnded = status < 300 || f.route === "/auth/refresh" || f.route === "/auth/logout";
-    if (f.usedGenuinePoolToken && !["GET", "HEAD", "OPTIONS"].includes(f.method) && !adopted && mayHaveEnded)
-      pool.markDirty();
-    if (f.newPasswordForPool !== undefined && status === 204 && f.route === "/auth/password")
+    const refreshed = f.method === "POST" && f.route === "/auth/refresh" && status === 200 && outcome.response;
+    const adopted = refreshed && presented !== undefined && pool.adopt(presented, refreshed);
+    // Reading never ends a session; a write with a genuine token may have (logout, password change),
+    // and so may a refused refresh or logout (reuse of a retired token ends the session it belonged to).
+    const endsOn401 = f.method === "POST" && (f.route === "/auth/refresh" || f.route === "/auth/logout");
+    const mayHaveEnded = status < 300 || (endsOn401 && status === 401);
+    if (used.length > 0 && !["GET", "HEAD", "OPTIONS"].includes(f.method) && !adopted && mayHaveEnded) {
+      const everySession = status < 300 && (f.route === "/auth/logout-all" || f.route === "/auth/password");
+      pool.sessionsMayHaveEnded(used, everySession);
+    }
+    if (f.newPasswordForPool !== undefined && status === 204 && f.route === "/auth/password") {
       pool.passwordChanged(f.newPasswordForPool);
+    }
+    this.summary.poolLogins = pool.logins;
     return { violations, concrete, outcome };
   }
 

@@ -56,7 +56,7 @@ try {
       .map(([s, n]) => `${s}×${n}`)
       .join(" ")}`,
   );
-  console.log(`genuine-token successes: ${session.summary.genuineSuccesses}`);
+  console.log(`genuine-token successes: ${session.summary.genuineSuccesses}, logins: ${session.summary.poolLogins}`);
   const slowest = [...timings].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
   console.log(
     `time by route and status: ${slowest.map(([k, t]) => `${k} ${t.count}× ${Math.round(t.ms)} ms`).join("; ")}`,
