@@ -3,7 +3,7 @@ import { type FuzzProfile, fuzzRequest } from "./arbitraries.ts";
 import { CredentialPool } from "./credentials.ts";
 import type { FuzzTarget } from "./fuzz-target.ts";
 import { type CheckContext, checkExchange, findLogLeaks, type Violation } from "./invariants.ts";
-import { type ConcreteRequest, describeBytes, materialize, type Secret } from "./materialize.ts";
+import { type ConcreteRequest, describeBytes, type Facts, materialize, type Secret } from "./materialize.ts";
 import type { FuzzRequest } from "./request-model.ts";
 import { type RawOutcome, type RawResponse, sendRaw, simpleRequest } from "./raw-http.ts";
 
@@ -105,9 +105,17 @@ export class FuzzSession {
     const status = outcome.response?.status ?? 0;
     this.summary.requests++;
     this.summary.statuses.set(status, (this.summary.statuses.get(status) ?? 0) + 1);
-    const f = concrete.facts;
+    if (concrete.facts.genuinePoolTokens.length > 0 && status >= 200 && status < 300) this.summary.genuineSuccesses++;
+    this.#followPoolSessions(concrete.facts, outcome);
+    this.summary.poolLogins = pool.logins;
+    return { violations, concrete, outcome };
+  }
+
+  /** Keeps the pool's session usable: take over a rotation the request caused, or log in again if it may have ended. */
+  #followPoolSessions(f: Facts, outcome: RawOutcome): void {
+    const pool = this.#ctx.pool;
+    const status = outcome.response?.status ?? 0;
     const used = f.genuinePoolTokens;
-    if (used.length > 0 && status >= 200 && status < 300) this.summary.genuineSuccesses++;
     const presented = f.bodyRefreshToken ?? f.refreshCookieValues[0];
     const refreshed = f.method === "POST" && f.route === "/auth/refresh" && status === 200 && outcome.response;
     const adopted = refreshed && presented !== undefined && pool.adopt(presented, refreshed);
@@ -122,8 +130,6 @@ export class FuzzSession {
     if (f.newPasswordForPool !== undefined && status === 204 && f.route === "/auth/password") {
       pool.passwordChanged(f.newPasswordForPool);
     }
-    this.summary.poolLogins = pool.logins;
-    return { violations, concrete, outcome };
   }
 
   /** The server still answers a plain health check. */
