@@ -1,4 +1,4 @@
-import { PostgresStore } from "../../src/store/postgres/postgres-store.ts";
+import { openPostgresStore } from "../../src/store/postgres/driver.ts";
 import { createThrowawaySchema } from "../helpers/postgres-schema.ts";
 import { startTestServer, type TestServer, type TestServerOptions } from "../helpers/test-server.ts";
 
@@ -38,7 +38,7 @@ export async function startFuzzTarget(store: StoreKind, limits: LimitsKind): Pro
   try {
     const server = await startTestServer({
       ...options,
-      store: await PostgresStore.open(db.url, { schema: db.schema }),
+      store: openPostgresStore(db.url, { schema: db.schema }),
     });
     return {
       server,
