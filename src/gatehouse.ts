@@ -93,6 +93,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       issuer: config.issuer,
       audience: config.audience,
       clock,
+      maxLifetimeSeconds: config.accessTokenTtlSeconds,
       cache: config.verifyCacheSize > 0 ? { maxEntries: config.verifyCacheSize } : false,
     });
     const sessions = new SessionService(

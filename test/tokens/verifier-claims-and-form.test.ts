@@ -5,7 +5,11 @@ import { createAccessTokenVerifier } from "../../src/core/tokens/access-token-ve
 import { AUDIENCE, b64, ISSUER, setup } from "./token-fixtures.ts";
 
 function rejects(verify: (token: string) => unknown, token: string, pattern: RegExp, what: string): void {
-  assert.throws(() => verify(token), (error: unknown) => error instanceof AuthError && error.code === "invalid_token" && pattern.test(error.message), what);
+  assert.throws(
+    () => verify(token),
+    (error: unknown) => error instanceof AuthError && error.code === "invalid_token" && pattern.test(error.message),
+    what,
+  );
 }
 
 describe("verifier: claims", () => {
@@ -21,7 +25,14 @@ describe("verifier: claims", () => {
 
   it("a smaller clock tolerance is honoured, and more than 60 s is refused at creation", () => {
     const { ring, forge, header, claims, now, clock } = setup("EdDSA");
-    const verify = createAccessTokenVerifier({ resolveKey: (kid) => ring.resolve(kid), issuer: ISSUER, audience: AUDIENCE, clock, clockToleranceSeconds: 0, cache: false });
+    const verify = createAccessTokenVerifier({
+      resolveKey: (kid) => ring.resolve(kid),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clock,
+      clockToleranceSeconds: 0,
+      cache: false,
+    });
     const token = forge(header(), claims({ exp: now + 1 }));
     clock.advance(999);
     assert.equal(verify(token).sub, "user-1");
@@ -29,8 +40,16 @@ describe("verifier: claims", () => {
     rejects(verify, token, /expired/, "tolerance 0");
     for (const bad of [61, -1, Number.NaN, "60"]) {
       assert.throws(
-        () => createAccessTokenVerifier({ resolveKey: () => undefined, issuer: ISSUER, audience: AUDIENCE, clock, clockToleranceSeconds: bad as number }),
-        (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && /clockToleranceSeconds/.test(error.message),
+        () =>
+          createAccessTokenVerifier({
+            resolveKey: () => undefined,
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            clock,
+            clockToleranceSeconds: bad as number,
+          }),
+        (error: unknown) =>
+          error instanceof AuthError && error.code === "invalid_config" && /clockToleranceSeconds/.test(error.message),
       );
     }
   });
@@ -47,9 +66,26 @@ describe("verifier: claims", () => {
     rejects(verify, forge(header(), claims({ nbf: true })), /nbf/, "nbf boolean");
     // JSON has no NaN/Infinity literal, but 1e999 parses to Infinity.
     const raw = (payload: string) => forgeText(header(), payload);
-    rejects(verify, raw(`{"iss":"${ISSUER}","aud":"${AUDIENCE}","sub":"u","sid":"s","jti":"j","iat":${now},"exp":1e999}`), /exp/, "exp Infinity");
-    rejects(verify, raw(`{"iss":"${ISSUER}","aud":"${AUDIENCE}","sub":"u","sid":"s","jti":"j","iat":-1e999,"exp":${now + 60}}`), /iat/, "iat -Infinity");
-    rejects(verify, raw(`{"iss":"${ISSUER}","aud":"${AUDIENCE}","sub":"u","sid":"s","jti":"j","iat":${now},"nbf":1e999,"exp":${now + 60}}`), /nbf/, "nbf Infinity");
+    rejects(
+      verify,
+      raw(`{"iss":"${ISSUER}","aud":"${AUDIENCE}","sub":"u","sid":"s","jti":"j","iat":${now},"exp":1e999}`),
+      /exp/,
+      "exp Infinity",
+    );
+    rejects(
+      verify,
+      raw(`{"iss":"${ISSUER}","aud":"${AUDIENCE}","sub":"u","sid":"s","jti":"j","iat":-1e999,"exp":${now + 60}}`),
+      /iat/,
+      "iat -Infinity",
+    );
+    rejects(
+      verify,
+      raw(
+        `{"iss":"${ISSUER}","aud":"${AUDIENCE}","sub":"u","sid":"s","jti":"j","iat":${now},"nbf":1e999,"exp":${now + 60}}`,
+      ),
+      /nbf/,
+      "nbf Infinity",
+    );
   });
 
   it("future nbf and future iat beyond the tolerance fail; within it they pass", () => {
@@ -87,14 +123,17 @@ describe("verifier: claims", () => {
 describe("verifier: header rules", () => {
   it("typ must be at+jwt or application/at+jwt, any case", () => {
     const { verify, forge, header, claims } = setup("EdDSA");
-    for (const typ of ["at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT"]) assert.equal(verify(forge(header({ typ }), claims())).sub, "user-1", typ);
-    for (const typ of ["JWT", "jwt", "at+jwt ", "application/jwt", "", 1, null]) rejects(verify, forge(header({ typ }), claims()), /typ/, `typ ${String(typ)}`);
+    for (const typ of ["at+jwt", "AT+JWT", "application/at+jwt", "Application/AT+JWT"])
+      assert.equal(verify(forge(header({ typ }), claims())).sub, "user-1", typ);
+    for (const typ of ["JWT", "jwt", "at+jwt ", "application/jwt", "", 1, null])
+      rejects(verify, forge(header({ typ }), claims()), /typ/, `typ ${String(typ)}`);
     rejects(verify, forge(header({ typ: undefined }), claims()), /typ/, "missing typ");
   });
 
   it("any crit fails, even empty or naming a known claim", () => {
     const { verify, forge, header, claims } = setup("EdDSA");
-    for (const crit of [["exp"], [], ["b64"], "exp", null]) rejects(verify, forge(header({ crit }), claims()), /crit/, `crit ${JSON.stringify(crit)}`);
+    for (const crit of [["exp"], [], ["b64"], "exp", null])
+      rejects(verify, forge(header({ crit }), claims()), /crit/, `crit ${JSON.stringify(crit)}`);
   });
 
   it("header and payload must be JSON objects", () => {
@@ -141,7 +180,8 @@ describe("verifier: compact form", () => {
       [`${h}.${p}.${s}\u0000`, "NUL"],
       [`${h}.${p}.é${s}`, "non-ASCII"],
     ];
-    for (const [variant, what] of variants) rejects(verify, variant, /base64url|signature is invalid|header is not/, what);
+    for (const [variant, what] of variants)
+      rejects(verify, variant, /base64url|signature is invalid|header is not/, what);
     // Ed25519 signatures are 64 bytes: 86 characters whose last one carries 4 unused bits.
     const nonCanonical = `${h}.${p}.${s.slice(0, -1)}${String.fromCharCode(s.charCodeAt(s.length - 1) + 1)}`;
     rejects(verify, nonCanonical, /signature is not strict/, "unused bits set in the last signature character");
@@ -162,15 +202,30 @@ describe("verifier: compact form", () => {
     rejects(verify, "a".repeat(1_000_000), /longer than 8192 bytes/, "1 MB of junk");
 
     const token = withPad(10);
-    const exact = createAccessTokenVerifier({ resolveKey: (kid) => ring.resolve(kid), issuer: ISSUER, audience: AUDIENCE, clock, maxTokenBytes: token.length, cache: false });
+    const exact = createAccessTokenVerifier({
+      resolveKey: (kid) => ring.resolve(kid),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clock,
+      maxTokenBytes: token.length,
+      cache: false,
+    });
     assert.equal(exact(token).sub, "user-1", "length equal to the limit passes");
-    const tight = createAccessTokenVerifier({ resolveKey: (kid) => ring.resolve(kid), issuer: ISSUER, audience: AUDIENCE, clock, maxTokenBytes: token.length - 1, cache: false });
+    const tight = createAccessTokenVerifier({
+      resolveKey: (kid) => ring.resolve(kid),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clock,
+      maxTokenBytes: token.length - 1,
+      cache: false,
+    });
     rejects(tight, token, /longer than/, "one byte over a custom limit");
   });
 
   it("non-string input fails with invalid_token", () => {
     const { verify } = setup("EdDSA");
-    for (const value of [undefined, null, 42, {}, ["a.b.c"]]) rejects(verify, value as unknown as string, /string/, String(value));
+    for (const value of [undefined, null, 42, {}, ["a.b.c"]])
+      rejects(verify, value as unknown as string, /string/, String(value));
   });
 });
 
@@ -192,8 +247,48 @@ describe("verifier: options", () => {
     for (const [override, pattern] of cases) {
       assert.throws(
         () => createAccessTokenVerifier({ ...base, ...override } as never),
-        (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && pattern.test(error.message),
+        (error: unknown) =>
+          error instanceof AuthError && error.code === "invalid_config" && pattern.test(error.message),
         JSON.stringify(override),
+      );
+    }
+  });
+});
+
+describe("verifier: token lifetime", () => {
+  it("refuses a correctly signed token whose exp - iat exceeds the longest lifetime the issuer grants (plus tolerance)", () => {
+    const { forge, header, claims, now, ring, clock } = setup("EdDSA");
+    const verify = createAccessTokenVerifier({
+      resolveKey: (kid) => ring.resolve(kid),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clock,
+      maxLifetimeSeconds: 900,
+      cache: false,
+    });
+    assert.equal(verify(forge(header(), claims({ iat: now, exp: now + 900 }))).exp, now + 900);
+    assert.equal(verify(forge(header(), claims({ iat: now, exp: now + 960 }))).exp, now + 960, "tolerance allowed");
+    rejects(verify, forge(header(), claims({ iat: now, exp: now + 961 })), /lifetime/, "one second past");
+    rejects(verify, forge(header(), claims({ iat: now - 60, exp: now + 315_360_000 })), /lifetime/, "ten years");
+  });
+
+  it("the default bound is one day, and more than that is refused at creation", () => {
+    const { forge, header, claims, now, ring, clock } = setup("EdDSA");
+    const base = {
+      resolveKey: (kid: string) => ring.resolve(kid),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clock,
+      cache: false as const,
+    };
+    const verify = createAccessTokenVerifier(base);
+    assert.equal(verify(forge(header(), claims({ iat: now, exp: now + 86_400 }))).exp, now + 86_400);
+    rejects(verify, forge(header(), claims({ iat: now, exp: now + 86_400 + 61 })), /lifetime/, "a day and a minute");
+    for (const bad of [0, 86_401, Number.NaN]) {
+      assert.throws(
+        () => createAccessTokenVerifier({ ...base, maxLifetimeSeconds: bad }),
+        (error: unknown) =>
+          error instanceof AuthError && error.code === "invalid_config" && /maxLifetimeSeconds/.test(error.message),
       );
     }
   });

@@ -1,7 +1,11 @@
 import type { JsonWebKey } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import { AuthError, isAuthError } from "../errors.ts";
-import { type AccessTokenClaims, type AccessTokenVerifierOptions, createAccessTokenVerifier } from "../tokens/access-token-verifier.ts";
+import {
+  type AccessTokenClaims,
+  type AccessTokenVerifierOptions,
+  createAccessTokenVerifier,
+} from "../tokens/access-token-verifier.ts";
 import { importPublicJwk, isAsymmetricAlgorithm } from "./key-material.ts";
 import type { VerificationKey } from "./key-ring.ts";
 
@@ -55,8 +59,10 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   const cooldownMs = options.cooldownMs ?? 30_000;
   const maxAgeMs = options.maxAgeMs ?? 600_000;
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  if (!(Number.isFinite(fetchTimeoutMs) && fetchTimeoutMs > 0)) throw config("fetchTimeoutMs must be a positive number of milliseconds.");
-  if (!(Number.isFinite(cooldownMs) && cooldownMs >= 0)) throw config("cooldownMs must be zero or a positive number of milliseconds.");
+  if (!(Number.isFinite(fetchTimeoutMs) && fetchTimeoutMs > 0))
+    throw config("fetchTimeoutMs must be a positive number of milliseconds.");
+  if (!(Number.isFinite(cooldownMs) && cooldownMs >= 0))
+    throw config("cooldownMs must be zero or a positive number of milliseconds.");
   if (!(Number.isFinite(maxAgeMs) && maxAgeMs > 0)) throw config("maxAgeMs must be a positive number of milliseconds.");
   if (typeof clock?.now !== "function") throw config("clock must have a now() method.");
   if (typeof fetchImpl !== "function") throw config("fetch must be a function (Node 18+ has one built in).");
@@ -76,9 +82,13 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
       lastFailure = undefined;
     } catch (error) {
       if (fetchedAt !== undefined) return; // keep serving the keys we have
-      lastFailure = new AuthError("unavailable", `Could not load the JWKS from ${url.href}: ${reason(error)}. Check the URL and that the issuer is up.`, {
-        cause: error,
-      });
+      lastFailure = new AuthError(
+        "unavailable",
+        `Could not load the JWKS from ${url.href}: ${reason(error)}. Check the URL and that the issuer is up.`,
+        {
+          cause: error,
+        },
+      );
       throw lastFailure;
     }
   };
@@ -102,7 +112,11 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     ready() {
       if (fetchedAt !== undefined) return Promise.resolve();
       // With the issuer down, do not refetch on every request: repeat the failure briefly.
-      if (lastFailure !== undefined && inFlight === undefined && clock.now() - lastAttemptAt < Math.min(cooldownMs, FAILURE_RETRY_MS)) {
+      if (
+        lastFailure !== undefined &&
+        inFlight === undefined &&
+        clock.now() - lastAttemptAt < Math.min(cooldownMs, FAILURE_RETRY_MS)
+      ) {
         return Promise.reject(lastFailure);
       }
       return refresh();
@@ -119,7 +133,9 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   };
 }
 
-export interface RemoteVerifierOptions extends Omit<RemoteKeySetOptions, "clock">, Pick<AccessTokenVerifierOptions, "clockToleranceSeconds" | "maxTokenBytes" | "cache"> {
+export interface RemoteVerifierOptions
+  extends Omit<RemoteKeySetOptions, "clock">,
+    Pick<AccessTokenVerifierOptions, "clockToleranceSeconds" | "maxTokenBytes" | "maxLifetimeSeconds" | "cache"> {
   /** Expected `iss`. */
   issuer: string;
   /** Expected `aud` (this resource server). */
@@ -146,7 +162,8 @@ export interface RemoteVerifier {
  * const claims = await verifier.verify(token);
  */
 export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVerifier {
-  const { issuer, audience, clock, clockToleranceSeconds, maxTokenBytes, cache, ...keySetOptions } = options;
+  const { issuer, audience, clock, clockToleranceSeconds, maxTokenBytes, maxLifetimeSeconds, cache, ...keySetOptions } =
+    options;
   const keySet = createRemoteKeySet({ ...keySetOptions, clock });
   let unknownKid = false;
   const verifySync = createAccessTokenVerifier({
@@ -160,6 +177,7 @@ export function createRemoteVerifier(options: RemoteVerifierOptions): RemoteVeri
     clock,
     ...(clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds }),
     ...(maxTokenBytes === undefined ? {} : { maxTokenBytes }),
+    ...(maxLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds }),
     ...(cache === undefined ? {} : { cache }),
   });
 
@@ -195,13 +213,18 @@ function parseJwksUrl(value: string): URL {
   } catch {
     throw config("jwksUrl must be an absolute http(s) URL, e.g. https://auth.example.com/.well-known/jwks.json.");
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw config("jwksUrl must use https (or http on a private network).");
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    throw config("jwksUrl must use https (or http on a private network).");
   if (url.username !== "" || url.password !== "") throw config("jwksUrl must not contain credentials.");
   return url;
 }
 
 async function download(url: URL, fetchImpl: typeof fetch, timeoutMs: number): Promise<unknown> {
-  const response = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "error", headers: { accept: "application/json" } });
+  const response = await fetchImpl(url, {
+    signal: AbortSignal.timeout(timeoutMs),
+    redirect: "error",
+    headers: { accept: "application/json" },
+  });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   const declared = Number(response.headers.get("content-length"));
   if (declared > MAX_JWKS_BYTES) throw new Error("response too large");

@@ -32,6 +32,12 @@ export interface AccessTokenVerifierOptions {
   clock: Clock;
   /** Allowed clock skew for exp/nbf/iat. Default 60, at most 60 (CONTRACT §3). */
   clockToleranceSeconds?: number;
+  /**
+   * The longest lifetime (`exp - iat`) the issuer grants, in seconds; a token claiming more (plus the
+   * tolerance) is refused even when correctly signed, so a leaked key cannot mint far-future tokens.
+   * Default 86400 (one day, the longest access-token lifetime Gatehouse issues), at most that.
+   */
+  maxLifetimeSeconds?: number;
   /** Longer tokens are rejected before any parsing. Default 8192. */
   maxTokenBytes?: number;
   /** Cache of verified tokens. Default `{ maxEntries: 10_000 }`; `false` turns it off. */
@@ -39,6 +45,7 @@ export interface AccessTokenVerifierOptions {
 }
 
 const MAX_TOLERANCE_SECONDS = 60;
+const MAX_LIFETIME_SECONDS = 86_400;
 const MAX_KID_LENGTH = 256;
 /** Distinct valid headers seen recently (normally one per key); bounded because headers are attacker input. */
 const HEADER_CACHE_ENTRIES = 64;
@@ -81,6 +88,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const { resolveKey, issuer, audience, clock } = options;
   const toleranceSeconds = options.clockToleranceSeconds ?? MAX_TOLERANCE_SECONDS;
   const maxTokenBytes = options.maxTokenBytes ?? 8192;
+  const maxLifetimeSeconds = options.maxLifetimeSeconds ?? MAX_LIFETIME_SECONDS;
   const cacheOption = options.cache ?? { maxEntries: 10_000 };
   if (typeof resolveKey !== "function") throw config("resolveKey must be a function from kid to key.");
   if (typeof issuer !== "string" || issuer.length === 0) throw config("issuer must be a non-empty string.");
@@ -88,6 +96,13 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   if (typeof clock?.now !== "function") throw config("clock must have a now() method.");
   if (typeof toleranceSeconds !== "number" || !(toleranceSeconds >= 0 && toleranceSeconds <= MAX_TOLERANCE_SECONDS)) {
     throw config(`clockToleranceSeconds must be between 0 and ${MAX_TOLERANCE_SECONDS}.`);
+  }
+  if (
+    !Number.isSafeInteger(maxLifetimeSeconds) ||
+    maxLifetimeSeconds < 1 ||
+    maxLifetimeSeconds > MAX_LIFETIME_SECONDS
+  ) {
+    throw config(`maxLifetimeSeconds must be a whole number between 1 and ${MAX_LIFETIME_SECONDS}.`);
   }
   if (!Number.isSafeInteger(maxTokenBytes) || maxTokenBytes < 256 || maxTokenBytes > 65_536) {
     throw config("maxTokenBytes must be a whole number between 256 and 65536.");
@@ -152,6 +167,8 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
       throw invalidToken("The access token is not valid yet (nbf is in the future).");
     if (iat * 1000 > now + toleranceMs)
       throw invalidToken("The access token was issued in the future (iat); check the clocks.");
+    if (exp - iat > maxLifetimeSeconds + toleranceSeconds)
+      throw invalidToken("The access token claims a longer lifetime than this issuer grants (exp - iat).");
     if (iss !== issuer) throw invalidToken("The access token was issued by someone else (iss).");
     if (typeof aud === "string" ? aud !== audience : !isAudienceList(aud, audience))
       throw invalidToken("The access token is meant for another audience (aud).");
