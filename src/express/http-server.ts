@@ -6,6 +6,8 @@ const hardened = new WeakSet<Server>();
 
 /** How long a connection answered with an error may linger so the client reads the answer. */
 const CLOSE_GRACE_MS = 1000;
+/** How long the answers to requests pipelined ahead of a malformed one may take before the connection is dropped. */
+const PIPELINE_WAIT_MS = 10_000;
 
 function bodyOf(failure: TransportFailure): string {
   const { error, message } = transportAnswer(failure);
@@ -93,17 +95,31 @@ export function hardenHttpServer<S extends Server>(server: S): S {
   // Node answers a missing Host itself with an empty 400; the wrapper below answers in JSON.
   (server as { requireHostHeader?: boolean }).requireHostHeader = false;
 
-  /** Responses not yet finished, per connection: a raw answer must not cut into one already begun. */
-  const open = new WeakMap<Duplex, Set<ServerResponse>>();
+  /** Exchanges not yet finished, per connection: a raw answer must not cut into one already begun. */
+  const open = new WeakMap<Duplex, Set<{ req: IncomingMessage; res: ServerResponse }>>();
   const track = (req: IncomingMessage, res: ServerResponse) => {
     let set = open.get(req.socket);
     if (!set) open.set(req.socket, (set = new Set()));
-    set.add(res);
-    const done = () => set.delete(res);
+    const exchange = { req, res };
+    set.add(exchange);
+    const done = () => set.delete(exchange);
     res.once("finish", done);
     res.once("close", done);
   };
-  const answerStarted = (socket: Duplex) => [...(open.get(socket) ?? [])].some((res) => res.headersSent);
+  /**
+   * What to do about a parse failure on `socket`: requests fully received before it are answered
+   * first, in order (RFC 9112 §9.3.2), then the failure's answer closes the connection. The failure of
+   * a request still arriving (a stalled body) is that request's own answer, unless it has begun.
+   */
+  const pendingBefore = (socket: Duplex): { begun: boolean; earlier: ServerResponse[] } => {
+    const exchanges = [...(open.get(socket) ?? [])];
+    return {
+      begun: exchanges.some(({ req, res }) => !req.complete && res.headersSent),
+      earlier: exchanges.filter(({ req }) => req.complete).map(({ res }) => res),
+    };
+  };
+  const finished = (res: ServerResponse) =>
+    new Promise<void>((resolve) => (res.writableFinished ? resolve() : res.once("close", () => resolve())));
 
   const listeners = server.listeners("request") as RequestListener[];
   server.removeAllListeners("request");
@@ -127,12 +143,25 @@ export function hardenHttpServer<S extends Server>(server: S): S {
   });
   server.on("connect", (_req: IncomingMessage, socket: Duplex) => answerAndClose(socket, "connect"));
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
+    const { begun, earlier } = pendingBefore(socket);
     // A client that went away, or an answer already on its way, leaves nothing to say.
-    if (error.code === "ECONNRESET" || !socket.writable || answerStarted(socket)) {
+    if (error.code === "ECONNRESET" || !socket.writable || begun) {
       socket.destroy();
       return;
     }
-    answerAndClose(socket, failureOf(error.code));
+    const failure = failureOf(error.code);
+    if (earlier.length === 0) {
+      answerAndClose(socket, failure);
+      return;
+    }
+    // Bounded: a stuck handler cannot hold the connection open.
+    const giveUp = setTimeout(() => socket.destroy(), PIPELINE_WAIT_MS);
+    giveUp.unref();
+    void Promise.all(earlier.map(finished)).then(() => {
+      clearTimeout(giveUp);
+      if (socket.writable) answerAndClose(socket, failure);
+      else socket.destroy();
+    });
   });
   return server;
 }

@@ -183,6 +183,27 @@ describe("Node's own answers in the contract's JSON shape (standalone server)", 
     );
     for (const response of responses) assertJsonError(response, 401, "invalid_credentials");
   });
+  it("a malformed request pipelined behind a valid one does not take the valid one's answer", async () => {
+    const valid = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (const malformed of [
+      "GET /auth/me HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n",
+      `${post("/auth/login", loginBody).replace(/Content-Length: \d+\r\n/, "Transfer-Encoding: chunked\r\n")}zz\r\n`,
+    ]) {
+      const responses = parseResponses(await exchange(port, [valid + malformed], 3000));
+      assert.equal(responses.length, 2, "both requests are answered, in order");
+      assert.equal(responses[0]?.status, 200, "the health check gets its own answer");
+      assert.deepEqual(JSON.parse(responses[0]!.body), { status: "ok" });
+      assertJsonError(responses[1], 400, "invalid_request");
+    }
+  });
+
+  it("a directory redirect of the static files does not copy the query string into Location", async () => {
+    const responses = parseResponses(
+      await exchange(port, ["GET /%2F?access_token=SECRET-TOKEN-123 HTTP/1.1\r\nHost: x\r\n\r\n"]),
+    );
+    const head = JSON.stringify(responses[0]?.headers ?? {});
+    assert.ok(!head.includes("SECRET-TOKEN-123"), `the query came back: ${head}`);
+  });
 });
 
 describe("hardenHttpServer() for an app's own http.Server", () => {
