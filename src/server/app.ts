@@ -27,7 +27,12 @@ export function createServerApp(auth: Gatehouse, options: ServerAppOptions = {})
   app.use(
     helmet({
       contentSecurityPolicy: {
-        directives: { "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "data:"] },
+        directives: {
+          "default-src": ["'self'"],
+          "script-src": ["'self'"],
+          "style-src": ["'self'"],
+          "img-src": ["'self'", "data:"],
+        },
       },
       // Local development over http: do not pin HTTPS on localhost.
       strictTransportSecurity: false,
@@ -52,7 +57,8 @@ export function createServerApp(auth: Gatehouse, options: ServerAppOptions = {})
   });
 
   const publicDir = options.publicDir ?? DEFAULT_PUBLIC_DIR;
-  if (existsSync(publicDir)) app.use(express.static(publicDir, { index: "index.html", maxAge: 0 }));
+  // No directory redirects: serve-static copies the query string into Location, and a query may hold a token.
+  if (existsSync(publicDir)) app.use(express.static(publicDir, { index: "index.html", maxAge: 0, redirect: false }));
 
   app.use(() => {
     throw new AuthError("not_found", "Nothing here. The API lives under /auth; the demo page is at /.");
