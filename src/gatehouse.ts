@@ -26,8 +26,6 @@ export interface CreateGatehouseOptions extends GatehouseOptions {
    * `counters()`; a store only one process uses may return `memoryCounters()`.
    */
   store?: Store;
-  /** `realm` in WWW-Authenticate challenges. Default "gatehouse". */
-  realm?: string;
 }
 
 export interface Gatehouse {
@@ -61,13 +59,13 @@ const ROTATION_KEY_SETTING = "refresh_rotation_key";
  * app.get("/api/orders", auth.requireAuth(), (req, res) => res.json(req.auth));
  */
 export async function createGatehouse(options: CreateGatehouseOptions = {}): Promise<Gatehouse> {
-  const { logger: givenLogger, store: givenStore, realm: givenRealm, ...rest } = options;
+  const { logger: givenLogger, store: givenStore, ...rest } = options;
   const config = resolveConfig(rest);
   const hmacSecret = config.accessTokenSecret === undefined ? undefined : assertStrongSecret(config.accessTokenSecret, "ACCESS_TOKEN_SECRET");
-  const realm = givenRealm ?? "gatehouse";
+  const realm = config.realm;
   const logger = givenLogger ?? createLogger();
   const checkPassword = createPasswordPolicy(config.password);
-  const hasher = createArgon2Hasher(config.argon2, config.hashing);
+  const hasher = createArgon2Hasher(config.argon2, config.argon2);
   const clock = config.clock;
 
   const store = givenStore ?? (await openStore(config.database));

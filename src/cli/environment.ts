@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { DEFAULT_DATABASE } from "../core/config.ts";
 import { readEnvConfig, type ServerSettings } from "../server/env-config.ts";
 
 /** Options every command accepts (declared once on the program, see program.ts). */
@@ -27,5 +26,5 @@ export function cliSettings(global: GlobalOptions): ServerSettings {
 
 /** The database URL in force, defaulted like the server does. */
 export function databaseUrl(settings: ServerSettings): string {
-  return settings.options.database ?? DEFAULT_DATABASE;
+  return settings.config.database;
 }

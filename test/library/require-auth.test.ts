@@ -28,7 +28,7 @@ describe("library: createGatehouse + requireAuth in a user's own app", () => {
     app.get("/api/live", auth.requireAuth({ checkSession: true }), (_req, res) => res.json({ ok: true }));
     ({ server, url } = await listen(app, 0, "127.0.0.1"));
 
-    const hasher = createArgon2Hasher();
+    const hasher = createArgon2Hasher(auth.config.argon2, auth.config.argon2);
     await auth.store.insertUser({
       id: randomUUID(),
       username: "root",

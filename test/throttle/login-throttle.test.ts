@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { resolveConfig } from "../../src/core/config.ts";
 import { AuthError } from "../../src/core/errors.ts";
-import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE, type LoginThrottle, type ThrottleLimit } from "../../src/core/throttle/login-throttle.ts";
+import { createLoginThrottle, type LoginThrottle, type ThrottleLimit } from "../../src/core/throttle/login-throttle.ts";
 
 const roomy: ThrottleLimit = { attempts: 1_000, windowSeconds: 900, blockSeconds: 900 };
 
+/** A throttle from loginThrottle options, resolved (defaults, ranges) the way createGatehouse does. */
 function throttle(perAccountAndIp: Partial<ThrottleLimit>, perIp: Partial<ThrottleLimit> = {}): LoginThrottle {
-  return createLoginThrottle({
-    perAccountAndIp: { attempts: 3, windowSeconds: 900, blockSeconds: 900, ...perAccountAndIp },
-    perIp: { ...roomy, ...perIp },
+  const { loginThrottle } = resolveConfig({
+    loginThrottle: { perAccountAndIp: { attempts: 3, windowSeconds: 900, blockSeconds: 900, ...perAccountAndIp }, perIp: { ...roomy, ...perIp } },
   });
+  return createLoginThrottle(loginThrottle);
 }
 
 /** One login attempt that fails: check, then record the failure. */
@@ -31,7 +33,7 @@ async function refusal(promise: Promise<unknown>): Promise<AuthError> {
 
 describe("login throttle", () => {
   it("exports OWASP-minded defaults: 10 per account+IP and 100 per IP, 15-minute windows and blocks", () => {
-    assert.deepEqual(DEFAULT_LOGIN_THROTTLE, {
+    assert.deepEqual(resolveConfig().loginThrottle, {
       perAccountAndIp: { attempts: 10, windowSeconds: 900, blockSeconds: 900 },
       perIp: { attempts: 100, windowSeconds: 900, blockSeconds: 900 },
     });
@@ -156,7 +158,7 @@ describe("login throttle", () => {
       );
     }
     assert.throws(
-      () => createLoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, backend: "redis" as "memory" }),
+      () => createLoginThrottle({ ...resolveConfig().loginThrottle, backend: "redis" as "memory" }),
       (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && /backend/.test(error.message),
     );
   });

@@ -22,17 +22,4 @@ describe("generic rate limit", () => {
     await assert.rejects(limit.consume("a"), (e: unknown) => e instanceof AuthError && e.code === "too_many_requests");
     await limit.consume("b");
   });
-
-  it("refuses invalid options at creation, naming the option", () => {
-    for (const [options, name] of [
-      [{ points: 0, durationSeconds: 60 }, "points"],
-      [{ points: 1.5, durationSeconds: 60 }, "points"],
-      [{ points: 5, durationSeconds: 0 }, "durationSeconds"],
-    ] as const) {
-      assert.throws(
-        () => createRateLimit(options),
-        (e: unknown) => e instanceof AuthError && e.code === "invalid_config" && e.message.includes(`"${name}"`),
-      );
-    }
-  });
 });

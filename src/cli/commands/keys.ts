@@ -1,6 +1,9 @@
 import type { Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
-import { AuthError } from "../../core/errors.ts";
+import { CLI_SETTINGS } from "../../core/config.ts";
+import { flagValue } from "../../core/config/flags.ts";
+import { formatDuration } from "../../core/config/kinds.ts";
+import { AuthError, isAuthError } from "../../core/errors.ts";
 import { loadKeyRing, rotateSigningKeys } from "../../core/keys/key-ring.ts";
 import { isExpired, isRetired, signingRecordAt } from "../../core/keys/signing-key-choice.ts";
 import type { SigningKeyRecord } from "../../core/store/store.ts";
@@ -8,6 +11,17 @@ import { withGatehouse, withStore } from "../connect.ts";
 import type { GlobalOptions } from "../environment.ts";
 import { isoTime, printJson, printLines, printTable } from "../output.ts";
 import { UsageError } from "../usage-error.ts";
+
+const PUBLISH_AHEAD = CLI_SETTINGS.publishAheadSeconds;
+
+/** `--publish-ahead` text → seconds, checked by the settings table; a bad value is a usage error (exit 2). */
+function publishAheadFrom(text: string): number {
+  try {
+    return flagValue(PUBLISH_AHEAD, "--publish-ahead", text);
+  } catch (error) {
+    throw isAuthError(error) ? new UsageError(error.message) : error;
+  }
+}
 
 /** Where a stored key is in its life at `now`. */
 export type KeyState = "pending" | "active" | "standby" | "retired" | "expired";
@@ -65,11 +79,10 @@ export function registerKeysCommand(program: Command): void {
   keys
     .command("rotate")
     .description("publish a new signing key now; it starts signing after --publish-ahead (old keys verify until their tokens expire)")
-    .option("--publish-ahead <seconds>", "seconds between publishing the new key and its first signature", "3600")
+    .option("--publish-ahead <duration>", `${PUBLISH_AHEAD.doc} (${PUBLISH_AHEAD.kind.summary})`, formatDuration(PUBLISH_AHEAD.default))
     .option("--json", "print JSON")
     .action(async (options: { publishAhead: string; json?: boolean }, command: Command) => {
-      const publishAheadSeconds = Number(options.publishAhead);
-      if (!Number.isInteger(publishAheadSeconds) || publishAheadSeconds < 0) throw new UsageError("--publish-ahead must be a whole number of seconds (0 or more).");
+      const publishAheadSeconds = publishAheadFrom(options.publishAhead);
       const result = await withGatehouse(command.optsWithGlobals<GlobalOptions>(), async (auth) => {
         if (auth.keys.isHmac) {
           throw new AuthError("invalid_config", "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; rotate by changing the secret instead.");
