@@ -18,7 +18,7 @@ export interface Finding {
 /** One environment variable's value in force and where it came from. */
 export interface SettingInForce {
   variable: string;
-  /** As it would be written in the environment; a sensitive one only says whether it is set. */
+  /** As it would be written in the environment; a sensitive one set there is not shown. */
   value: string;
   source: "environment" | "default";
 }
@@ -34,9 +34,16 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
  * own (the server would stop on the first); the other checks look at the values in force.
  * Never echoes a secret.
  */
-export function checkSettings(env: Record<string, string | undefined>): { reading: EnvironmentReading; findings: Finding[] } {
+export function checkSettings(env: Record<string, string | undefined>): {
+  reading: EnvironmentReading;
+  findings: Finding[];
+} {
   const reading = readEnvironment(env);
-  const findings: Finding[] = reading.problems.map((problem) => ({ setting: problem.setting, status: "fail", message: problem.message }));
+  const findings: Finding[] = reading.problems.map((problem) => ({
+    setting: problem.setting,
+    status: "fail",
+    message: problem.message,
+  }));
   const refused = new Set(findings.map((finding) => finding.setting));
   const add = (path: string, status: FindingStatus, message: string) => {
     const setting = variableOf(path) ?? path;
@@ -45,7 +52,11 @@ export function checkSettings(env: Record<string, string | undefined>): { readin
   const { config } = reading;
 
   if (!config.cookie.secure) {
-    add("cookie.secure", "fail", "COOKIE_SECURE=false sends the refresh cookie over plain HTTP; use it only for local development.");
+    add(
+      "cookie.secure",
+      "fail",
+      "COOKIE_SECURE=false sends the refresh cookie over plain HTTP; use it only for local development.",
+    );
   } else add("cookie.secure", "ok", "refresh cookie is Secure.");
 
   if (config.accessTokenSecret !== undefined) {
@@ -59,7 +70,8 @@ export function checkSettings(env: Record<string, string | undefined>): { readin
     add(
       "registrationOpen",
       "warn",
-      "REGISTRATION is open: anyone who can reach the server can create an account. Set REGISTRATION=closed and add users with `gatehouse users add` if that is not intended.",
+      "REGISTRATION is open: anyone who can reach the server can create an account. " +
+        "Set REGISTRATION=closed and add users with `gatehouse users add` if that is not intended.",
     );
   }
 
@@ -68,7 +80,11 @@ export function checkSettings(env: Record<string, string | undefined>): { readin
     return url.protocol === "http:" && !LOCAL_HOSTS.has(url.hostname);
   });
   if (plainOrigins.length > 0) {
-    add("allowedOrigins", "fail", `ALLOWED_ORIGINS has plain-http origins (${plainOrigins.join(", ")}); use https:// outside localhost.`);
+    add(
+      "allowedOrigins",
+      "fail",
+      `ALLOWED_ORIGINS has plain-http origins (${plainOrigins.join(", ")}); use https:// outside localhost.`,
+    );
   } else add("allowedOrigins", "ok", "allowed origins use https (or localhost).");
 
   const { minLength } = config.password;
@@ -76,7 +92,8 @@ export function checkSettings(env: Record<string, string | undefined>): { readin
     add(
       "password.minLength",
       "fail",
-      `PASSWORD_MIN_LENGTH=${minLength} is short; single-factor passwords should be at least ${SAFE_PASSWORD_MIN_LENGTH} characters.`,
+      `PASSWORD_MIN_LENGTH=${minLength} is short; ` +
+        `single-factor passwords should be at least ${SAFE_PASSWORD_MIN_LENGTH} characters.`,
     );
   } else add("password.minLength", "ok", `passwords need at least ${minLength} characters.`);
 
@@ -88,9 +105,10 @@ export function settingsInForce(reading: EnvironmentReading): SettingInForce[] {
   return VARIABLES.map((variable) => {
     const path = variable.entries[0]!.path;
     const value = valueAt(variable.target === "server" ? reading.server : reading.config, path);
-    const source = reading.set.has(variable.name) && !reading.problems.some((p) => p.setting === variable.name) ? "environment" : "default";
-    const shown = variable.sensitive ? (value === undefined ? "unset" : "set (not shown)") : variable.kind.showText(value);
-    return { variable: variable.name, value: shown, source };
+    const fromEnvironment =
+      reading.set.has(variable.name) && !reading.problems.some((p) => p.setting === variable.name);
+    const shown = variable.sensitive && fromEnvironment ? "set (not shown)" : variable.kind.showText(value);
+    return { variable: variable.name, value: shown, source: fromEnvironment ? "environment" : "default" };
   });
 }
 
@@ -99,7 +117,11 @@ export async function checkDatabase(url: string, timeoutMs = 6000): Promise<Find
   const shown = redactUrl(url);
   const file = sqliteFileOf(url); // a missing file is reported, not created
   if (file !== undefined && !existsSync(file)) {
-    return { setting: "DATABASE_URL", status: "ok", message: `${shown} does not exist yet; the server creates it on first start.` };
+    return {
+      setting: "DATABASE_URL",
+      status: "ok",
+      message: `${shown} does not exist yet; the server creates it on first start.`,
+    };
   }
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -12,7 +12,10 @@ export interface GlobalOptions {
  * real environment (as `process.loadEnvFile` does), overridden by `--database`. Nothing is
  * written to `process.env`.
  */
-export function cliEnvironment(global: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+export function cliEnvironment(
+  global: GlobalOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
   const fromFile = existsSync(".env") ? parseEnv(readFileSync(".env", "utf8")) : {};
   const merged: Record<string, string | undefined> = { ...fromFile, ...env };
   if (global.database !== undefined) merged["DATABASE_URL"] = global.database;

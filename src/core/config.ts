@@ -4,8 +4,19 @@
  */
 import { OPTION_SETTINGS } from "./config/settings.ts";
 
-export { type GatehouseConfig, type GatehouseOptions, resolveConfig, resolveOptions } from "./config/gatehouse-config.ts";
-export { type Environment, type EnvironmentReading, readEnvironment, type ServerConfig, variableOf } from "./config/environment.ts";
+export {
+  type GatehouseConfig,
+  type GatehouseOptions,
+  resolveConfig,
+  resolveOptions,
+} from "./config/gatehouse-config.ts";
+export {
+  type Environment,
+  type EnvironmentReading,
+  readEnvironment,
+  type ServerConfig,
+  variableOf,
+} from "./config/environment.ts";
 export type { Problem } from "./config/naming.ts";
 export { CLI_SETTINGS, OPTION_SETTINGS, SERVER_SETTINGS } from "./config/settings.ts";
 

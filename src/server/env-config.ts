@@ -1,4 +1,10 @@
-import { type Environment, type GatehouseConfig, type GatehouseOptions, readEnvironment, type ServerConfig } from "../core/config.ts";
+import {
+  type Environment,
+  type GatehouseConfig,
+  type GatehouseOptions,
+  readEnvironment,
+  type ServerConfig,
+} from "../core/config.ts";
 import { AuthError } from "../core/errors.ts";
 
 export interface ServerSettings extends ServerConfig {

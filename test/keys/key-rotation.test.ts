@@ -32,7 +32,12 @@ for (const kind of await keyStoreKinds()) describe(`rotateSigningKeys (${kind.na
   it("publishes the next key before it signs, switches at activation, keeps the old key until its last token expired", async () => {
     const { store, clock, ring, sign, verify, kidOf, oldKid } = await started(kind.open);
     const rotatedAt = clock.now();
-    const newKid = await rotateSigningKeys(store, { algorithm: "EdDSA", clock, accessTokenTtlSeconds: TTL, publishAheadSeconds: 3600 });
+    const newKid = await rotateSigningKeys(store, {
+      algorithm: "EdDSA",
+      clock,
+      accessTokenTtlSeconds: TTL,
+      publishAheadSeconds: 3600,
+    });
     await ring.reload(store);
 
     const fresh = await recordOf(store, newKid);

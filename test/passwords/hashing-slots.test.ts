@@ -12,7 +12,8 @@ const deferred = () => {
 };
 
 /** Slots from argon2 options, resolved (defaults, ranges) the way createGatehouse does. */
-const slotsWith = (argon2: NonNullable<GatehouseOptions["argon2"]>) => createHashingSlots(resolveConfig({ argon2 }).argon2);
+const slotsWith = (argon2: NonNullable<GatehouseOptions["argon2"]>) =>
+  createHashingSlots(resolveConfig({ argon2 }).argon2);
 
 describe("hashing slots", () => {
   it("never runs more than maxConcurrent at once, and runs every queued job", async () => {

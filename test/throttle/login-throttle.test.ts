@@ -9,7 +9,10 @@ const roomy: ThrottleLimit = { attempts: 1_000, windowSeconds: 900, blockSeconds
 /** A throttle from loginThrottle options, resolved (defaults, ranges) the way createGatehouse does. */
 function throttle(perAccountAndIp: Partial<ThrottleLimit>, perIp: Partial<ThrottleLimit> = {}): LoginThrottle {
   const { loginThrottle } = resolveConfig({
-    loginThrottle: { perAccountAndIp: { attempts: 3, windowSeconds: 900, blockSeconds: 900, ...perAccountAndIp }, perIp: { ...roomy, ...perIp } },
+    loginThrottle: {
+      perAccountAndIp: { attempts: 3, windowSeconds: 900, blockSeconds: 900, ...perAccountAndIp },
+      perIp: { ...roomy, ...perIp },
+    },
   });
   return createLoginThrottle(loginThrottle);
 }

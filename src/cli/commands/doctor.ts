@@ -8,13 +8,16 @@ const LABEL: Record<Finding["status"], string> = { ok: "ok  ", warn: "warn", fai
 export function registerDoctorCommand(program: Command): void {
   program
     .command("doctor")
-    .description("check the configuration (environment and .env) and the database; exit 1 when something is unsafe or broken")
+    .description(
+      "check the configuration (environment and .env) and the database; exit 1 when something is unsafe or broken",
+    )
     .option("--strict", "treat warnings (such as open registration) as failures")
     .option("--settings", "also list every environment variable's value in force and where it came from")
     .option("--json", "print JSON (the settings in force included)")
     .action(async (options: { json?: boolean; strict?: boolean; settings?: boolean }, command: Command) => {
       const { reading, findings } = checkSettings(cliEnvironment(command.optsWithGlobals<GlobalOptions>()));
-      if (!findings.some((f) => f.setting === "DATABASE_URL")) findings.push(await checkDatabase(reading.config.database));
+      if (!findings.some((f) => f.setting === "DATABASE_URL"))
+        findings.push(await checkDatabase(reading.config.database));
       const failed = findings.some((f) => f.status === "fail" || (options.strict === true && f.status === "warn"));
       const settings = settingsInForce(reading);
       if (options.json) printJson({ ok: !failed, findings, settings });

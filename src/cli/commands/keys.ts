@@ -79,7 +79,11 @@ export function registerKeysCommand(program: Command): void {
   keys
     .command("rotate")
     .description("publish a new signing key now; it starts signing after --publish-ahead (old keys verify until their tokens expire)")
-    .option("--publish-ahead <duration>", `${PUBLISH_AHEAD.doc} (${PUBLISH_AHEAD.kind.summary})`, formatDuration(PUBLISH_AHEAD.default))
+    .option(
+      "--publish-ahead <duration>",
+      `${PUBLISH_AHEAD.doc} (${PUBLISH_AHEAD.kind.summary})`,
+      formatDuration(PUBLISH_AHEAD.default),
+    )
     .option("--json", "print JSON")
     .action(async (options: { publishAhead: string; json?: boolean }, command: Command) => {
       const publishAheadSeconds = publishAheadFrom(options.publishAhead);

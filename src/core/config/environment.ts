@@ -43,7 +43,9 @@ export const VARIABLES: readonly Variable[] = [
   ...variablesOf("server", entriesOf(SERVER_SETTINGS)),
 ];
 
-const variableByPath = new Map(VARIABLES.flatMap((variable) => variable.entries.map((entry) => [entry.path, variable.name])));
+const variableByPath = new Map(
+  VARIABLES.flatMap((variable) => variable.entries.map((entry) => [entry.path, variable.name])),
+);
 
 /** The environment variable of an option path, if it has one. */
 export function variableOf(path: string): string | undefined {
@@ -117,4 +119,3 @@ export function readEnvironment(env: Environment): EnvironmentReading {
     set,
   };
 }
-

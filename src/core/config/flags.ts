@@ -10,7 +10,10 @@ export function flagValue<T>(setting: Setting<T>, flag: string, raw: string | un
   const value = setting.kind.fromText?.(raw);
   const parsed = value === undefined ? undefined : setting.kind.schema.safeParse(value);
   if (!parsed?.success) {
-    throw new AuthError("invalid_config", `${flag} must be ${setting.kind.expectedText} (got ${JSON.stringify(raw.slice(0, 40))}).`);
+    throw new AuthError(
+      "invalid_config",
+      `${flag} must be ${setting.kind.expectedText} (got ${JSON.stringify(raw.slice(0, 40))}).`,
+    );
   }
   const refused = setting.kind.check?.(parsed.data, flag);
   if (refused !== undefined) throw new AuthError("invalid_config", refused);

@@ -170,10 +170,12 @@ export function origins(): Kind<string[]> {
         .filter((entry) => entry !== ""),
     check(value, subject) {
       const bad = value.find((entry) => httpOrigin(entry) === undefined);
-      return bad === undefined ? undefined : `${subject} must be ${expected} (bad entry ${JSON.stringify(bad.slice(0, 60))}).`;
+      return bad === undefined
+        ? undefined
+        : `${subject} must be ${expected} (bad entry ${JSON.stringify(bad.slice(0, 60))}).`;
     },
     show: (value) => JSON.stringify(value),
-    showText: (value) => (value.length === 0 ? "none" : value.join(",")),
+    showText: (value) => value.join(","),
   };
 }
 

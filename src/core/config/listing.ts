@@ -4,7 +4,10 @@ import { CLI_SETTINGS, OPTION_SETTINGS, SERVER_SETTINGS } from "./settings.ts";
 
 /** One setting as the docs and `doctor` list it. */
 export interface SettingRow {
-  /** `option`: a `createGatehouse()` option (most have a variable too); `server`: the standalone server; `cli`: a command's flag. */
+  /**
+   * `option`: a `createGatehouse()` option (most have a variable too); `server`: the standalone
+   * server's; `cli`: a command's flag.
+   */
   readonly scope: "option" | "server" | "cli";
   /** Dotted path in its table; for options, the option's name. */
   readonly path: string;
@@ -21,10 +24,12 @@ export interface SettingRow {
 function rowOf(scope: SettingRow["scope"], { path, setting }: SettingEntry): SettingRow {
   const { kind } = setting;
   const inCode = kind.show(setting.default);
-  const asText = kind.showText(setting.default);
-  const textual = setting.env !== undefined || setting.flag !== undefined;
-  const both = scope === "option" && textual && asText !== inCode;
-  const defaultText = setting.defaultDoc ?? (both ? `\`${inCode}\` (\`${asText}\`)` : `\`${textual ? asText : inCode}\``);
+  const asText = setting.env !== undefined || setting.flag !== undefined ? kind.showText(setting.default) : "";
+  // Options show the value as code writes it, and the environment's spelling when it differs.
+  const shown = scope !== "option" && asText !== "" ? `\`${asText}\`` : `\`${inCode}\``;
+  const defaultText =
+    setting.defaultDoc ??
+    (scope === "option" && asText !== "" && asText !== inCode ? `${shown} (\`${asText}\`)` : shown);
   return {
     scope,
     path,

@@ -40,7 +40,11 @@ export function resolveTree<S extends SettingTree>(
   else if (input !== undefined) {
     const path = prefix.slice(0, -1);
     const subject = path === "" ? "Gatehouse options" : naming.subject(path);
-    problems.push({ path, setting: path === "" ? "options" : naming.name(path), message: `${subject} must be an object.` });
+    problems.push({
+      path,
+      setting: path === "" ? "options" : naming.name(path),
+      message: `${subject} must be an object.`,
+    });
   }
 
   for (const key of Object.keys(given)) {

@@ -35,13 +35,14 @@ export function crossFieldProblems(options: Options, naming: Naming): Problem[] 
 
   const { minLength, maxLength } = options.password;
   if (maxLength < minLength) {
-    problem("password.maxLength", `(${maxLength}) must be at least ${naming.name("password.minLength")} (${minLength}).`);
+    problem(
+      "password.maxLength",
+      `(${maxLength}) must be at least ${naming.name("password.minLength")} (${minLength}).`,
+    );
   }
   if (options.refreshIdleSeconds > options.refreshAbsoluteSeconds) {
-    problem(
-      "refreshIdleSeconds",
-      `(${options.refreshIdleSeconds}) must not exceed ${naming.name("refreshAbsoluteSeconds")} (${options.refreshAbsoluteSeconds}).`,
-    );
+    const { refreshIdleSeconds: idle, refreshAbsoluteSeconds: absolute } = options;
+    problem("refreshIdleSeconds", `(${idle}) must not exceed ${naming.name("refreshAbsoluteSeconds")} (${absolute}).`);
   }
   const { memoryCost, timeCost } = options.argon2;
   const minimumMemory = owaspMinimumMemory(timeCost);

@@ -8,7 +8,7 @@ export interface Setting<T> {
   readonly kind: Kind<T>;
   /** The value when nobody sets it. */
   readonly default: T;
-  /** Computes the default at resolution instead (e.g. from the machine's cores); `default` is then the docs' example. */
+  /** Computes the default at resolution instead (e.g. from the machine's cores); `default` is then an example. */
   readonly defaultFrom?: () => T;
   /** The default in words, when `default` alone would mislead the docs. */
   readonly defaultDoc?: string;
@@ -70,6 +70,7 @@ export function defaultOf<T>(setting: Setting<T>): T {
 /** The value at a dotted path of a resolved tree. */
 export function valueAt(resolved: unknown, path: string): unknown {
   let node = resolved;
-  for (const key of path.split(".")) node = typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined;
+  for (const key of path.split("."))
+    node = typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined;
   return node;
 }

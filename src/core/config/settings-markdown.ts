@@ -4,7 +4,11 @@ const cell = (text: string) => text.replaceAll("|", "\\|");
 const code = (text: string | undefined) => (text === undefined ? "—" : `\`${text}\``);
 
 function table(headers: string[], rows: string[][]): string[] {
-  return [`| ${headers.join(" | ")} |`, `|${headers.map(() => "---").join("|")}|`, ...rows.map((row) => `| ${row.map(cell).join(" | ")} |`)];
+  return [
+    `| ${headers.join(" | ")} |`,
+    `|${headers.map(() => "---").join("|")}|`,
+    ...rows.map((row) => `| ${row.map(cell).join(" | ")} |`),
+  ];
 }
 
 const optionRow = (row: SettingRow) => [code(row.variable), code(row.path), row.defaultText, row.allowed, row.doc];
@@ -34,7 +38,7 @@ export function renderSettingsMarkdown(): string {
     "Options of `createGatehouse()`; the standalone server reads the variable.",
     "",
     ...sharedVariables().map(
-      (shared) => `\`${shared.name}\` sets ${shared.paths.map((path) => `\`${path}\``).join(", ")} at once; it accepts ${shared.allowed}.`,
+      (shared) => `\`${shared.name}\` sets ${shared.paths.map(code).join(", ")} at once; it accepts ${shared.allowed}.`,
     ),
     "",
     ...table(["variable", "option", "default", "allowed", "meaning"], of("option").map(optionRow)),

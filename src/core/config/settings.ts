@@ -62,7 +62,9 @@ export const OPTION_SETTINGS = {
     env: "DATABASE_URL",
     default: "sqlite:./data/gatehouse.db",
     sensitive: true,
-    doc: "`sqlite:<path>`, `sqlite::memory:` or `postgres://user:pass@host/db` (instances sharing one PostgreSQL share users, sessions, keys and throttling).",
+    doc:
+      "`sqlite:<path>`, `sqlite::memory:` or `postgres://user:pass@host/db` " +
+      "(instances sharing one PostgreSQL share users, sessions, keys and throttling).",
   }),
   issuer: setting(text({ max: 512 }), { env: "ISSUER", default: "gatehouse", doc: "`iss` of access tokens." }),
   audience: setting(text({ max: 512 }), { env: "AUDIENCE", default: "gatehouse", doc: "`aud` of access tokens." }),
@@ -170,10 +172,13 @@ export const OPTION_SETTINGS = {
     default: 10_000,
     doc: "Verified access tokens kept in memory (0 turns the cache off).",
   }),
-  realm: setting(text({ max: 128, pattern: /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/, rule: "printable ASCII, no quote or backslash" }), {
-    default: "gatehouse",
-    doc: "`realm` of `WWW-Authenticate` challenges.",
-  }),
+  realm: setting(
+    text({ max: 128, pattern: /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/, rule: "printable ASCII, no quote or backslash" }),
+    {
+      default: "gatehouse",
+      doc: "`realm` of `WWW-Authenticate` challenges.",
+    },
+  ),
   clock: setting(
     codeOnly<Clock>(
       z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === "function"),
@@ -186,7 +191,11 @@ export const OPTION_SETTINGS = {
 
 /** Settings of the standalone server only (`npm start`, `gatehouse serve`): environment variables. */
 export const SERVER_SETTINGS = {
-  port: setting(wholeNumber(0, 65_535), { env: "PORT", default: 3000, doc: "TCP port to listen on (0: any free port)." }),
+  port: setting(wholeNumber(0, 65_535), {
+    env: "PORT",
+    default: 3000,
+    doc: "TCP port to listen on (0: any free port).",
+  }),
   host: setting(text({ max: 253 }), { env: "HOST", default: "localhost", doc: "Address to listen on." }),
   logLevel: setting(oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), {
     env: "LOG_LEVEL",

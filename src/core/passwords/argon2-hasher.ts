@@ -55,7 +55,8 @@ const ARGON2_VERSION = 19;
  */
 export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlotsOptions): PasswordHasher {
   const slots = createHashingSlots(slotOptions);
-  const current: Argon2Params = { memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism };
+  const { memoryCost, timeCost, parallelism } = params;
+  const current: Argon2Params = { memoryCost, timeCost, parallelism };
   const options = { ...current, algorithm: ARGON2ID };
   let dummyHash: Promise<string> | undefined;
 
