@@ -61,7 +61,10 @@ const ROTATION_KEY_SETTING = "refresh_rotation_key";
 export async function createGatehouse(options: CreateGatehouseOptions = {}): Promise<Gatehouse> {
   const { logger: givenLogger, store: givenStore, ...rest } = options;
   const config = resolveConfig(rest);
-  const hmacSecret = config.accessTokenSecret === undefined ? undefined : assertStrongSecret(config.accessTokenSecret, "ACCESS_TOKEN_SECRET");
+  const hmacSecret =
+    config.accessTokenSecret === undefined
+      ? undefined
+      : assertStrongSecret(config.accessTokenSecret, "ACCESS_TOKEN_SECRET");
   const realm = config.realm;
   const logger = givenLogger ?? createLogger();
   const checkPassword = createPasswordPolicy(config.password);
@@ -85,7 +88,13 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
 
     const throttleBackend = await countersOf(store);
 
-    const sign = createAccessTokenSigner({ ring, issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds, clock });
+    const sign = createAccessTokenSigner({
+      ring,
+      issuer: config.issuer,
+      audience: config.audience,
+      ttlSeconds: config.accessTokenTtlSeconds,
+      clock,
+    });
     const verifyAccessToken = createAccessTokenVerifier({
       resolveKey: (kid) => ring.resolve(kid),
       issuer: config.issuer,
@@ -96,7 +105,11 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     const sessions = new SessionService(
       store,
       clock,
-      { idleSeconds: config.refreshIdleSeconds, absoluteSeconds: config.refreshAbsoluteSeconds, graceSeconds: config.refreshGraceSeconds },
+      {
+        idleSeconds: config.refreshIdleSeconds,
+        absoluteSeconds: config.refreshAbsoluteSeconds,
+        graceSeconds: config.refreshGraceSeconds,
+      },
       Buffer.from(rotationKey, "base64url"),
     );
     const service = new AuthService({
@@ -110,7 +123,11 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
         perIp: config.loginThrottle.perIp,
         backend: throttleBackend,
       }),
-      registrationLimit: createRateLimit({ points: config.registrationsPerIpPerHour, durationSeconds: 3600, backend: throttleBackend }),
+      registrationLimit: createRateLimit({
+        points: config.registrationsPerIpPerHour,
+        durationSeconds: 3600,
+        backend: throttleBackend,
+      }),
       sessions,
       signAccessToken: (subject) => sign(subject),
       verifyAccessToken,
@@ -120,7 +137,9 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       checkSession ? service.authenticate(token, true) : toAuthContext(verifyAccessToken(token));
     // Started last, once nothing else can fail: keys rotated by another instance or the CLI
     // reach this one within a minute.
-    const stopKeyReload = hmacSecret ? () => undefined : keepKeyRingFresh(ring, store, { onError: (error) => logger.warn({ err: error }, "signing key reload failed") });
+    const stopKeyReload = hmacSecret
+      ? () => undefined
+      : keepKeyRingFresh(ring, store, { onError: (error) => logger.warn({ err: error }, "signing key reload failed") });
 
     return {
       router: () =>

@@ -84,7 +84,11 @@ describe("argon2id hasher", () => {
     const argon2i = await rawArgon2Hash(PASSWORD, { memoryCost: 19_456, timeCost: 2, parallelism: 1, algorithm: 1 });
     assert.match(argon2i, /^\$argon2i\$/);
     assert.equal(hasher.needsRehash(argon2i), true);
-    assert.equal(hasher.needsRehash("$argon2id$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo"), true, "no v= means version 16");
+    assert.equal(
+      hasher.needsRehash("$argon2id$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo"),
+      true,
+      "no v= means version 16",
+    );
     assert.equal(hasher.needsRehash("$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo"), true);
     assert.equal(hasher.needsRehash("$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"), true);
     assert.equal(hasher.needsRehash("garbage"), true);
@@ -109,7 +113,8 @@ describe("argon2id hasher", () => {
     for (const [params, option] of weak) {
       assert.throws(
         () => hasherWith(params),
-        (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${option}"`),
+        (error: unknown) =>
+          error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${option}"`),
         JSON.stringify(params),
       );
     }

@@ -47,7 +47,10 @@ describe("hashing slots", () => {
     gate.resolve();
     await first;
     assert.equal(await second, "second");
-    await assert.rejects(slots.run(async () => Promise.reject(new Error("boom"))), /boom/);
+    await assert.rejects(
+      slots.run(async () => Promise.reject(new Error("boom"))),
+      /boom/,
+    );
     assert.equal(await slots.run(async () => "after failure"), "after failure");
     assert.equal(slots.running, 0);
   });
@@ -61,6 +64,7 @@ describe("hashing slots", () => {
     const argon2 = resolveConfig({ argon2: { maxConcurrent: 1 } }).argon2;
     const hasher = createArgon2Hasher(argon2, argon2);
     const hashes = await Promise.all(Array.from({ length: 4 }, (_, i) => hasher.hash(`password number ${i} is long`)));
-    for (const [i, phc] of hashes.entries()) assert.equal(await hasher.verify(phc, `password number ${i} is long`), true);
+    for (const [i, phc] of hashes.entries())
+      assert.equal(await hasher.verify(phc, `password number ${i} is long`), true);
   });
 });

@@ -46,7 +46,10 @@ describe("login throttle", () => {
     const t = throttle({ attempts: 3 });
     for (let i = 0; i < 3; i++) await fail(t, "alice", "203.0.113.7");
     const error = await refusal(t.check("alice", "203.0.113.7"));
-    assert.ok(error.retryAfter !== undefined && error.retryAfter > 0 && error.retryAfter <= 900, String(error.retryAfter));
+    assert.ok(
+      error.retryAfter !== undefined && error.retryAfter > 0 && error.retryAfter <= 900,
+      String(error.retryAfter),
+    );
     assert.match(error.message, /^Too many failed logins\. Try again in \d+ seconds?\.$/);
     assert.ok(error.message.includes(String(error.retryAfter)));
   });
@@ -56,7 +59,10 @@ describe("login throttle", () => {
     await fail(t, "alice", "203.0.113.7");
     await fail(t, "alice", "203.0.113.7");
     const error = await refusal(t.check("alice", "203.0.113.7"));
-    assert.ok(error.retryAfter !== undefined && error.retryAfter > 50 && error.retryAfter <= 60, String(error.retryAfter));
+    assert.ok(
+      error.retryAfter !== undefined && error.retryAfter > 50 && error.retryAfter <= 60,
+      String(error.retryAfter),
+    );
   });
 
   it("with blockSeconds 0, refuses until the window ends", async () => {
@@ -64,7 +70,10 @@ describe("login throttle", () => {
     await fail(t, "alice", "203.0.113.7");
     await fail(t, "alice", "203.0.113.7");
     const error = await refusal(t.check("alice", "203.0.113.7"));
-    assert.ok(error.retryAfter !== undefined && error.retryAfter > 100 && error.retryAfter <= 120, String(error.retryAfter));
+    assert.ok(
+      error.retryAfter !== undefined && error.retryAfter > 100 && error.retryAfter <= 120,
+      String(error.retryAfter),
+    );
   });
 
   it("does not lock the real user out from another address", async () => {
@@ -131,7 +140,10 @@ describe("login throttle", () => {
     }
     for (let i = 0; i < admitted; i++) await t.recordFailure("alice", "203.0.113.7");
     const error = await refusal(t.check("alice", "203.0.113.7"));
-    assert.ok(error.retryAfter !== undefined && error.retryAfter > 800, "the real block applies once the attempts have failed");
+    assert.ok(
+      error.retryAfter !== undefined && error.retryAfter > 800,
+      "the real block applies once the attempts have failed",
+    );
   });
 
   it("recording outcomes frees the slots that check() took", async () => {
@@ -156,13 +168,15 @@ describe("login throttle", () => {
     for (const [account, ip, name] of cases) {
       assert.throws(
         () => throttle(account, ip),
-        (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${name}"`),
+        (error: unknown) =>
+          error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${name}"`),
         name,
       );
     }
     assert.throws(
       () => createLoginThrottle({ ...resolveConfig().loginThrottle, backend: "redis" as "memory" }),
-      (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && /backend/.test(error.message),
+      (error: unknown) =>
+        error instanceof AuthError && error.code === "invalid_config" && /backend/.test(error.message),
     );
   });
 });

@@ -10,7 +10,10 @@ describe("generic rate limit", () => {
     await assert.rejects(limit.consume("203.0.113.7"), (error: unknown) => {
       assert.ok(error instanceof AuthError);
       assert.equal(error.code, "too_many_requests");
-      assert.ok(error.retryAfter !== undefined && error.retryAfter > 3_500 && error.retryAfter <= 3_600, String(error.retryAfter));
+      assert.ok(
+        error.retryAfter !== undefined && error.retryAfter > 3_500 && error.retryAfter <= 3_600,
+        String(error.retryAfter),
+      );
       assert.match(error.message, /^Too many requests\. Try again in \d+ seconds?\.$/);
       return true;
     });

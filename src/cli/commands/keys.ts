@@ -67,9 +67,12 @@ export function registerKeysCommand(program: Command): void {
     .description("list signing keys with their state (pending, active, standby, retired, expired)")
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean }, command: Command) => {
-      const rows = await withStore(command.optsWithGlobals<GlobalOptions>(), async (store) => describeKeys(await store.listSigningKeys(), systemClock.now()));
+      const rows = await withStore(command.optsWithGlobals<GlobalOptions>(), async (store) =>
+        describeKeys(await store.listSigningKeys(), systemClock.now()),
+      );
       if (options.json) return printJson(rows);
-      if (rows.length === 0) return printLines("No signing keys yet; they are created on first start (or by `gatehouse keys rotate`).");
+      if (rows.length === 0)
+        return printLines("No signing keys yet; they are created on first start (or by `gatehouse keys rotate`).");
       printTable(
         ["KID", "ALG", "STATE", "CREATED", "ACTIVATES", "RETIRED", "EXPIRES"],
         rows.map((k) => [k.kid, k.alg, k.state, k.createdAt, k.activatesAt, k.retiredAt, k.expiresAt]),
@@ -78,7 +81,9 @@ export function registerKeysCommand(program: Command): void {
 
   keys
     .command("rotate")
-    .description("publish a new signing key now; it starts signing after --publish-ahead (old keys verify until their tokens expire)")
+    .description(
+      "publish a new signing key now; it starts signing after --publish-ahead (old keys verify until their tokens expire)",
+    )
     .option(
       "--publish-ahead <duration>",
       `${PUBLISH_AHEAD.doc} (${PUBLISH_AHEAD.kind.summary})`,
@@ -89,11 +94,18 @@ export function registerKeysCommand(program: Command): void {
       const publishAheadSeconds = publishAheadFrom(options.publishAhead);
       const result = await withGatehouse(command.optsWithGlobals<GlobalOptions>(), async (auth) => {
         if (auth.keys.isHmac) {
-          throw new AuthError("invalid_config", "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; rotate by changing the secret instead.");
+          throw new AuthError(
+            "invalid_config",
+            "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; rotate by changing the secret instead.",
+          );
         }
         const { config, store } = auth;
         // Make sure a key signs until the new one activates (fresh database, or keys retired by hand).
-        await loadKeyRing(store, { algorithm: config.signingAlgorithm, clock: config.clock, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+        await loadKeyRing(store, {
+          algorithm: config.signingAlgorithm,
+          clock: config.clock,
+          accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+        });
         const kid = await rotateSigningKeys(store, {
           algorithm: config.signingAlgorithm,
           clock: config.clock,
@@ -104,6 +116,8 @@ export function registerKeysCommand(program: Command): void {
         return { kid, alg: config.signingAlgorithm, activatesAt: isoTime(stored?.activatesAt ?? null) };
       });
       if (options.json) return printJson(result);
-      printLines(`Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. Running servers pick it up within a minute.`);
+      printLines(
+        `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. Running servers pick it up within a minute.`,
+      );
     });
 }

@@ -63,7 +63,12 @@ export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlo
   const verify = async (phc: string, password: string): Promise<boolean> => {
     const parsed = parseArgon2Phc(phc);
     // Refuse junk before the native code sees it, and hashes whose cost could stall the server.
-    if (!parsed || parsed.memoryCost > MAX.memoryCost || parsed.timeCost > MAX.timeCost || parsed.parallelism > MAX.parallelism) {
+    if (
+      !parsed ||
+      parsed.memoryCost > MAX.memoryCost ||
+      parsed.timeCost > MAX.timeCost ||
+      parsed.parallelism > MAX.parallelism
+    ) {
       return false;
     }
     try {
@@ -79,14 +84,20 @@ export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlo
     needsRehash(phc) {
       const parsed = parseArgon2Phc(phc);
       if (parsed?.algorithm !== "argon2id" || parsed.version !== ARGON2_VERSION) return true;
-      return parsed.memoryCost < current.memoryCost || parsed.timeCost < current.timeCost || parsed.parallelism < current.parallelism;
+      return (
+        parsed.memoryCost < current.memoryCost ||
+        parsed.timeCost < current.timeCost ||
+        parsed.parallelism < current.parallelism
+      );
     },
     async verifyDummy(password) {
       // Computed once, lazily, with the current parameters so its cost matches a real account's.
-      dummyHash ??= slots.run(() => argon2Hash(randomBytes(32).toString("base64url"), options)).catch((error: unknown) => {
-        dummyHash = undefined;
-        throw error;
-      });
+      dummyHash ??= slots
+        .run(() => argon2Hash(randomBytes(32).toString("base64url"), options))
+        .catch((error: unknown) => {
+          dummyHash = undefined;
+          throw error;
+        });
       await verify(await dummyHash, password);
       return false;
     },

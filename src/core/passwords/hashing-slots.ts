@@ -43,7 +43,9 @@ export function createHashingSlots(options: HashingSlotsOptions): HashingSlots {
     async run(work) {
       if (running < maxConcurrent) running++;
       else if (waiting.length >= maxQueued) {
-        throw new AuthError("too_many_requests", "The server is busy checking passwords. Try again in a moment.", { retryAfter: 1 });
+        throw new AuthError("too_many_requests", "The server is busy checking passwords. Try again in a moment.", {
+          retryAfter: 1,
+        });
       } else {
         // The slot is handed over directly by release(), so `running` does not change here.
         await new Promise<void>((resolve) => waiting.push(resolve));

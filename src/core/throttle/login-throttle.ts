@@ -1,5 +1,11 @@
 import { AuthError } from "../errors.ts";
-import { type CounterLimiter, createCounterLimiter, retryAfterSeconds, type ThrottleBackend, withStore } from "./limiter-backend.ts";
+import {
+  type CounterLimiter,
+  createCounterLimiter,
+  retryAfterSeconds,
+  type ThrottleBackend,
+  withStore,
+} from "./limiter-backend.ts";
 import { accountAndIpKey, throttleIp } from "./throttle-keys.ts";
 
 export { createRateLimit, type RateLimit, type RateLimitOptions } from "./rate-limit.ts";
@@ -70,7 +76,11 @@ interface Counter {
 function createCounter(backend: ThrottleBackend, name: string, limit: ThrottleLimit): Counter {
   return {
     limit: { ...limit },
-    failures: createCounterLimiter(backend, { keyPrefix: `gatehouse:login:${name}`, points: limit.attempts, durationSeconds: limit.windowSeconds }),
+    failures: createCounterLimiter(backend, {
+      keyPrefix: `gatehouse:login:${name}`,
+      points: limit.attempts,
+      durationSeconds: limit.windowSeconds,
+    }),
     inFlight: createCounterLimiter(backend, {
       keyPrefix: `gatehouse:login:${name}:in-flight`,
       points: limit.attempts,
@@ -80,9 +90,13 @@ function createCounter(backend: ThrottleBackend, name: string, limit: ThrottleLi
 }
 
 function tooManyFailedLogins(retryAfter: number): AuthError {
-  return new AuthError("too_many_requests", `Too many failed logins. Try again in ${retryAfter} ${retryAfter === 1 ? "second" : "seconds"}.`, {
-    retryAfter,
-  });
+  return new AuthError(
+    "too_many_requests",
+    `Too many failed logins. Try again in ${retryAfter} ${retryAfter === 1 ? "second" : "seconds"}.`,
+    {
+      retryAfter,
+    },
+  );
 }
 
 /**

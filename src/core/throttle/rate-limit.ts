@@ -39,9 +39,13 @@ export function createRateLimit(options: RateLimitOptions): RateLimit {
       } catch (error) {
         if (!(error instanceof RateLimiterRes)) throw error;
         const retryAfter = retryAfterSeconds(error);
-        throw new AuthError("too_many_requests", `Too many requests. Try again in ${retryAfter} ${retryAfter === 1 ? "second" : "seconds"}.`, {
-          retryAfter,
-        });
+        throw new AuthError(
+          "too_many_requests",
+          `Too many requests. Try again in ${retryAfter} ${retryAfter === 1 ? "second" : "seconds"}.`,
+          {
+            retryAfter,
+          },
+        );
       }
     },
   };
