@@ -35,6 +35,8 @@ describe("environment → settings", () => {
       REGISTRATION: "closed",
       PASSWORD_MIN_LENGTH: "12",
       PASSWORD_MAX_LENGTH: "128",
+      BREACHED_PASSWORDS: "check",
+      BREACHED_PASSWORDS_URL: "http://127.0.0.1:8080/range",
       LOGIN_MAX_ATTEMPTS: "5",
       LOGIN_MAX_ATTEMPTS_PER_IP: "50",
       LOGIN_WINDOW: "1h",
@@ -60,7 +62,7 @@ describe("environment → settings", () => {
       allowedOrigins: ["https://app.example.com"],
       cookie: { name: "rt", secure: false },
       registrationOpen: false,
-      password: { minLength: 12, maxLength: 128 },
+      password: { minLength: 12, maxLength: 128, breached: { mode: "check", url: "http://127.0.0.1:8080/range/" } },
       loginThrottle: { perAccountAndIp: { attempts: 5, ...limit }, perIp: { attempts: 50, ...limit } },
       bodyLimitBytes: 32_768,
     });
@@ -108,6 +110,19 @@ describe("environment → settings", () => {
     assert.deepEqual(reading.config.allowedOrigins, ["https://a.example.com", "http://localhost:5173"]);
     assert.deepEqual(problemsOf({ ALLOWED_ORIGINS: "https://a.example.com,not a url" }), [
       'ALLOWED_ORIGINS must be a list of origins like https://app.example.com (bad entry "not a url").',
+    ]);
+  });
+
+  it("takes the breached-password API only over https, or plain http to this machine", () => {
+    assert.deepEqual(problemsOf({ BREACHED_PASSWORDS_URL: "http://range.example.com/range/" }), [
+      "BREACHED_PASSWORDS_URL must use https:// (plain http:// is allowed only for 127.0.0.1, localhost or [::1]).",
+    ]);
+    assert.equal(
+      readEnvironment({ BREACHED_PASSWORDS_URL: "https://mirror.example.com/range" }).config.password.breached.url,
+      "https://mirror.example.com/range/",
+    );
+    assert.deepEqual(problemsOf({ BREACHED_PASSWORDS: "on" }), [
+      'BREACHED_PASSWORDS must be one of off, check, required (got "on").',
     ]);
   });
 

@@ -31,6 +31,32 @@ function hmacSecret(): Kind<string> {
   };
 }
 
+/** Plain HTTP only to this machine (a local mirror); elsewhere an attacker on the path could say "not breached". */
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** The URL of a Have I Been Pwned-style range API; normalised to end in `/`. */
+function rangeApiUrl(): Kind<string> {
+  const base = text({ max: 2048, rule: "an https:// URL (http:// only for 127.0.0.1, localhost or [::1])" });
+  return {
+    ...base,
+    schema: z
+      .string()
+      .min(1)
+      .max(2048)
+      .transform((url) => (url.endsWith("/") ? url : `${url}/`)),
+    check(value, subject) {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        return `${subject} must be an absolute https:// URL of the range API (such as https://api.pwnedpasswords.com/range/).`;
+      }
+      if (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) return undefined;
+      return `${subject} must use https:// (plain http:// is allowed only for 127.0.0.1, localhost or [::1]).`;
+    },
+  };
+}
+
 /**
  * Failed-login throttling, after the OWASP Authentication Cheat Sheet (lockout threshold,
  * observation window, lockout duration, and the warning that lockouts let an attacker deny
@@ -137,6 +163,25 @@ export const OPTION_SETTINGS = {
       default: 256,
       doc: "Longest password, in characters after NFKC.",
     }),
+    // k-anonymity: only the first 5 hex characters of the password's SHA-1 leave the server.
+    breached: {
+      mode: setting(oneOf(["off", "check", "required"]), {
+        env: "BREACHED_PASSWORDS",
+        default: "off",
+        doc:
+          "Refuse passwords found in data breaches (range API): `check` accepts when the API cannot answer, " +
+          "`required` answers 503 then.",
+      }),
+      url: setting(rangeApiUrl(), {
+        env: "BREACHED_PASSWORDS_URL",
+        default: "https://api.pwnedpasswords.com/range/",
+        doc: "The breached-password range endpoint (Have I Been Pwned or a mirror).",
+      }),
+      timeoutMs: setting(wholeNumber(1, 60_000), {
+        default: 2000,
+        doc: "How long one breached-password lookup may take, in milliseconds.",
+      }),
+    },
   },
   // OWASP Password Storage Cheat Sheet, argon2id: 19 MiB, 2 passes, 1 lane (rules.ts holds its minimum table).
   argon2: {
