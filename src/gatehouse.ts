@@ -26,8 +26,6 @@ export interface CreateGatehouseOptions extends GatehouseOptions {
    * `counters()`; a store only one process uses may return `memoryCounters()`.
    */
   store?: Store;
-  /** `realm` in WWW-Authenticate challenges. Default "gatehouse". */
-  realm?: string;
 }
 
 export interface Gatehouse {
@@ -61,13 +59,16 @@ const ROTATION_KEY_SETTING = "refresh_rotation_key";
  * app.get("/api/orders", auth.requireAuth(), (req, res) => res.json(req.auth));
  */
 export async function createGatehouse(options: CreateGatehouseOptions = {}): Promise<Gatehouse> {
-  const { logger: givenLogger, store: givenStore, realm: givenRealm, ...rest } = options;
+  const { logger: givenLogger, store: givenStore, ...rest } = options;
   const config = resolveConfig(rest);
-  const hmacSecret = config.accessTokenSecret === undefined ? undefined : assertStrongSecret(config.accessTokenSecret, "ACCESS_TOKEN_SECRET");
-  const realm = givenRealm ?? "gatehouse";
+  const hmacSecret =
+    config.accessTokenSecret === undefined
+      ? undefined
+      : assertStrongSecret(config.accessTokenSecret, "ACCESS_TOKEN_SECRET");
+  const realm = config.realm;
   const logger = givenLogger ?? createLogger();
   const checkPassword = createPasswordPolicy(config.password);
-  const hasher = createArgon2Hasher(config.argon2, config.hashing);
+  const hasher = createArgon2Hasher(config.argon2, config.argon2);
   const clock = config.clock;
 
   const store = givenStore ?? (await openStore(config.database));
@@ -87,7 +88,13 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
 
     const throttleBackend = await countersOf(store);
 
-    const sign = createAccessTokenSigner({ ring, issuer: config.issuer, audience: config.audience, ttlSeconds: config.accessTokenTtlSeconds, clock });
+    const sign = createAccessTokenSigner({
+      ring,
+      issuer: config.issuer,
+      audience: config.audience,
+      ttlSeconds: config.accessTokenTtlSeconds,
+      clock,
+    });
     const verifyAccessToken = createAccessTokenVerifier({
       resolveKey: (kid) => ring.resolve(kid),
       issuer: config.issuer,
@@ -99,7 +106,11 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     const sessions = new SessionService(
       store,
       clock,
-      { idleSeconds: config.refreshIdleSeconds, absoluteSeconds: config.refreshAbsoluteSeconds, graceSeconds: config.refreshGraceSeconds },
+      {
+        idleSeconds: config.refreshIdleSeconds,
+        absoluteSeconds: config.refreshAbsoluteSeconds,
+        graceSeconds: config.refreshGraceSeconds,
+      },
       Buffer.from(rotationKey, "base64url"),
     );
     const service = new AuthService({
@@ -113,7 +124,11 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
         perIp: config.loginThrottle.perIp,
         backend: throttleBackend,
       }),
-      registrationLimit: createRateLimit({ points: config.registrationsPerIpPerHour, durationSeconds: 3600, backend: throttleBackend }),
+      registrationLimit: createRateLimit({
+        points: config.registrationsPerIpPerHour,
+        durationSeconds: 3600,
+        backend: throttleBackend,
+      }),
       sessions,
       signAccessToken: (subject) => sign(subject),
       verifyAccessToken,
@@ -123,7 +138,9 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       checkSession ? service.authenticate(token, true) : toAuthContext(verifyAccessToken(token));
     // Started last, once nothing else can fail: keys rotated by another instance or the CLI
     // reach this one within a minute.
-    const stopKeyReload = hmacSecret ? () => undefined : keepKeyRingFresh(ring, store, { onError: (error) => logger.warn({ err: error }, "signing key reload failed") });
+    const stopKeyReload = hmacSecret
+      ? () => undefined
+      : keepKeyRingFresh(ring, store, { onError: (error) => logger.warn({ err: error }, "signing key reload failed") });
 
     return {
       router: () =>

@@ -1,10 +1,9 @@
 import { existsSync } from "node:fs";
+import { type EnvironmentReading, readEnvironment, variableOf } from "../core/config.ts";
+import { VARIABLES } from "../core/config/environment.ts";
+import { valueAt } from "../core/config/setting.ts";
 import { isAuthError } from "../core/errors.ts";
-import { assertStrongSecret } from "../core/keys/secret-strength.ts";
-import type { ServerSettings } from "../server/env-config.ts";
-import { readEnvConfig } from "../server/env-config.ts";
 import { openStore, redactUrl, sqliteFileOf } from "../store/open-store.ts";
-import { DEFAULT_DATABASE } from "../core/config.ts";
 
 /** fail: unsafe or broken (exit 1); warn: worth a look, a legitimate choice; ok: checked and fine. */
 export type FindingStatus = "ok" | "warn" | "fail";
@@ -16,62 +15,113 @@ export interface Finding {
   message: string;
 }
 
+/** One environment variable's value in force and where it came from. */
+export interface SettingInForce {
+  variable: string;
+  /** As it would be written in the environment; a sensitive one set there is not shown. */
+  value: string;
+  source: "environment" | "default";
+}
+
 /** NIST SP 800-63B-4 asks 15 characters for passwords that are the only factor. */
 const SAFE_PASSWORD_MIN_LENGTH = 15;
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** Checks the settings without touching the database. Never echoes a secret. */
-export function checkSettings(env: Record<string, string | undefined>): { settings: ServerSettings | undefined; findings: Finding[] } {
-  let settings: ServerSettings;
-  try {
-    settings = readEnvConfig(env);
-  } catch (error) {
-    return { settings: undefined, findings: [{ setting: "configuration", status: "fail", message: messageOf(error) }] };
+/**
+ * Checks the settings without touching the database. Every bad variable is a failure of its
+ * own (the server would stop on the first); the other checks look at the values in force.
+ * Never echoes a secret.
+ */
+export function checkSettings(env: Record<string, string | undefined>): {
+  reading: EnvironmentReading;
+  findings: Finding[];
+} {
+  const reading = readEnvironment(env);
+  const findings: Finding[] = reading.problems.map((problem) => ({
+    setting: problem.setting,
+    status: "fail",
+    message: problem.message,
+  }));
+  const refused = new Set(findings.map((finding) => finding.setting));
+  const add = (path: string, status: FindingStatus, message: string) => {
+    const setting = variableOf(path) ?? path;
+    if (!refused.has(setting)) findings.push({ setting, status, message });
+  };
+  const { config } = reading;
+
+  if (!config.cookie.secure) {
+    add(
+      "cookie.secure",
+      "fail",
+      "COOKIE_SECURE=false sends the refresh cookie over plain HTTP; use it only for local development.",
+    );
+  } else add("cookie.secure", "ok", "refresh cookie is Secure.");
+
+  if (config.accessTokenSecret !== undefined) {
+    add("accessTokenSecret", "ok", "HS256 secret looks strong (remember every verifier holds it).");
+  } else if (!refused.has("ACCESS_TOKEN_SECRET")) {
+    add("signingAlgorithm", "ok", `asymmetric signing (${config.signingAlgorithm}), keys in the database.`);
   }
-  const findings: Finding[] = [];
-  const { options } = settings;
 
-  if (options.cookie?.secure === false) {
-    findings.push({ setting: "COOKIE_SECURE", status: "fail", message: "COOKIE_SECURE=false sends the refresh cookie over plain HTTP; use it only for local development." });
-  } else findings.push({ setting: "COOKIE_SECURE", status: "ok", message: "refresh cookie is Secure." });
+  if (!config.registrationOpen) add("registrationOpen", "ok", "registration is closed.");
+  else {
+    add(
+      "registrationOpen",
+      "warn",
+      "REGISTRATION is open: anyone who can reach the server can create an account. " +
+        "Set REGISTRATION=closed and add users with `gatehouse users add` if that is not intended.",
+    );
+  }
 
-  if (options.accessTokenSecret !== undefined) {
-    try {
-      assertStrongSecret(options.accessTokenSecret, "ACCESS_TOKEN_SECRET");
-      findings.push({ setting: "ACCESS_TOKEN_SECRET", status: "ok", message: "HS256 secret looks strong (remember every verifier holds it)." });
-    } catch (error) {
-      findings.push({ setting: "ACCESS_TOKEN_SECRET", status: "fail", message: messageOf(error) });
-    }
-  } else findings.push({ setting: "JWT_ALGORITHM", status: "ok", message: `asymmetric signing (${options.signingAlgorithm ?? "EdDSA"}), keys in the database.` });
-
-  if (options.registrationOpen === false) findings.push({ setting: "REGISTRATION", status: "ok", message: "registration is closed." });
-  else findings.push({ setting: "REGISTRATION", status: "warn", message: "REGISTRATION is open: anyone who can reach the server can create an account. Set REGISTRATION=closed and add users with `gatehouse users add` if that is not intended." });
-
-  const plainOrigins = (options.allowedOrigins ?? []).filter((origin) => {
+  const plainOrigins = config.allowedOrigins.filter((origin) => {
     const url = new URL(origin);
     return url.protocol === "http:" && !LOCAL_HOSTS.has(url.hostname);
   });
   if (plainOrigins.length > 0) {
-    findings.push({ setting: "ALLOWED_ORIGINS", status: "fail", message: `ALLOWED_ORIGINS has plain-http origins (${plainOrigins.join(", ")}); use https:// outside localhost.` });
-  } else findings.push({ setting: "ALLOWED_ORIGINS", status: "ok", message: "allowed origins use https (or localhost)." });
+    add(
+      "allowedOrigins",
+      "fail",
+      `ALLOWED_ORIGINS has plain-http origins (${plainOrigins.join(", ")}); use https:// outside localhost.`,
+    );
+  } else add("allowedOrigins", "ok", "allowed origins use https (or localhost).");
 
-  const minLength = options.password?.minLength ?? SAFE_PASSWORD_MIN_LENGTH;
+  const { minLength } = config.password;
   if (minLength < SAFE_PASSWORD_MIN_LENGTH) {
-    findings.push({ setting: "PASSWORD_MIN_LENGTH", status: "fail", message: `PASSWORD_MIN_LENGTH=${minLength} is short; single-factor passwords should be at least ${SAFE_PASSWORD_MIN_LENGTH} characters.` });
-  } else findings.push({ setting: "PASSWORD_MIN_LENGTH", status: "ok", message: `passwords need at least ${minLength} characters.` });
+    add(
+      "password.minLength",
+      "fail",
+      `PASSWORD_MIN_LENGTH=${minLength} is short; ` +
+        `single-factor passwords should be at least ${SAFE_PASSWORD_MIN_LENGTH} characters.`,
+    );
+  } else add("password.minLength", "ok", `passwords need at least ${minLength} characters.`);
 
-  return { settings, findings };
+  return { reading, findings };
 }
 
-/** Opens the configured database and pings it (at most `timeoutMs`). Does not create or migrate anything. */
-export async function checkDatabase(settings: ServerSettings, timeoutMs = 6000): Promise<Finding> {
-  const url = settings.options.database ?? DEFAULT_DATABASE;
+/** Every environment variable with the value in force, from the same reading the checks used. */
+export function settingsInForce(reading: EnvironmentReading): SettingInForce[] {
+  return VARIABLES.map((variable) => {
+    const path = variable.entries[0]!.path;
+    const value = valueAt(variable.target === "server" ? reading.server : reading.config, path);
+    const fromEnvironment =
+      reading.set.has(variable.name) && !reading.problems.some((p) => p.setting === variable.name);
+    const shown = variable.sensitive && fromEnvironment ? "set (not shown)" : variable.kind.showText(value);
+    return { variable: variable.name, value: shown, source: fromEnvironment ? "environment" : "default" };
+  });
+}
+
+/** Opens the database at `url` and pings it (at most `timeoutMs`). Does not create or migrate anything. */
+export async function checkDatabase(url: string, timeoutMs = 6000): Promise<Finding> {
   const shown = redactUrl(url);
   const file = sqliteFileOf(url); // a missing file is reported, not created
   if (file !== undefined && !existsSync(file)) {
-    return { setting: "DATABASE_URL", status: "ok", message: `${shown} does not exist yet; the server creates it on first start.` };
+    return {
+      setting: "DATABASE_URL",
+      status: "ok",
+      message: `${shown} does not exist yet; the server creates it on first start.`,
+    };
   }
   let timer: NodeJS.Timeout | undefined;
   try {

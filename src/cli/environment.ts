@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { DEFAULT_DATABASE } from "../core/config.ts";
 import { readEnvConfig, type ServerSettings } from "../server/env-config.ts";
 
 /** Options every command accepts (declared once on the program, see program.ts). */
@@ -13,7 +12,10 @@ export interface GlobalOptions {
  * real environment (as `process.loadEnvFile` does), overridden by `--database`. Nothing is
  * written to `process.env`.
  */
-export function cliEnvironment(global: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+export function cliEnvironment(
+  global: GlobalOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string | undefined> {
   const fromFile = existsSync(".env") ? parseEnv(readFileSync(".env", "utf8")) : {};
   const merged: Record<string, string | undefined> = { ...fromFile, ...env };
   if (global.database !== undefined) merged["DATABASE_URL"] = global.database;
@@ -27,5 +29,5 @@ export function cliSettings(global: GlobalOptions): ServerSettings {
 
 /** The database URL in force, defaulted like the server does. */
 export function databaseUrl(settings: ServerSettings): string {
-  return settings.options.database ?? DEFAULT_DATABASE;
+  return settings.config.database;
 }

@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { DEFAULT_DATABASE } from "../core/config.ts";
 import { createGatehouse } from "../gatehouse.ts";
 import { createLogger } from "../logging/logger.ts";
 import { createServerApp } from "./app.ts";
@@ -15,7 +14,7 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   if (existsSync(".env")) process.loadEnvFile(".env");
   const settings = readEnvConfig(env);
   const logger = createLogger({ level: settings.logLevel });
-  const database = settings.options.database ?? DEFAULT_DATABASE;
+  const database = settings.config.database;
   const dbPath = sqliteFileOf(database);
   const freshDatabase = dbPath !== undefined && !existsSync(dbPath);
 

@@ -76,7 +76,7 @@ describe("the CLI escapes control characters in everything it prints", () => {
       await auth.store.insertUser({
         id: randomUUID(),
         username: hostileName,
-        passwordHash: await createArgon2Hasher().hash(STRONG_PASSWORD),
+        passwordHash: await createArgon2Hasher(auth.config.argon2, auth.config.argon2).hash(STRONG_PASSWORD),
         createdAt: Date.now(),
         disabledAt: null,
         roles: [],

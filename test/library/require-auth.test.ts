@@ -19,16 +19,21 @@ describe("library: createGatehouse + requireAuth in a user's own app", () => {
   let url: string;
 
   before(async () => {
-    auth = await createGatehouse({ database: `sqlite:${join(dir, "app.db")}`, logger: createLogger({ level: "silent" }) });
+    auth = await createGatehouse({
+      database: `sqlite:${join(dir, "app.db")}`,
+      logger: createLogger({ level: "silent" }),
+    });
     const app = express();
     app.use("/auth", auth.router());
-    app.get("/api/orders", auth.requireAuth(), (req, res) => res.json({ user: req.auth!.userId, sid: req.auth!.sessionId }));
+    app.get("/api/orders", auth.requireAuth(), (req, res) =>
+      res.json({ user: req.auth!.userId, sid: req.auth!.sessionId }),
+    );
     app.get("/api/admin", auth.requireAuth({ roles: ["admin"] }), (_req, res) => res.json({ ok: true }));
     app.get("/api/reports", auth.requireAuth({ scopes: ["reports:read"] }), (_req, res) => res.json({ ok: true }));
     app.get("/api/live", auth.requireAuth({ checkSession: true }), (_req, res) => res.json({ ok: true }));
     ({ server, url } = await listen(app, 0, "127.0.0.1"));
 
-    const hasher = createArgon2Hasher();
+    const hasher = createArgon2Hasher(auth.config.argon2, auth.config.argon2);
     await auth.store.insertUser({
       id: randomUUID(),
       username: "root",
@@ -67,7 +72,9 @@ describe("library: createGatehouse + requireAuth in a user's own app", () => {
   });
 
   it("roles: 403 insufficient_scope for a user without the role, 200 for one with it", async () => {
-    const plain = await request(`${url}/api/admin`, { headers: { authorization: `Bearer ${await tokenFor("plain")}` } });
+    const plain = await request(`${url}/api/admin`, {
+      headers: { authorization: `Bearer ${await tokenFor("plain")}` },
+    });
     assert.equal(plain.status, 403);
     assert.equal((plain.body as { error: string }).error, "insufficient_scope");
     assert.match(plain.headers.get("www-authenticate") ?? "", /error="insufficient_scope", scope="admin"/);
@@ -76,7 +83,9 @@ describe("library: createGatehouse + requireAuth in a user's own app", () => {
   });
 
   it("scopes: a token without the scope gets 403 insufficient_scope", async () => {
-    const res = await request(`${url}/api/reports`, { headers: { authorization: `Bearer ${await tokenFor("plain")}` } });
+    const res = await request(`${url}/api/reports`, {
+      headers: { authorization: `Bearer ${await tokenFor("plain")}` },
+    });
     assert.equal(res.status, 403);
     assert.match(res.headers.get("www-authenticate") ?? "", /scope="reports:read"/);
   });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hashSync } from "@node-rs/argon2";
-import { createArgon2Hasher, DEFAULT_ARGON2_PARAMS } from "../../src/core/passwords/argon2-hasher.ts";
+import { resolveConfig } from "../../src/core/config.ts";
+import { createArgon2Hasher } from "../../src/core/passwords/argon2-hasher.ts";
 
 /**
  * Counts the turns of the event loop (a setImmediate chain) while `work` is pending. Work
@@ -26,7 +27,8 @@ async function loopTurnsDuring(work: () => Promise<unknown>): Promise<number> {
 
 describe("argon2 hashing and the event loop", () => {
   it("8 concurrent hashes run on the thread pool: the event loop keeps turning", async () => {
-    const hasher = createArgon2Hasher();
+    const { argon2 } = resolveConfig();
+    const hasher = createArgon2Hasher(argon2, argon2);
     await hasher.hash("warm up the native module"); // first call loads and initialises it
     const turns = await loopTurnsDuring(() =>
       Promise.all(Array.from({ length: 8 }, (_, i) => hasher.hash(`password number ${i}`))),
@@ -35,7 +37,8 @@ describe("argon2 hashing and the event loop", () => {
   });
 
   it("control: the same measurement flags hashing that blocks the loop", async () => {
-    const options = { ...DEFAULT_ARGON2_PARAMS, algorithm: 2 as const };
+    const { memoryCost, timeCost, parallelism } = resolveConfig().argon2;
+    const options = { memoryCost, timeCost, parallelism, algorithm: 2 as const };
     const turns = await loopTurnsDuring(async () => {
       for (let i = 0; i < 8; i++) hashSync(`password number ${i}`, options);
     });

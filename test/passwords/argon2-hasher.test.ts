@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hash as rawArgon2Hash } from "@node-rs/argon2";
-import { createArgon2Hasher, DEFAULT_ARGON2_PARAMS } from "../../src/core/passwords/argon2-hasher.ts";
+import { type GatehouseOptions, resolveConfig } from "../../src/core/config.ts";
+import { createArgon2Hasher } from "../../src/core/passwords/argon2-hasher.ts";
 import { parseArgon2Phc } from "../../src/core/passwords/argon2-phc.ts";
 import { AuthError } from "../../src/core/errors.ts";
 
@@ -9,8 +10,14 @@ const PASSWORD = "correct horse battery staple";
 /** PHC of argon2id at OWASP defaults: 16-byte salt (22 chars) and 32-byte hash (43 chars), unpadded base64. */
 const DEFAULT_PHC = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$/;
 
+/** A hasher from argon2 options, resolved (defaults, ranges, OWASP's minimums) the way createGatehouse does. */
+function hasherWith(argon2: GatehouseOptions["argon2"] = {}) {
+  const settings = resolveConfig({ argon2 }).argon2;
+  return createArgon2Hasher(settings, settings);
+}
+
 describe("argon2id hasher", () => {
-  const hasher = createArgon2Hasher();
+  const hasher = hasherWith();
 
   it("hashes to an argon2id PHC string with OWASP parameters and verifies the same password", async () => {
     const phc = await hasher.hash(PASSWORD);
@@ -56,28 +63,32 @@ describe("argon2id hasher", () => {
 
   it("verifies by the parameters in the hash, so raising the cost keeps old hashes working", async () => {
     const phc = await hasher.hash(PASSWORD);
-    const stronger = createArgon2Hasher({ timeCost: 3 });
+    const stronger = hasherWith({ timeCost: 3 });
     assert.equal(await stronger.verify(phc, PASSWORD), true);
   });
 
   it("needsRehash: false for its own hashes, true once parameters are raised", async () => {
     const phc = await hasher.hash(PASSWORD);
     assert.equal(hasher.needsRehash(phc), false);
-    assert.equal(createArgon2Hasher({ timeCost: 3 }).needsRehash(phc), true);
-    assert.equal(createArgon2Hasher({ memoryCost: 47_104 }).needsRehash(phc), true);
-    assert.equal(createArgon2Hasher({ parallelism: 2 }).needsRehash(phc), true);
+    assert.equal(hasherWith({ timeCost: 3 }).needsRehash(phc), true);
+    assert.equal(hasherWith({ memoryCost: 47_104 }).needsRehash(phc), true);
+    assert.equal(hasherWith({ parallelism: 2 }).needsRehash(phc), true);
     // Each parameter is compared on its own: less memory than configured means rehash, even with more passes.
-    assert.equal(createArgon2Hasher({ memoryCost: 47_104, timeCost: 1 }).needsRehash(phc), true);
+    assert.equal(hasherWith({ memoryCost: 47_104, timeCost: 1 }).needsRehash(phc), true);
     // A hash stronger than the current setting is kept.
-    const strongerPhc = await createArgon2Hasher({ timeCost: 3 }).hash(PASSWORD);
+    const strongerPhc = await hasherWith({ timeCost: 3 }).hash(PASSWORD);
     assert.equal(hasher.needsRehash(strongerPhc), false);
   });
 
   it("needsRehash: true for other argon2 variants, the old version, and junk", async () => {
-    const argon2i = await rawArgon2Hash(PASSWORD, { ...DEFAULT_ARGON2_PARAMS, algorithm: 1 });
+    const argon2i = await rawArgon2Hash(PASSWORD, { memoryCost: 19_456, timeCost: 2, parallelism: 1, algorithm: 1 });
     assert.match(argon2i, /^\$argon2i\$/);
     assert.equal(hasher.needsRehash(argon2i), true);
-    assert.equal(hasher.needsRehash("$argon2id$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo"), true, "no v= means version 16");
+    assert.equal(
+      hasher.needsRehash("$argon2id$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo"),
+      true,
+      "no v= means version 16",
+    );
     assert.equal(hasher.needsRehash("$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo"), true);
     assert.equal(hasher.needsRehash("$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"), true);
     assert.equal(hasher.needsRehash("garbage"), true);
@@ -90,7 +101,7 @@ describe("argon2id hasher", () => {
   });
 
   it("refuses parameters weaker than OWASP's minimum table, naming the option", () => {
-    const weak: [Partial<Parameters<typeof createArgon2Hasher>[0]>, string][] = [
+    const weak: [GatehouseOptions["argon2"], string][] = [
       [{ memoryCost: 8_192 }, "argon2.memoryCost"],
       [{ memoryCost: 19_456, timeCost: 1 }, "argon2.memoryCost"],
       [{ memoryCost: 7_167, timeCost: 10 }, "argon2.memoryCost"],
@@ -101,8 +112,9 @@ describe("argon2id hasher", () => {
     ];
     for (const [params, option] of weak) {
       assert.throws(
-        () => createArgon2Hasher(params),
-        (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${option}"`),
+        () => hasherWith(params),
+        (error: unknown) =>
+          error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${option}"`),
         JSON.stringify(params),
       );
     }
@@ -117,7 +129,7 @@ describe("argon2id hasher", () => {
       { memoryCost: 7_168, timeCost: 5 },
       { memoryCost: 65_536, timeCost: 3, parallelism: 4 },
     ];
-    for (const row of rows) assert.doesNotThrow(() => createArgon2Hasher(row), JSON.stringify(row));
+    for (const row of rows) assert.doesNotThrow(() => hasherWith(row), JSON.stringify(row));
   });
 });
 

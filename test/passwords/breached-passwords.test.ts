@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { type GatehouseOptions, resolveConfig } from "../../src/core/config.ts";
 import { AuthError } from "../../src/core/errors.ts";
 import { createPasswordPolicy } from "../../src/core/passwords/password-policy.ts";
 
@@ -105,10 +106,10 @@ describe("breached-password check against a local range API", () => {
   });
 
   const policyWith = (mode: "off" | "check" | "required", url = api.url, timeoutMs = 2000) =>
-    createPasswordPolicy({ breached: { mode, url, timeoutMs } }, { warn });
+    createPasswordPolicy(resolveConfig({ password: { breached: { mode, url, timeoutMs } } }).password, { warn });
 
   it("is off by default and then asks nothing", async () => {
-    await createPasswordPolicy().check(BREACHED, user);
+    await createPasswordPolicy(resolveConfig().password).check(BREACHED, user);
     await policyWith("off").check(BREACHED, user);
     assert.equal(api.seen.length, 0);
   });
@@ -199,13 +200,13 @@ describe("breached-password check against a local range API", () => {
     ];
     for (const [breached, name] of cases) {
       assert.throws(
-        () => createPasswordPolicy({ breached } as Parameters<typeof createPasswordPolicy>[0]),
+        () => resolveConfig({ password: { breached } } as GatehouseOptions),
         (error: unknown) =>
           error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${name}"`),
         JSON.stringify(breached),
       );
     }
-    const defaults = createPasswordPolicy({ breached: { mode: "check" } }).options.breached;
+    const defaults = resolveConfig({ password: { breached: { mode: "check" } } }).password.breached;
     assert.equal(defaults.url, "https://api.pwnedpasswords.com/range/");
     assert.equal(defaults.timeoutMs, 2000);
   });

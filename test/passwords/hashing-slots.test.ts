@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { type GatehouseOptions, resolveConfig } from "../../src/core/config.ts";
 import { AuthError } from "../../src/core/errors.ts";
 import { createArgon2Hasher } from "../../src/core/passwords/argon2-hasher.ts";
 import { createHashingSlots } from "../../src/core/passwords/hashing-slots.ts";
@@ -10,9 +11,13 @@ const deferred = () => {
   return { promise, resolve };
 };
 
+/** Slots from argon2 options, resolved (defaults, ranges) the way createGatehouse does. */
+const slotsWith = (argon2: NonNullable<GatehouseOptions["argon2"]>) =>
+  createHashingSlots(resolveConfig({ argon2 }).argon2);
+
 describe("hashing slots", () => {
   it("never runs more than maxConcurrent at once, and runs every queued job", async () => {
-    const slots = createHashingSlots({ maxConcurrent: 2 });
+    const slots = slotsWith({ maxConcurrent: 2 });
     let active = 0;
     let peak = 0;
     const jobs = Array.from({ length: 10 }, (_, i) =>
@@ -42,19 +47,24 @@ describe("hashing slots", () => {
     gate.resolve();
     await first;
     assert.equal(await second, "second");
-    await assert.rejects(slots.run(async () => Promise.reject(new Error("boom"))), /boom/);
+    await assert.rejects(
+      slots.run(async () => Promise.reject(new Error("boom"))),
+      /boom/,
+    );
     assert.equal(await slots.run(async () => "after failure"), "after failure");
     assert.equal(slots.running, 0);
   });
 
   it("refuses nonsense settings, naming the option", () => {
-    assert.throws(() => createHashingSlots({ maxConcurrent: 0 }), /argon2\.maxConcurrent/);
-    assert.throws(() => createHashingSlots({ maxQueued: -1 }), /argon2\.maxQueued/);
+    assert.throws(() => slotsWith({ maxConcurrent: 0 }), /argon2\.maxConcurrent/);
+    assert.throws(() => slotsWith({ maxQueued: -1 }), /argon2\.maxQueued/);
   });
 
   it("the argon2 hasher goes through its slots: with one slot, parallel hashes still all succeed", async () => {
-    const hasher = createArgon2Hasher({}, { maxConcurrent: 1 });
+    const argon2 = resolveConfig({ argon2: { maxConcurrent: 1 } }).argon2;
+    const hasher = createArgon2Hasher(argon2, argon2);
     const hashes = await Promise.all(Array.from({ length: 4 }, (_, i) => hasher.hash(`password number ${i} is long`)));
-    for (const [i, phc] of hashes.entries()) assert.equal(await hasher.verify(phc, `password number ${i} is long`), true);
+    for (const [i, phc] of hashes.entries())
+      assert.equal(await hasher.verify(phc, `password number ${i} is long`), true);
   });
 });

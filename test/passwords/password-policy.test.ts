@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { type GatehouseOptions, resolveConfig } from "../../src/core/config.ts";
 import { AuthError } from "../../src/core/errors.ts";
 import { getCommonPasswords } from "../../src/core/passwords/common-passwords.ts";
-import {
-  createPasswordPolicy,
-  DEFAULT_PASSWORD_POLICY,
-  normalizePassword,
-} from "../../src/core/passwords/password-policy.ts";
+import { createPasswordPolicy, normalizePassword } from "../../src/core/passwords/password-policy.ts";
 
-const policy = createPasswordPolicy();
+/** A policy from password options, resolved (defaults, ranges) the way createGatehouse does. */
+const policyWith = (password: GatehouseOptions["password"] = {}) =>
+  createPasswordPolicy(resolveConfig({ password }).password);
+const policy = policyWith();
 const user = { username: "alice" };
 
 /** Asserts `check` refuses with invalid_password, a message matching `rule`, and no echo of the password. */
@@ -38,7 +38,7 @@ const lengths = (p: { options: { minLength: number; maxLength: number } }) => ({
 describe("password policy: length", () => {
   it("defaults to 15–256 characters", () => {
     assert.deepEqual(lengths(policy), { minLength: 15, maxLength: 256 });
-    assert.deepEqual(lengths({ options: DEFAULT_PASSWORD_POLICY }), { minLength: 15, maxLength: 256 });
+    assert.deepEqual(lengths({ options: resolveConfig().password }), { minLength: 15, maxLength: 256 });
   });
 
   it("refuses 14 characters and accepts 15", async () => {
@@ -68,7 +68,7 @@ describe("password policy: length", () => {
   });
 
   it("honours custom limits", async () => {
-    const custom = createPasswordPolicy({ minLength: 8, maxLength: 20 });
+    const custom = policyWith({ minLength: 8, maxLength: 20 });
     await assertAccepted("Vq7#mZ2k", user, custom);
     await assertRefused("Vq7#mZ2", /at least 8 characters/, user, custom);
     await assertRefused("x".repeat(10) + "y".repeat(11), /at most 20 characters/, user, custom);
@@ -115,7 +115,7 @@ describe("password policy: content", () => {
   });
 
   it("with minLength 8, short list entries are refused too", async () => {
-    const short = createPasswordPolicy({ minLength: 8 });
+    const short = policyWith({ minLength: 8 });
     for (const entry of ["password", "football", "letmein1"]) {
       assert.ok(getCommonPasswords().has(entry), `${entry} is on the list`);
       await assertRefused(entry.toUpperCase(), /common or breached/, user, short);
@@ -257,7 +257,7 @@ describe("password policy: normalisation", () => {
 
 describe("password policy: options", () => {
   it("refuses invalid options once, at creation, naming the option", () => {
-    const cases: [Parameters<typeof createPasswordPolicy>[0], string][] = [
+    const cases: [GatehouseOptions["password"], string][] = [
       [{ minLength: 7 }, "password.minLength"],
       [{ minLength: 0 }, "password.minLength"],
       [{ minLength: 15.5 }, "password.minLength"],
@@ -267,7 +267,7 @@ describe("password policy: options", () => {
     ];
     for (const [options, name] of cases) {
       assert.throws(
-        () => createPasswordPolicy(options),
+        () => policyWith(options),
         (error: unknown) =>
           error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${name}"`),
         JSON.stringify(options),
@@ -276,7 +276,7 @@ describe("password policy: options", () => {
   });
 
   it("accepts the extremes: 8 and 1024", () => {
-    assert.deepEqual(lengths(createPasswordPolicy({ minLength: 8, maxLength: 8 })), { minLength: 8, maxLength: 8 });
-    assert.deepEqual(lengths(createPasswordPolicy({ maxLength: 1024 })), { minLength: 15, maxLength: 1024 });
+    assert.deepEqual(lengths(policyWith({ minLength: 8, maxLength: 8 })), { minLength: 8, maxLength: 8 });
+    assert.deepEqual(lengths(policyWith({ maxLength: 1024 })), { minLength: 15, maxLength: 1024 });
   });
 });

@@ -1,15 +1,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { resolveConfig } from "../../src/core/config.ts";
 import { AuthError } from "../../src/core/errors.ts";
-import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE, type LoginThrottle, type ThrottleLimit } from "../../src/core/throttle/login-throttle.ts";
+import { createLoginThrottle, type LoginThrottle, type ThrottleLimit } from "../../src/core/throttle/login-throttle.ts";
 
 const roomy: ThrottleLimit = { attempts: 1_000, windowSeconds: 900, blockSeconds: 900 };
 
+/** A throttle from loginThrottle options, resolved (defaults, ranges) the way createGatehouse does. */
 function throttle(perAccountAndIp: Partial<ThrottleLimit>, perIp: Partial<ThrottleLimit> = {}): LoginThrottle {
-  return createLoginThrottle({
-    perAccountAndIp: { attempts: 3, windowSeconds: 900, blockSeconds: 900, ...perAccountAndIp },
-    perIp: { ...roomy, ...perIp },
+  const { loginThrottle } = resolveConfig({
+    loginThrottle: {
+      perAccountAndIp: { attempts: 3, windowSeconds: 900, blockSeconds: 900, ...perAccountAndIp },
+      perIp: { ...roomy, ...perIp },
+    },
   });
+  return createLoginThrottle(loginThrottle);
 }
 
 /** One login attempt that fails: check, then record the failure. */
@@ -31,7 +36,7 @@ async function refusal(promise: Promise<unknown>): Promise<AuthError> {
 
 describe("login throttle", () => {
   it("exports OWASP-minded defaults: 10 per account+IP and 100 per IP, 15-minute windows and blocks", () => {
-    assert.deepEqual(DEFAULT_LOGIN_THROTTLE, {
+    assert.deepEqual(resolveConfig().loginThrottle, {
       perAccountAndIp: { attempts: 10, windowSeconds: 900, blockSeconds: 900 },
       perIp: { attempts: 100, windowSeconds: 900, blockSeconds: 900 },
     });
@@ -41,7 +46,10 @@ describe("login throttle", () => {
     const t = throttle({ attempts: 3 });
     for (let i = 0; i < 3; i++) await fail(t, "alice", "203.0.113.7");
     const error = await refusal(t.check("alice", "203.0.113.7"));
-    assert.ok(error.retryAfter !== undefined && error.retryAfter > 0 && error.retryAfter <= 900, String(error.retryAfter));
+    assert.ok(
+      error.retryAfter !== undefined && error.retryAfter > 0 && error.retryAfter <= 900,
+      String(error.retryAfter),
+    );
     assert.match(error.message, /^Too many failed logins\. Try again in \d+ seconds?\.$/);
     assert.ok(error.message.includes(String(error.retryAfter)));
   });
@@ -51,7 +59,10 @@ describe("login throttle", () => {
     await fail(t, "alice", "203.0.113.7");
     await fail(t, "alice", "203.0.113.7");
     const error = await refusal(t.check("alice", "203.0.113.7"));
-    assert.ok(error.retryAfter !== undefined && error.retryAfter > 50 && error.retryAfter <= 60, String(error.retryAfter));
+    assert.ok(
+      error.retryAfter !== undefined && error.retryAfter > 50 && error.retryAfter <= 60,
+      String(error.retryAfter),
+    );
   });
 
   it("with blockSeconds 0, refuses until the window ends", async () => {
@@ -59,7 +70,10 @@ describe("login throttle", () => {
     await fail(t, "alice", "203.0.113.7");
     await fail(t, "alice", "203.0.113.7");
     const error = await refusal(t.check("alice", "203.0.113.7"));
-    assert.ok(error.retryAfter !== undefined && error.retryAfter > 100 && error.retryAfter <= 120, String(error.retryAfter));
+    assert.ok(
+      error.retryAfter !== undefined && error.retryAfter > 100 && error.retryAfter <= 120,
+      String(error.retryAfter),
+    );
   });
 
   it("does not lock the real user out from another address", async () => {
@@ -126,7 +140,10 @@ describe("login throttle", () => {
     }
     for (let i = 0; i < admitted; i++) await t.recordFailure("alice", "203.0.113.7");
     const error = await refusal(t.check("alice", "203.0.113.7"));
-    assert.ok(error.retryAfter !== undefined && error.retryAfter > 800, "the real block applies once the attempts have failed");
+    assert.ok(
+      error.retryAfter !== undefined && error.retryAfter > 800,
+      "the real block applies once the attempts have failed",
+    );
   });
 
   it("recording outcomes frees the slots that check() took", async () => {
@@ -151,13 +168,15 @@ describe("login throttle", () => {
     for (const [account, ip, name] of cases) {
       assert.throws(
         () => throttle(account, ip),
-        (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${name}"`),
+        (error: unknown) =>
+          error instanceof AuthError && error.code === "invalid_config" && error.message.includes(`"${name}"`),
         name,
       );
     }
     assert.throws(
-      () => createLoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, backend: "redis" as "memory" }),
-      (error: unknown) => error instanceof AuthError && error.code === "invalid_config" && /backend/.test(error.message),
+      () => createLoginThrottle({ ...resolveConfig().loginThrottle, backend: "redis" as "memory" }),
+      (error: unknown) =>
+        error instanceof AuthError && error.code === "invalid_config" && /backend/.test(error.message),
     );
   });
 });

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { resolveConfig } from "../../src/core/config.ts";
 import { AuthError } from "../../src/core/errors.ts";
 import type { Store } from "../../src/core/store/store.ts";
-import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE } from "../../src/core/throttle/login-throttle.ts";
+import { createLoginThrottle } from "../../src/core/throttle/login-throttle.ts";
 import { createGatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { openPostgresStore } from "../../src/store/postgres/driver.ts";
@@ -91,7 +92,7 @@ describe("the PostgreSQL store's counters", () => {
       const counters = await store.counters();
       assert.equal(counters.scope, "shared");
       assert.equal(await store.counters(), counters, "opened once per store");
-      await createLoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, backend: counters }).recordFailure(
+      await createLoginThrottle({ ...resolveConfig().loginThrottle, backend: counters }).recordFailure(
         "someone",
         "203.0.113.9",
       );
@@ -107,7 +108,7 @@ describe("the PostgreSQL store's counters", () => {
     assert.ok(url, "TEST_DATABASE_URL is not set.");
     const db = await createThrowawaySchema("gatehouse_throttle_gone");
     const store = openPostgresStore(db.url, { schema: db.schema });
-    const limiter = createLoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, backend: await store.counters() });
+    const limiter = createLoginThrottle({ ...resolveConfig().loginThrottle, backend: await store.counters() });
     await limiter.recordFailure("someone", "203.0.113.9"); // works while the database is up
     await db.drop();
     await store.close();

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { checkDatabase, checkSettings, type Finding } from "../doctor-checks.ts";
+import { checkDatabase, checkSettings, type Finding, settingsInForce } from "../doctor-checks.ts";
 import { cliEnvironment, type GlobalOptions } from "../environment.ts";
 import { printJson, printLines } from "../output.ts";
 
@@ -8,16 +8,22 @@ const LABEL: Record<Finding["status"], string> = { ok: "ok  ", warn: "warn", fai
 export function registerDoctorCommand(program: Command): void {
   program
     .command("doctor")
-    .description("check the configuration (environment and .env) and the database; exit 1 when something is unsafe or broken")
+    .description(
+      "check the configuration (environment and .env) and the database; exit 1 when something is unsafe or broken",
+    )
     .option("--strict", "treat warnings (such as open registration) as failures")
-    .option("--json", "print JSON")
-    .action(async (options: { json?: boolean; strict?: boolean }, command: Command) => {
-      const { settings, findings } = checkSettings(cliEnvironment(command.optsWithGlobals<GlobalOptions>()));
-      if (settings) findings.push(await checkDatabase(settings));
+    .option("--settings", "also list every environment variable's value in force and where it came from")
+    .option("--json", "print JSON (the settings in force included)")
+    .action(async (options: { json?: boolean; strict?: boolean; settings?: boolean }, command: Command) => {
+      const { reading, findings } = checkSettings(cliEnvironment(command.optsWithGlobals<GlobalOptions>()));
+      if (!findings.some((f) => f.setting === "DATABASE_URL"))
+        findings.push(await checkDatabase(reading.config.database));
       const failed = findings.some((f) => f.status === "fail" || (options.strict === true && f.status === "warn"));
-      if (options.json) printJson({ ok: !failed, findings });
+      const settings = settingsInForce(reading);
+      if (options.json) printJson({ ok: !failed, findings, settings });
       else {
         printLines(...findings.map((f) => `${LABEL[f.status]}  ${f.setting}: ${f.message}`));
+        if (options.settings) printLines("", ...settings.map((s) => `${s.variable}=${s.value}  (${s.source})`));
         printLines(failed ? "Problems found: fix the FAIL lines above." : "No unsafe settings found.");
       }
       if (failed) process.exitCode = 1;

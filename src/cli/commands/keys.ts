@@ -1,6 +1,9 @@
 import type { Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
-import { AuthError } from "../../core/errors.ts";
+import { CLI_SETTINGS } from "../../core/config.ts";
+import { flagValue } from "../../core/config/flags.ts";
+import { formatDuration } from "../../core/config/kinds.ts";
+import { AuthError, isAuthError } from "../../core/errors.ts";
 import { loadKeyRing, rotateSigningKeys } from "../../core/keys/key-ring.ts";
 import { isExpired, isRetired, signingRecordAt } from "../../core/keys/signing-key-choice.ts";
 import type { SigningKeyRecord } from "../../core/store/store.ts";
@@ -8,6 +11,17 @@ import { withGatehouse, withStore } from "../connect.ts";
 import type { GlobalOptions } from "../environment.ts";
 import { isoTime, printJson, printLines, printTable } from "../output.ts";
 import { UsageError } from "../usage-error.ts";
+
+const PUBLISH_AHEAD = CLI_SETTINGS.publishAheadSeconds;
+
+/** `--publish-ahead` text → seconds, checked by the settings table; a bad value is a usage error (exit 2). */
+function publishAheadFrom(text: string): number {
+  try {
+    return flagValue(PUBLISH_AHEAD, "--publish-ahead", text);
+  } catch (error) {
+    throw isAuthError(error) ? new UsageError(error.message) : error;
+  }
+}
 
 /** Where a stored key is in its life at `now`. */
 export type KeyState = "pending" | "active" | "standby" | "retired" | "expired";
@@ -53,9 +67,12 @@ export function registerKeysCommand(program: Command): void {
     .description("list signing keys with their state (pending, active, standby, retired, expired)")
     .option("--json", "print JSON")
     .action(async (options: { json?: boolean }, command: Command) => {
-      const rows = await withStore(command.optsWithGlobals<GlobalOptions>(), async (store) => describeKeys(await store.listSigningKeys(), systemClock.now()));
+      const rows = await withStore(command.optsWithGlobals<GlobalOptions>(), async (store) =>
+        describeKeys(await store.listSigningKeys(), systemClock.now()),
+      );
       if (options.json) return printJson(rows);
-      if (rows.length === 0) return printLines("No signing keys yet; they are created on first start (or by `gatehouse keys rotate`).");
+      if (rows.length === 0)
+        return printLines("No signing keys yet; they are created on first start (or by `gatehouse keys rotate`).");
       printTable(
         ["KID", "ALG", "STATE", "CREATED", "ACTIVATES", "RETIRED", "EXPIRES"],
         rows.map((k) => [k.kid, k.alg, k.state, k.createdAt, k.activatesAt, k.retiredAt, k.expiresAt]),
@@ -64,19 +81,31 @@ export function registerKeysCommand(program: Command): void {
 
   keys
     .command("rotate")
-    .description("publish a new signing key now; it starts signing after --publish-ahead (old keys verify until their tokens expire)")
-    .option("--publish-ahead <seconds>", "seconds between publishing the new key and its first signature", "3600")
+    .description(
+      "publish a new signing key now; it starts signing after --publish-ahead (old keys verify until their tokens expire)",
+    )
+    .option(
+      "--publish-ahead <duration>",
+      `${PUBLISH_AHEAD.doc} (${PUBLISH_AHEAD.kind.summary})`,
+      formatDuration(PUBLISH_AHEAD.default),
+    )
     .option("--json", "print JSON")
     .action(async (options: { publishAhead: string; json?: boolean }, command: Command) => {
-      const publishAheadSeconds = Number(options.publishAhead);
-      if (!Number.isInteger(publishAheadSeconds) || publishAheadSeconds < 0) throw new UsageError("--publish-ahead must be a whole number of seconds (0 or more).");
+      const publishAheadSeconds = publishAheadFrom(options.publishAhead);
       const result = await withGatehouse(command.optsWithGlobals<GlobalOptions>(), async (auth) => {
         if (auth.keys.isHmac) {
-          throw new AuthError("invalid_config", "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; rotate by changing the secret instead.");
+          throw new AuthError(
+            "invalid_config",
+            "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; rotate by changing the secret instead.",
+          );
         }
         const { config, store } = auth;
         // Make sure a key signs until the new one activates (fresh database, or keys retired by hand).
-        await loadKeyRing(store, { algorithm: config.signingAlgorithm, clock: config.clock, accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+        await loadKeyRing(store, {
+          algorithm: config.signingAlgorithm,
+          clock: config.clock,
+          accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+        });
         const kid = await rotateSigningKeys(store, {
           algorithm: config.signingAlgorithm,
           clock: config.clock,
@@ -87,6 +116,8 @@ export function registerKeysCommand(program: Command): void {
         return { kid, alg: config.signingAlgorithm, activatesAt: isoTime(stored?.activatesAt ?? null) };
       });
       if (options.json) return printJson(result);
-      printLines(`Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. Running servers pick it up within a minute.`);
+      printLines(
+        `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. Running servers pick it up within a minute.`,
+      );
     });
 }

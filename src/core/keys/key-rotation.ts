@@ -8,21 +8,13 @@ import { isExpired, isRetired } from "./signing-key-choice.ts";
 /** Clock skew verifiers tolerate (CONTRACT §3: at most 60 s); a retired key outlives its last token by this much. */
 export const CLOCK_SKEW_MS = 60_000;
 
-/**
- * Default lead time between publishing a new key and signing with it: one hour. JWKS
- * consumers cache keys (Gatehouse serves `max-age=300`, the remote key set refetches every
- * 10 minutes, other libraries use similar windows) and instances reload their rings every
- * minute, so an hour leaves every cache room to learn the key before the first token uses it.
- */
-export const DEFAULT_PUBLISH_AHEAD_SECONDS = 3600;
-
 export interface RotateSigningKeysOptions {
   algorithm: AsymmetricAlgorithm;
   clock: Clock;
   /** Access-token lifetime: the old key stays published this long (+ 60 s) after it stops signing. */
   accessTokenTtlSeconds: number;
-  /** Seconds between publishing the new key and its first signature. Default DEFAULT_PUBLISH_AHEAD_SECONDS. */
-  publishAheadSeconds?: number;
+  /** Seconds between publishing the new key and its first signature (the `--publish-ahead` setting, core/config). */
+  publishAheadSeconds: number;
 }
 
 /** When a key that stops signing at `retiredAt` may leave the JWKS: after its last token expired. */
@@ -42,8 +34,7 @@ export function retirementExpiry(retiredAt: number, accessTokenTtlSeconds: numbe
  * @returns the new key's kid.
  */
 export async function rotateSigningKeys(store: StoreOps, options: RotateSigningKeysOptions): Promise<string> {
-  const { algorithm, clock, accessTokenTtlSeconds } = options;
-  const publishAheadSeconds = options.publishAheadSeconds ?? DEFAULT_PUBLISH_AHEAD_SECONDS;
+  const { algorithm, clock, accessTokenTtlSeconds, publishAheadSeconds } = options;
   if (!isAsymmetricAlgorithm(algorithm)) {
     throw new AuthError(
       "invalid_config",

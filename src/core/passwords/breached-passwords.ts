@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { AuthError } from "../errors.ts";
 
 /**
  * Asks a "Have I Been Pwned"-style range API whether a password appeared in a data breach,
@@ -13,25 +12,15 @@ import { AuthError } from "../errors.ts";
  */
 export type BreachedPasswordMode = "off" | "check" | "required";
 
+/** Resolved `password.breached.*` settings (defaults, ranges and the https rule: core/config). */
 export interface BreachedPasswordOptions {
   mode: BreachedPasswordMode;
-  /** The range endpoint; the 5-character prefix is appended. */
+  /** The range endpoint, ending in `/`; the 5-character prefix is appended. */
   url: string;
   /** How long one lookup may take, connection and answer included. */
   timeoutMs: number;
 }
 
-export const DEFAULT_BREACHED_PASSWORDS: Readonly<BreachedPasswordOptions> = Object.freeze({
-  mode: "off",
-  url: "https://api.pwnedpasswords.com/range/",
-  timeoutMs: 2000,
-});
-
-const MODES: readonly BreachedPasswordMode[] = ["off", "check", "required"];
-const MIN_TIMEOUT_MS = 1;
-const MAX_TIMEOUT_MS = 60_000;
-/** Plain HTTP only to this machine (a local mirror); elsewhere an attacker on the path could say "not breached". */
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 /** A padded answer is about 40 KB (800–1000 lines); anything far larger is not a range answer. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 const ANSWER_LINE = /^([0-9A-F]{35}):(\d+)$/i;
@@ -39,36 +28,6 @@ const ANSWER_LINE = /^([0-9A-F]{35}):(\d+)$/i;
 /** The lookup could not be done: the API is unreachable, slow, failing or answered nonsense. */
 export class BreachCheckUnavailable extends Error {
   override readonly name = "BreachCheckUnavailable";
-}
-
-function invalidOption(option: string, message: string): AuthError {
-  return new AuthError("invalid_config", `Gatehouse option "password.breached.${option}" ${message}`);
-}
-
-/** Fills in defaults and checks the options once, naming the option at fault. */
-export function resolveBreachedOptions(input: Partial<BreachedPasswordOptions> = {}): BreachedPasswordOptions {
-  const mode = input.mode ?? DEFAULT_BREACHED_PASSWORDS.mode;
-  const url = input.url ?? DEFAULT_BREACHED_PASSWORDS.url;
-  const timeoutMs = input.timeoutMs ?? DEFAULT_BREACHED_PASSWORDS.timeoutMs;
-  if (!MODES.includes(mode)) {
-    throw invalidOption("mode", `must be one of ${MODES.join(", ")}; got ${JSON.stringify(mode)}.`);
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    const example = DEFAULT_BREACHED_PASSWORDS.url;
-    throw invalidOption("url", `must be an absolute https:// URL of the range API (such as ${example}).`);
-  }
-  const secure = parsed.protocol === "https:" || (parsed.protocol === "http:" && LOOPBACK_HOSTS.has(parsed.hostname));
-  if (!secure) {
-    throw invalidOption("url", "must use https:// (plain http:// is allowed only for 127.0.0.1, localhost or [::1]).");
-  }
-  if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
-    const range = `from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}`;
-    throw invalidOption("timeoutMs", `must be a whole number of milliseconds ${range}; got ${String(timeoutMs)}.`);
-  }
-  return { mode, url: url.endsWith("/") ? url : `${url}/`, timeoutMs };
 }
 
 /** Reads at most MAX_ANSWER_BYTES of the body as text. */

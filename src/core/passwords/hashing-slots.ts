@@ -1,11 +1,11 @@
-import { availableParallelism } from "node:os";
 import { AuthError } from "../errors.ts";
 
+/** Resolved settings `argon2.maxConcurrent` and `argon2.maxQueued` (ranges and defaults: core/config). */
 export interface HashingSlotsOptions {
-  /** Hashes running at once. Default: one less than the cores (at least 1), so a core stays free for the event loop. */
-  maxConcurrent?: number;
-  /** Hashes allowed to wait; past that, callers are told to retry. Default 256. */
-  maxQueued?: number;
+  /** Hashes running at once. */
+  maxConcurrent: number;
+  /** Hashes allowed to wait; past that, callers are told to retry. */
+  maxQueued: number;
 }
 
 export interface HashingSlots {
@@ -22,15 +22,8 @@ export interface HashingSlots {
  * at the cost of queueing logins; a full queue answers 429 with Retry-After instead of
  * letting latency grow without bound.
  */
-export function createHashingSlots(options: HashingSlotsOptions = {}): HashingSlots {
-  const maxConcurrent = options.maxConcurrent ?? Math.max(1, availableParallelism() - 1);
-  const maxQueued = options.maxQueued ?? 256;
-  if (!Number.isSafeInteger(maxConcurrent) || maxConcurrent < 1) {
-    throw new AuthError("invalid_config", 'Gatehouse option "argon2.maxConcurrent" must be a whole number of at least 1.');
-  }
-  if (!Number.isSafeInteger(maxQueued) || maxQueued < 0) {
-    throw new AuthError("invalid_config", 'Gatehouse option "argon2.maxQueued" must be a whole number of at least 0.');
-  }
+export function createHashingSlots(options: HashingSlotsOptions): HashingSlots {
+  const { maxConcurrent, maxQueued } = options;
   let running = 0;
   const waiting: (() => void)[] = [];
 
@@ -50,7 +43,9 @@ export function createHashingSlots(options: HashingSlotsOptions = {}): HashingSl
     async run(work) {
       if (running < maxConcurrent) running++;
       else if (waiting.length >= maxQueued) {
-        throw new AuthError("too_many_requests", "The server is busy checking passwords. Try again in a moment.", { retryAfter: 1 });
+        throw new AuthError("too_many_requests", "The server is busy checking passwords. Try again in a moment.", {
+          retryAfter: 1,
+        });
       } else {
         // The slot is handed over directly by release(), so `running` does not change here.
         await new Promise<void>((resolve) => waiting.push(resolve));

@@ -1,30 +1,17 @@
 import { AuthError } from "../errors.ts";
 import { usernameKey } from "../users/username.ts";
-import {
-  BreachCheckUnavailable,
-  type BreachedPasswordOptions,
-  DEFAULT_BREACHED_PASSWORDS,
-  isBreachedPassword,
-  resolveBreachedOptions,
-} from "./breached-passwords.ts";
+import { BreachCheckUnavailable, type BreachedPasswordOptions, isBreachedPassword } from "./breached-passwords.ts";
 import { isCommonPassword } from "./common-passwords.ts";
 import { estimateGuesses, explainWeakness, isHardToGuess, SCORED_CHARACTERS } from "./password-guessability.ts";
 
-/** Length limits, counted in Unicode code points after NFKC, and the breached-password lookup. */
+/**
+ * Length limits, counted in Unicode code points after NFKC, and the breached-password lookup:
+ * the resolved `password.*` settings (defaults and ranges: core/config).
+ */
 export interface PasswordPolicyOptions {
-  /** Default 15; never below 8. */
   minLength: number;
-  /** Default 256; at most 1024. */
   maxLength: number;
-  /** Default: off. */
   breached: BreachedPasswordOptions;
-}
-
-/** What callers may give: every field optional, defaults filled in. */
-export interface PasswordPolicyInput {
-  minLength?: number;
-  maxLength?: number;
-  breached?: Partial<BreachedPasswordOptions>;
 }
 
 /** Collaborators of the policy that are not settings. */
@@ -42,14 +29,6 @@ export interface PasswordPolicy {
   readonly options: Readonly<PasswordPolicyOptions>;
 }
 
-export const DEFAULT_PASSWORD_POLICY: Readonly<PasswordPolicyOptions> = Object.freeze({
-  minLength: 15,
-  maxLength: 256,
-  breached: DEFAULT_BREACHED_PASSWORDS,
-});
-
-const LOWEST_MIN_LENGTH = 8;
-const HIGHEST_MAX_LENGTH = 1024;
 /** Usernames shorter than this are too likely to occur by chance inside a good password. */
 const USERNAME_RULE_MIN_LENGTH = 3;
 /** A group of at most this many characters, repeated, is a pattern rather than a password. */
@@ -66,27 +45,6 @@ const STRONGER_HINT = "A phrase of four or more unrelated words is both harder t
  */
 export function normalizePassword(password: string): string {
   return password.normalize("NFKC");
-}
-
-function invalidConfig(option: string, message: string): AuthError {
-  return new AuthError("invalid_config", `Gatehouse option "password.${option}" ${message}`);
-}
-
-function validateOptions(options: PasswordPolicyInput): PasswordPolicyOptions {
-  const minLength = options.minLength ?? DEFAULT_PASSWORD_POLICY.minLength;
-  const maxLength = options.maxLength ?? DEFAULT_PASSWORD_POLICY.maxLength;
-  if (!Number.isInteger(minLength) || minLength < LOWEST_MIN_LENGTH) {
-    const got = String(minLength);
-    throw invalidConfig("minLength", `must be a whole number of at least ${LOWEST_MIN_LENGTH}; got ${got}.`);
-  }
-  if (!Number.isInteger(maxLength) || maxLength > HIGHEST_MAX_LENGTH) {
-    const got = String(maxLength);
-    throw invalidConfig("maxLength", `must be a whole number of at most ${HIGHEST_MAX_LENGTH}; got ${got}.`);
-  }
-  if (maxLength < minLength) {
-    throw invalidConfig("maxLength", `(${maxLength}) must be at least password.minLength (${minLength}).`);
-  }
-  return { minLength, maxLength, breached: Object.freeze(resolveBreachedOptions(options.breached)) };
 }
 
 /** The shortest group whose repetition (at least twice) makes up the whole password, if any. */
@@ -108,19 +66,17 @@ const defaultWarn = (message: string) => process.emitWarning(message, { code: "G
  * refusal of the username, trivially repeated patterns, common passwords, passwords that are
  * easy to guess by their structure (estimated with zxcvbn-ts: fewer than 10^10 guesses), and
  * optionally passwords found in data breaches. All judged on the NFKC form, case-insensitively.
- * Options are checked once, here.
  *
  * @example
- * const policy = createPasswordPolicy({ minLength: 12, breached: { mode: "check" } });
+ * const { password } = resolveConfig({ password: { minLength: 12, breached: { mode: "check" } } });
+ * const policy = createPasswordPolicy(password);
  * await policy.check("correct horse battery staple", { username: "alice" }); // ok
  * await policy.check("alice-alice-alice", { username: "alice" }); // rejects with invalid_password
  */
-export function createPasswordPolicy(
-  options: PasswordPolicyInput = {},
-  hooks: PasswordPolicyHooks = {},
-): PasswordPolicy {
-  const resolved = Object.freeze(validateOptions(options));
-  const { minLength, maxLength, breached } = resolved;
+export function createPasswordPolicy(options: PasswordPolicyOptions, hooks: PasswordPolicyHooks = {}): PasswordPolicy {
+  const breached = Object.freeze({ ...options.breached });
+  const resolved = Object.freeze({ minLength: options.minLength, maxLength: options.maxLength, breached });
+  const { minLength, maxLength } = resolved;
   const warn = hooks.warn ?? defaultWarn;
 
   /** The rules that need nothing but the password itself: cheap, and they run first. */

@@ -1,11 +1,20 @@
 import { AuthError } from "../errors.ts";
-import { type CounterLimiter, createCounterLimiter, retryAfterSeconds, type ThrottleBackend, withStore } from "./limiter-backend.ts";
+import {
+  type CounterLimiter,
+  createCounterLimiter,
+  retryAfterSeconds,
+  type ThrottleBackend,
+  withStore,
+} from "./limiter-backend.ts";
 import { accountAndIpKey, throttleIp } from "./throttle-keys.ts";
 
 export { createRateLimit, type RateLimit, type RateLimitOptions } from "./rate-limit.ts";
 export { memoryCounters, type ThrottleBackend } from "./limiter-backend.ts";
 
-/** One throttle rule: `attempts` failures within `windowSeconds` block for `blockSeconds`. */
+/**
+ * One throttle rule: `attempts` failures within `windowSeconds` block for `blockSeconds`.
+ * Resolved `loginThrottle.*` settings: defaults, ranges and their reasons are in core/config.
+ */
 export interface ThrottleLimit {
   /** Failed logins allowed per window; the next attempt is refused. */
   attempts: number;
@@ -47,29 +56,10 @@ export interface LoginThrottle {
   release(username: string, ip: string): Promise<void>;
 }
 
-/**
- * Defaults, after the OWASP Authentication Cheat Sheet (account lockout: threshold, observation
- * window, lockout duration, and the warning that lockouts let an attacker deny service):
- *
- * - `perAccountAndIp`: 10 failures in 15 minutes, then 15 minutes blocked. Keyed by account
- *   *and* address, so an attacker elsewhere cannot lock the real user out; 10 is generous to a
- *   fumbling user and, with the 15-character policy and breached-list check, leaves an online
- *   guesser about a thousand tries a day per address.
- * - `perIp`: 100 failures in 15 minutes, then 15 minutes blocked. Stops credential stuffing and
- *   password spraying across many usernames from one address, with room for a shared NAT.
- *
- * Guessing one account from many addresses is bounded by the password policy, not by this throttle.
- */
-export const DEFAULT_LOGIN_THROTTLE: Readonly<{ perAccountAndIp: Readonly<ThrottleLimit>; perIp: Readonly<ThrottleLimit> }> = Object.freeze({
-  perAccountAndIp: Object.freeze({ attempts: 10, windowSeconds: 900, blockSeconds: 900 }),
-  perIp: Object.freeze({ attempts: 100, windowSeconds: 900, blockSeconds: 900 }),
-});
-
 /** How long an attempt's slot is held if neither outcome is recorded (a crashed request). */
 const IN_FLIGHT_WINDOW_SECONDS = 30;
 /** Retry-After when refused only because other attempts are still being checked. */
 const IN_FLIGHT_RETRY_SECONDS = 1;
-const MAX_SECONDS = 30 * 86_400;
 
 interface Counter {
   limit: ThrottleLimit;
@@ -83,25 +73,14 @@ interface Counter {
   inFlight: CounterLimiter;
 }
 
-function checkLimit(name: string, limit: ThrottleLimit): void {
-  const rules: [keyof ThrottleLimit, number, number][] = [
-    ["attempts", 1, 1_000_000],
-    ["windowSeconds", 1, MAX_SECONDS],
-    ["blockSeconds", 0, MAX_SECONDS],
-  ];
-  for (const [field, min, max] of rules) {
-    const value = limit[field];
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new AuthError("invalid_config", `Gatehouse option "loginThrottle.${name}.${field}" must be a whole number from ${min} to ${max}; got ${String(value)}.`);
-    }
-  }
-}
-
 function createCounter(backend: ThrottleBackend, name: string, limit: ThrottleLimit): Counter {
-  checkLimit(name, limit);
   return {
     limit: { ...limit },
-    failures: createCounterLimiter(backend, { keyPrefix: `gatehouse:login:${name}`, points: limit.attempts, durationSeconds: limit.windowSeconds }),
+    failures: createCounterLimiter(backend, {
+      keyPrefix: `gatehouse:login:${name}`,
+      points: limit.attempts,
+      durationSeconds: limit.windowSeconds,
+    }),
     inFlight: createCounterLimiter(backend, {
       keyPrefix: `gatehouse:login:${name}:in-flight`,
       points: limit.attempts,
@@ -111,18 +90,22 @@ function createCounter(backend: ThrottleBackend, name: string, limit: ThrottleLi
 }
 
 function tooManyFailedLogins(retryAfter: number): AuthError {
-  return new AuthError("too_many_requests", `Too many failed logins. Try again in ${retryAfter} ${retryAfter === 1 ? "second" : "seconds"}.`, {
-    retryAfter,
-  });
+  return new AuthError(
+    "too_many_requests",
+    `Too many failed logins. Try again in ${retryAfter} ${retryAfter === 1 ? "second" : "seconds"}.`,
+    {
+      retryAfter,
+    },
+  );
 }
 
 /**
  * Failed-login throttling per account+IP and per IP (CONTRACT §3). Usernames are counted
- * case- and width-insensitively (NFKC, lower case), IPv6 addresses by /64. Options are checked
- * once, here; a bad one throws `AuthError("invalid_config")` naming it.
+ * case- and width-insensitively (NFKC, lower case), IPv6 addresses by /64. Guessing one account
+ * from many addresses is bounded by the password policy, not by this throttle.
  *
  * @example
- * const throttle = createLoginThrottle(DEFAULT_LOGIN_THROTTLE);
+ * const throttle = createLoginThrottle(resolveConfig().loginThrottle);
  * await throttle.check(username, ip); // throws too_many_requests when exhausted
  * if (ok) await throttle.recordSuccess(username, ip);
  * else await throttle.recordFailure(username, ip);

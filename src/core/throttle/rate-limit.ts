@@ -18,23 +18,15 @@ export interface RateLimit {
   consume(key: string): Promise<void>;
 }
 
-function checkWholeNumber(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new AuthError("invalid_config", `Rate limit option "${name}" must be a whole number of at least 1; got ${String(value)}.`);
-  }
-}
-
 /**
- * A fixed-window request limit per key, e.g. registrations per IP per hour. Options are
- * checked once, here.
+ * A fixed-window request limit per key, e.g. registrations per IP per hour. `points` and
+ * `durationSeconds` come from resolved settings (core/config), which checked their ranges.
  *
  * @example
  * const registrations = createRateLimit({ points: 20, durationSeconds: 3600 });
  * await registrations.consume(ip); // the 21st call within the hour throws too_many_requests
  */
 export function createRateLimit(options: RateLimitOptions): RateLimit {
-  checkWholeNumber("points", options.points);
-  checkWholeNumber("durationSeconds", options.durationSeconds);
   const limiter = createCounterLimiter(options.backend ?? "memory", {
     keyPrefix: options.keyPrefix ?? "gatehouse:rate",
     points: options.points,
@@ -47,9 +39,13 @@ export function createRateLimit(options: RateLimitOptions): RateLimit {
       } catch (error) {
         if (!(error instanceof RateLimiterRes)) throw error;
         const retryAfter = retryAfterSeconds(error);
-        throw new AuthError("too_many_requests", `Too many requests. Try again in ${retryAfter} ${retryAfter === 1 ? "second" : "seconds"}.`, {
-          retryAfter,
-        });
+        throw new AuthError(
+          "too_many_requests",
+          `Too many requests. Try again in ${retryAfter} ${retryAfter === 1 ? "second" : "seconds"}.`,
+          {
+            retryAfter,
+          },
+        );
       }
     },
   };

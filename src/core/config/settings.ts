@@ -1,0 +1,269 @@
+import { availableParallelism } from "node:os";
+import { z } from "zod";
+import { type Clock, systemClock } from "../clock.ts";
+import { assertStrongSecret } from "../keys/secret-strength.ts";
+import { codeOnly, type Kind, oneOf, optional, origins, seconds, text, wholeNumber, yesNo } from "./kinds.ts";
+import { setting } from "./setting.ts";
+
+/**
+ * Every Gatehouse setting, once: its values and range, default, environment variable or flag,
+ * and one line of documentation. The `GatehouseOptions` type, `resolveConfig()`, the server's
+ * environment, the CLI, `doctor` and docs/settings.md (`npm run docs:settings`) are all derived
+ * from these tables. Adding a setting is adding an entry; cross-field rules are in rules.ts.
+ */
+
+const MINUTE = 60;
+const HOUR = 3600;
+const DAY = 86_400;
+
+/** An HMAC key: checked for length and randomness, never echoed. */
+function hmacSecret(): Kind<string> {
+  return {
+    ...text({ max: 4096, rule: "a random secret of at least 32 bytes (hex, base64 or text)" }),
+    check(value, subject) {
+      try {
+        assertStrongSecret(value, subject);
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    },
+  };
+}
+
+/** Plain HTTP only to this machine (a local mirror); elsewhere an attacker on the path could say "not breached". */
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** The URL of a Have I Been Pwned-style range API; normalised to end in `/`. */
+function rangeApiUrl(): Kind<string> {
+  const base = text({ max: 2048, rule: "an https:// URL (http:// only for 127.0.0.1, localhost or [::1])" });
+  return {
+    ...base,
+    schema: z
+      .string()
+      .min(1)
+      .max(2048)
+      .transform((url) => (url.endsWith("/") ? url : `${url}/`)),
+    check(value, subject) {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        return `${subject} must be an absolute https:// URL of the range API (such as https://api.pwnedpasswords.com/range/).`;
+      }
+      if (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) return undefined;
+      return `${subject} must use https:// (plain http:// is allowed only for 127.0.0.1, localhost or [::1]).`;
+    },
+  };
+}
+
+/**
+ * Failed-login throttling, after the OWASP Authentication Cheat Sheet (lockout threshold,
+ * observation window, lockout duration, and the warning that lockouts let an attacker deny
+ * service). Keyed by account *and* address, so an attacker elsewhere cannot lock the real user
+ * out; 10 is generous to a fumbling user and, with the 15-character policy and the common-
+ * password check, leaves an online guesser about a thousand tries a day per address. The
+ * per-address limit of 100 stops credential stuffing and spraying from one address with room
+ * for a shared NAT. `LOGIN_WINDOW` sets every window and block at once.
+ */
+function throttleLimit(what: string, attempts: { env: string; default: number }) {
+  return {
+    attempts: setting(wholeNumber(1, 1_000_000), { ...attempts, doc: `Failed logins allowed ${what} per window.` }),
+    windowSeconds: setting(seconds(1, 7 * DAY), {
+      env: "LOGIN_WINDOW",
+      default: 15 * MINUTE,
+      doc: `Window in which failed logins ${what} are counted; it starts with the first failure.`,
+    }),
+    blockSeconds: setting(seconds(0, DAY), {
+      env: "LOGIN_WINDOW",
+      default: 15 * MINUTE,
+      doc: `How long logins ${what} are refused once the limit is reached (0: until the window ends).`,
+    }),
+  };
+}
+
+/** Options of `createGatehouse()`; most also have an environment variable for the standalone server. */
+export const OPTION_SETTINGS = {
+  database: setting(text({ max: 4096 }), {
+    env: "DATABASE_URL",
+    default: "sqlite:./data/gatehouse.db",
+    sensitive: true,
+    doc:
+      "`sqlite:<path>`, `sqlite::memory:` or `postgres://user:pass@host/db` " +
+      "(instances sharing one PostgreSQL share users, sessions, keys and throttling).",
+  }),
+  issuer: setting(text({ max: 512 }), { env: "ISSUER", default: "gatehouse", doc: "`iss` of access tokens." }),
+  audience: setting(text({ max: 512 }), { env: "AUDIENCE", default: "gatehouse", doc: "`aud` of access tokens." }),
+  accessTokenTtlSeconds: setting(seconds(1, DAY), {
+    env: "ACCESS_TOKEN_TTL",
+    default: 15 * MINUTE,
+    doc: "Access-token lifetime.",
+  }),
+  accessTokenSecret: setting(optional(hmacSecret()), {
+    env: "ACCESS_TOKEN_SECRET",
+    default: undefined,
+    sensitive: true,
+    doc: "An HMAC secret switches access tokens to HS256 (the JWKS is then empty); `npx gatehouse secret` prints one.",
+  }),
+  signingAlgorithm: setting(oneOf(["EdDSA", "ES256"]), {
+    env: "JWT_ALGORITHM",
+    default: "EdDSA",
+    doc: "Signing algorithm when no secret is set; keys are generated and kept in the database.",
+  }),
+  refreshIdleSeconds: setting(seconds(MINUTE, 365 * DAY), {
+    env: "REFRESH_IDLE_TTL",
+    default: 7 * DAY,
+    doc: "A session ends after this long without a refresh.",
+  }),
+  refreshAbsoluteSeconds: setting(seconds(MINUTE, 366 * DAY), {
+    env: "REFRESH_ABSOLUTE_TTL",
+    default: 30 * DAY,
+    doc: "A session ends this long after login, whatever happens.",
+  }),
+  refreshGraceSeconds: setting(seconds(0, MINUTE), {
+    env: "REFRESH_GRACE",
+    default: 5,
+    doc: "A rotated refresh token still yields the same successor this long (concurrent tabs); 0 = off.",
+  }),
+  allowedOrigins: setting(origins(), {
+    env: "ALLOWED_ORIGINS",
+    default: [],
+    doc: "Origins besides the server's own allowed to use the refresh cookie.",
+  }),
+  cookie: {
+    name: setting(text({ max: 64, pattern: /^[A-Za-z0-9_-]+$/, rule: "1 to 64 letters, digits, _ and -" }), {
+      env: "COOKIE_NAME",
+      default: "gatehouse_refresh",
+      doc: "Name of the refresh cookie.",
+    }),
+    path: setting(optional(text({ max: 1024, pattern: /^\/[\x21-\x7e]*$/, rule: "a path starting with /" })), {
+      default: undefined,
+      defaultDoc: "where the router is mounted",
+      doc: "`Path` of the refresh cookie.",
+    }),
+    secure: setting(yesNo(), {
+      env: "COOKIE_SECURE",
+      default: true,
+      doc: "`Secure` refresh cookie; false only for local development over plain HTTP.",
+    }),
+  },
+  registrationOpen: setting(yesNo({ yes: "open", no: "closed" }), {
+    env: "REGISTRATION",
+    default: true,
+    doc: "Whether `POST /auth/register` creates accounts (`gatehouse users add` always can).",
+  }),
+  password: {
+    minLength: setting(wholeNumber(8, 1024), {
+      env: "PASSWORD_MIN_LENGTH",
+      default: 15,
+      doc: "Shortest password, in characters after NFKC.",
+    }),
+    maxLength: setting(wholeNumber(8, 1024), {
+      env: "PASSWORD_MAX_LENGTH",
+      default: 256,
+      doc: "Longest password, in characters after NFKC.",
+    }),
+    // k-anonymity: only the first 5 hex characters of the password's SHA-1 leave the server.
+    breached: {
+      mode: setting(oneOf(["off", "check", "required"]), {
+        env: "BREACHED_PASSWORDS",
+        default: "off",
+        doc:
+          "Refuse passwords found in data breaches (range API): `check` accepts when the API cannot answer, " +
+          "`required` answers 503 then.",
+      }),
+      url: setting(rangeApiUrl(), {
+        env: "BREACHED_PASSWORDS_URL",
+        default: "https://api.pwnedpasswords.com/range/",
+        doc: "The breached-password range endpoint (Have I Been Pwned or a mirror).",
+      }),
+      timeoutMs: setting(wholeNumber(1, 60_000), {
+        default: 2000,
+        doc: "How long one breached-password lookup may take, in milliseconds.",
+      }),
+    },
+  },
+  // OWASP Password Storage Cheat Sheet, argon2id: 19 MiB, 2 passes, 1 lane (rules.ts holds its minimum table).
+  argon2: {
+    memoryCost: setting(wholeNumber(7168, 4_194_304), { default: 19_456, doc: "argon2id memory per hash, in KiB." }),
+    timeCost: setting(wholeNumber(1, 100), { default: 2, doc: "argon2id passes over the memory." }),
+    parallelism: setting(wholeNumber(1, 16), { default: 1, doc: "argon2id lanes." }),
+    // Hashing runs on libuv's thread pool; a core left free keeps the event loop answering during a login flood.
+    maxConcurrent: setting(wholeNumber(1, 64), {
+      default: 1,
+      defaultFrom: () => Math.max(1, availableParallelism() - 1),
+      defaultDoc: "cores − 1, at least 1",
+      doc: "Password hashes computed at once.",
+    }),
+    maxQueued: setting(wholeNumber(0, 100_000), {
+      default: 256,
+      doc: "Password hashes allowed to wait; past that, `429` with `Retry-After: 1`.",
+    }),
+  },
+  loginThrottle: {
+    perAccountAndIp: throttleLimit("for one username from one address", { env: "LOGIN_MAX_ATTEMPTS", default: 10 }),
+    perIp: throttleLimit("from one address", { env: "LOGIN_MAX_ATTEMPTS_PER_IP", default: 100 }),
+  },
+  registrationsPerIpPerHour: setting(wholeNumber(1, 1_000_000), {
+    default: 20,
+    doc: "Registrations allowed per address per hour.",
+  }),
+  bodyLimitBytes: setting(wholeNumber(1024, 1_048_576), {
+    env: "BODY_LIMIT_BYTES",
+    default: 16_384,
+    doc: "Largest JSON request body, in bytes.",
+  }),
+  verifyCacheSize: setting(wholeNumber(0, 10_000_000), {
+    default: 10_000,
+    doc: "Verified access tokens kept in memory (0 turns the cache off).",
+  }),
+  realm: setting(
+    text({ max: 128, pattern: /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/, rule: "printable ASCII, no quote or backslash" }),
+    {
+      default: "gatehouse",
+      doc: "`realm` of `WWW-Authenticate` challenges.",
+    },
+  ),
+  clock: setting(
+    codeOnly<Clock>(
+      z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === "function"),
+      "an object with a now() method",
+      () => "system clock",
+    ),
+    { default: systemClock, doc: "Time source; tests pass a `ManualClock`." },
+  ),
+};
+
+/** Settings of the standalone server only (`npm start`, `gatehouse serve`): environment variables. */
+export const SERVER_SETTINGS = {
+  port: setting(wholeNumber(0, 65_535), {
+    env: "PORT",
+    default: 3000,
+    doc: "TCP port to listen on (0: any free port).",
+  }),
+  host: setting(text({ max: 253 }), { env: "HOST", default: "localhost", doc: "Address to listen on." }),
+  logLevel: setting(oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), {
+    env: "LOG_LEVEL",
+    default: "info",
+    doc: "Least severe log level written (JSON lines on stdout).",
+  }),
+  trustProxy: setting(wholeNumber(0, 10), {
+    env: "TRUST_PROXY",
+    default: 0,
+    doc: "How many reverse proxies' `X-Forwarded-For` to believe for the client address.",
+  }),
+};
+
+/** Settings only a command of the `gatehouse` CLI has. */
+export const CLI_SETTINGS = {
+  /**
+   * JWKS consumers cache keys (Gatehouse serves `max-age=300`, the remote key set refetches every
+   * 10 minutes) and instances reload their rings every minute: an hour lets every cache learn the
+   * new key before the first token uses it.
+   */
+  publishAheadSeconds: setting(seconds(0, 30 * DAY), {
+    flag: "keys rotate --publish-ahead",
+    default: HOUR,
+    doc: "Time between publishing a new signing key and its first signature.",
+  }),
+};
