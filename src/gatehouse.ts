@@ -2,6 +2,9 @@ import { randomBytes } from "node:crypto";
 import type { RequestHandler, Router } from "express";
 import { AuthService, toAuthContext } from "./core/auth-service.ts";
 import { type GatehouseConfig, type GatehouseOptions, resolveConfig } from "./core/config.ts";
+import { type Metrics, NO_METRICS } from "./core/observability/metrics.ts";
+import { createReadinessProbe, type ReadinessProbe } from "./core/observability/readiness.ts";
+import { tokenRejectionOf } from "./core/observability/token-rejection.ts";
 import { type KeyRing, keepKeyRingFresh, loadKeyRing } from "./core/keys/key-ring.ts";
 import { assertStrongSecret } from "./core/keys/secret-strength.ts";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
@@ -15,6 +18,14 @@ import { type AccessTokenClaims, createAccessTokenVerifier } from "./core/tokens
 import { createAuthRouter } from "./express/router.ts";
 import { createRequireAuth, type RequireAuthOptions } from "./express/require-auth.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
+import { type HealthHandlers, healthEndpoints } from "./observability/health-endpoints.ts";
+import { type MetricsAccess, metricsEndpoint } from "./observability/metrics-endpoint.ts";
+import type { ScrapableMetrics } from "./observability/prometheus.ts";
+import {
+  countingHasherRefusals,
+  countingLoginRefusals,
+  countingRateLimitRefusals,
+} from "./observability/refusals.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./core/store/store.ts";
 
@@ -28,6 +39,9 @@ export interface CreateGatehouseOptions extends GatehouseOptions {
   store?: Store;
 }
 
+/** Work to finish before the database closes (background workers), run by `close()` in order. */
+export type CloseHook = () => Promise<void> | void;
+
 export interface Gatehouse {
   /** The CONTRACT §2 routes; mount with `app.use("/auth", auth.router())`. */
   router(): Router;
@@ -35,8 +49,21 @@ export interface Gatehouse {
   requireAuth(options?: RequireAuthOptions): RequestHandler;
   /** `GET` handler serving the public keys; mount at `/.well-known/jwks.json`. */
   jwks(): RequestHandler;
+  /**
+   * `GET` handler for Prometheus (mount at `/metrics`). Answers 404 unless metrics are on:
+   * `metricsToken` set (then a bearer token is required) or `metrics: "public"`.
+   */
+  metrics(): RequestHandler;
+  /** `GET` handlers for `/healthz` (the process answers) and `/readyz` (database, schema, keys; 503 otherwise). */
+  health(): HealthHandlers;
+  /** From now on `/readyz` answers 503, so load balancers stop sending traffic; `close()` implies it. */
+  startDraining(): void;
+  /** Registers work `close()` runs before it closes the database (e.g. stopping a background worker). */
+  onClose(hook: CloseHook): void;
   /** Verifies an access token (signature and claims, not the session) or throws AuthError. */
   verifyAccessToken(token: string): AccessTokenClaims;
+  /** What Gatehouse counts (no-ops when metrics are off); background workers and the server report here too. */
+  readonly meter: Metrics;
   readonly service: AuthService;
   readonly store: Store;
   readonly keys: KeyRing;
@@ -61,6 +88,7 @@ const ROTATION_KEY_SETTING = "refresh_rotation_key";
 export async function createGatehouse(options: CreateGatehouseOptions = {}): Promise<Gatehouse> {
   const { logger: givenLogger, store: givenStore, ...rest } = options;
   const config = resolveConfig(rest);
+  const metricsAccess = metricsAccessOf(config);
   const hmacSecret =
     config.accessTokenSecret === undefined
       ? undefined
@@ -68,8 +96,14 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
   const realm = config.realm;
   const logger = givenLogger ?? createLogger();
   const checkPassword = createPasswordPolicy(config.password);
-  const hasher = createArgon2Hasher(config.argon2, config.argon2);
   const clock = config.clock;
+  // prom-client is loaded only when metrics are on; off, every count is an empty call.
+  const scrapable: ScrapableMetrics | undefined =
+    metricsAccess.mode === "off"
+      ? undefined
+      : (await import("./observability/prometheus.ts")).createPrometheusMetrics();
+  const metrics: Metrics = scrapable ?? NO_METRICS;
+  const hasher = countingHasherRefusals(createArgon2Hasher(config.argon2, config.argon2), metrics);
 
   const store = givenStore ?? (await openStore(config.database));
   const startupNotes: string[] = [];
@@ -112,26 +146,35 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
         graceSeconds: config.refreshGraceSeconds,
       },
       Buffer.from(rotationKey, "base64url"),
+      { metrics, log: logger },
     );
+    const loginThrottle = countingLoginRefusals(
+      createLoginThrottle({
+        perAccountAndIp: config.loginThrottle.perAccountAndIp,
+        perIp: config.loginThrottle.perIp,
+        backend: throttleBackend,
+      }),
+      metrics,
+      (ip) => logger.warn({ ip }, "login throttled"),
+    );
+    const registrationLimit = createRateLimit({
+      points: config.registrationsPerIpPerHour,
+      durationSeconds: 3600,
+      backend: throttleBackend,
+    });
     const service = new AuthService({
       store,
       config,
       clock,
       hasher,
       checkPasswordPolicy: (password, context) => checkPassword.check(password, context),
-      loginThrottle: createLoginThrottle({
-        perAccountAndIp: config.loginThrottle.perAccountAndIp,
-        perIp: config.loginThrottle.perIp,
-        backend: throttleBackend,
-      }),
-      registrationLimit: createRateLimit({
-        points: config.registrationsPerIpPerHour,
-        durationSeconds: 3600,
-        backend: throttleBackend,
-      }),
+      loginThrottle,
+      registrationLimit: countingRateLimitRefusals(registrationLimit, metrics, "registration"),
       sessions,
       signAccessToken: (subject) => sign(subject),
       verifyAccessToken,
+      metrics,
+      log: logger,
     });
     // Without a session check the token alone decides, synchronously: the hot path stays promise-free.
     const authenticate = (token: string, checkSession: boolean) =>
@@ -141,6 +184,15 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     const stopKeyReload = hmacSecret
       ? () => undefined
       : keepKeyRingFresh(ring, store, { onError: (error) => logger.warn({ err: error }, "signing key reload failed") });
+    // Counting refusals is the only cost metrics add to a bearer check, and only on failure.
+    const onTokenRefused = scrapable === undefined ? undefined : countTokenRefusal(metrics);
+    const readiness = createReadinessProbe({
+      pingDatabase: () => store.ping(),
+      schemaIsCurrent: async () => true,
+      keysLoaded: () => hasSigningKey(ring),
+    });
+    const closeHooks: CloseHook[] = [];
+    let closing: Promise<void> | undefined;
 
     return {
       router: () =>
@@ -152,28 +204,81 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
           bodyLimitBytes: config.bodyLimitBytes,
           allowedOrigins: config.allowedOrigins,
           cookie: config.cookie,
+          onTokenRefused,
         }),
-      requireAuth: (requireOptions) => createRequireAuth(authenticate, realm, requireOptions),
+      requireAuth: (requireOptions) => createRequireAuth(authenticate, realm, requireOptions, onTokenRefused),
       jwks: () => (_req, res) => {
         res.setHeader("Cache-Control", "public, max-age=300");
         res.json(ring.jwks());
       },
+      metrics: () => metricsEndpoint(scrapable, metricsAccess, realm),
+      health: () => healthEndpoints(readiness),
+      startDraining: () => readiness.startDraining(),
+      onClose: (hook) => {
+        closeHooks.push(hook);
+      },
       verifyAccessToken,
+      meter: metrics,
       service,
       store,
       keys: ring,
       config,
       logger,
       startupNotes,
-      close: async () => {
-        stopKeyReload();
-        await store.close();
+      close: () => {
+        closing ??= closeAll(readiness, stopKeyReload, closeHooks, logger, store);
+        return closing;
       },
     };
   } catch (error) {
     if (!givenStore) await store.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** Metrics are on with a token (protected) or `"public"`; the token wins when both are given. */
+function metricsAccessOf(config: GatehouseConfig): MetricsAccess {
+  if (config.metricsToken !== undefined) return { mode: "token", token: config.metricsToken };
+  return config.metrics === "public" ? { mode: "public" } : { mode: "off" };
+}
+
+function countTokenRefusal(metrics: Metrics): (error: unknown) => void {
+  return (error) => {
+    const reason = tokenRejectionOf(error);
+    if (reason !== undefined) metrics.tokenRejected(reason);
+  };
+}
+
+function hasSigningKey(ring: KeyRing): boolean {
+  try {
+    ring.signingKey();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Shutdown of the library part: readiness turns 503, the key reload stops, registered hooks
+ * run (a failing one is logged and the rest still run), then the store closes.
+ */
+async function closeAll(
+  readiness: ReadinessProbe,
+  stopKeyReload: () => void,
+  hooks: readonly CloseHook[],
+  logger: Logger,
+  store: Store,
+): Promise<void> {
+  readiness.startDraining();
+  stopKeyReload();
+  for (const hook of hooks) {
+    try {
+      await hook();
+    } catch (error) {
+      logger.error({ err: error }, "a close hook failed");
+    }
+  }
+  await store.close();
 }
 
 /**

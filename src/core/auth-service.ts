@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import type { GatehouseConfig } from "./config.ts";
-import { AuthError } from "./errors.ts";
+import { AuthError, isAuthError } from "./errors.ts";
+import type { LoginResult, Metrics } from "./observability/metrics.ts";
+import type { SecurityLog } from "./observability/security-log.ts";
 import type { PasswordHasher } from "./passwords/argon2-hasher.ts";
 import { normalizePassword } from "./passwords/password-policy.ts";
 import type { SessionMeta, SessionService } from "./sessions/session-service.ts";
@@ -52,6 +54,8 @@ export interface AuthServiceParts {
   sessions: SessionService;
   signAccessToken: (subject: { sub: string; sid: string; roles?: string[] }) => { token: string; expiresIn: number };
   verifyAccessToken: (token: string) => AccessTokenClaims;
+  metrics: Metrics;
+  log: SecurityLog;
 }
 
 const INVALID_CREDENTIALS = "Wrong username or password.";
@@ -98,10 +102,24 @@ export class AuthService {
    * same error, and the same argon2 work (a dummy verify) so timing does not tell.
    */
   async login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
+    try {
+      const grant = await this.#login(rawUsername, rawPassword, caller);
+      this.#p.metrics.login("success");
+      return grant;
+    } catch (error) {
+      this.#p.metrics.login(loginResultOf(error));
+      throw error;
+    }
+  }
+
+  async #login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
     const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     const user = await this.#throttled(username, caller.ip, async () => {
       const found = await this.#p.store.findUserByUsername(username);
+      if (found?.disabledAt != null) {
+        this.#p.log.warn({ userId: found.id, ip: caller.ip }, "login refused: account disabled");
+      }
       const ok =
         found !== null && found.disabledAt === null
           ? await this.#p.hasher.verify(found.passwordHash, password)
@@ -116,8 +134,8 @@ export class AuthService {
     return this.#grant(user, session, refreshToken);
   }
 
-  async refresh(refreshToken: unknown): Promise<TokenGrant> {
-    const { session, refreshToken: next, user } = await this.#p.sessions.rotate(refreshToken);
+  async refresh(refreshToken: unknown, caller?: CallerContext): Promise<TokenGrant> {
+    const { session, refreshToken: next, user } = await this.#p.sessions.rotate(refreshToken, caller);
     return this.#grant(user, session, next);
   }
 
@@ -172,7 +190,8 @@ export class AuthService {
     if (checkSession) {
       const session = await this.#p.sessions.findLive(claims.sid);
       if (!session || session.userId !== claims.sub) {
-        throw new AuthError("invalid_token", "This session has ended. Log in again.", { tokenPresented: true });
+        const options = { tokenPresented: true, reason: "session_ended" } as const;
+        throw new AuthError("invalid_token", "This session has ended. Log in again.", options);
       }
     }
     return toAuthContext(claims);
@@ -226,6 +245,23 @@ export class AuthService {
     if (!user || user.disabledAt !== null)
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
     return publicUser(user);
+  }
+}
+
+/** The error codes a login can end with, as the login counter's closed set of results. */
+function loginResultOf(error: unknown): LoginResult {
+  if (!isAuthError(error)) return "error";
+  switch (error.code) {
+    case "invalid_credentials":
+      return "invalid_credentials";
+    case "too_many_requests":
+      return "throttled";
+    case "invalid_request":
+      return "invalid_request";
+    case "unavailable":
+      return "unavailable";
+    default:
+      return "error";
   }
 }
 

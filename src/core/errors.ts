@@ -20,6 +20,26 @@ export type AuthErrorCode =
   | "invalid_config"
   | "internal_error";
 
+/**
+ * Which check refused a bearer token (`invalid_token`). Never sent to the client, whose answer
+ * stays one message per failure: it feeds metrics and logs, so the set is closed.
+ */
+export type TokenRejection =
+  | "missing"
+  | "malformed"
+  | "unknown_key"
+  | "bad_signature"
+  | "wrong_algorithm"
+  | "expired"
+  | "not_yet_valid"
+  | "wrong_issuer"
+  | "wrong_audience"
+  | "wrong_type"
+  | "bad_claims"
+  | "session_ended"
+  | "insufficient_scope"
+  | "other";
+
 export interface AuthErrorOptions {
   /** Seconds until a throttled caller may try again (too_many_requests). */
   retryAfter?: number;
@@ -27,6 +47,8 @@ export interface AuthErrorOptions {
   scope?: string;
   /** Whether a bearer token was presented; shapes WWW-Authenticate on 401s. */
   tokenPresented?: boolean;
+  /** Which check refused a bearer token (invalid_token). */
+  reason?: TokenRejection;
   cause?: unknown;
 }
 
@@ -36,6 +58,7 @@ export class AuthError extends Error {
   readonly retryAfter: number | undefined;
   readonly scope: string | undefined;
   readonly tokenPresented: boolean | undefined;
+  readonly reason: TokenRejection | undefined;
 
   constructor(code: AuthErrorCode, message: string, options: AuthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -43,6 +66,7 @@ export class AuthError extends Error {
     this.retryAfter = options.retryAfter;
     this.scope = options.scope;
     this.tokenPresented = options.tokenPresented;
+    this.reason = options.reason;
   }
 }
 
@@ -51,6 +75,6 @@ export function isAuthError(value: unknown): value is AuthError {
 }
 
 /** Shorthand for the most common failure: a bearer token we will not accept. */
-export function invalidToken(message: string): AuthError {
-  return new AuthError("invalid_token", message, { tokenPresented: true });
+export function invalidToken(message: string, reason: TokenRejection = "other"): AuthError {
+  return new AuthError("invalid_token", message, { tokenPresented: true, reason });
 }

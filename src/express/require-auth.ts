@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { AuthContext } from "../core/auth-service.ts";
 import { AuthError } from "../core/errors.ts";
 import { bearerTokenOf, missingBearer } from "./bearer.ts";
-import { sendAuthError } from "./error-handler.ts";
+import { sendAuthError as answerAuthError } from "./error-handler.ts";
 import "./request-auth.ts";
 
 export interface RequireAuthOptions {
@@ -39,14 +39,20 @@ function assertOptions(options: RequireAuthOptions): void {
 /**
  * Builds the bearer middleware: options are checked once, here; each request then pays for
  * header parsing, a (cached) signature check and, optionally, one session lookup.
- * Failures are answered directly with RFC 6750 headers, so the route never runs.
+ * Failures are answered directly with RFC 6750 headers, so the route never runs;
+ * `onRefused` sees each of those answers (metrics), never a success.
  */
 export function createRequireAuth(
   authenticate: Authenticate,
   realm: string,
   options: RequireAuthOptions = {},
+  onRefused?: (error: AuthError) => void,
 ): RequestHandler {
   assertOptions(options);
+  const sendAuthError = (res: Response, error: AuthError, realm: string) => {
+    onRefused?.(error);
+    answerAuthError(res, error, realm);
+  };
   const scopes = options.scopes ?? [];
   const roles = options.roles ?? [];
   const checkSession = options.checkSession ?? false;

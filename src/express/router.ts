@@ -22,13 +22,15 @@ export interface RouterSettings {
   bodyLimitBytes: number;
   allowedOrigins: readonly string[];
   cookie: RefreshCookieSettings;
+  /** Sees each refused bearer token (metrics). */
+  onTokenRefused?: ((error: AuthError) => void) | undefined;
 }
 
 /** The CONTRACT §2 routes. Mount it anywhere (`app.use("/auth", auth.router())`). */
 export function createAuthRouter(s: RouterSettings): Router {
   const router = express.Router();
   const authenticate = (token: string, check: boolean) => s.service.authenticate(token, check);
-  const bearer = createRequireAuth(authenticate, s.realm, { checkSession: true });
+  const bearer = createRequireAuth(authenticate, s.realm, { checkSession: true }, s.onTokenRefused);
   const cookie = createRefreshCookie(s.cookie);
 
   router.use((req, _res, next) => {
@@ -87,14 +89,14 @@ export function createAuthRouter(s: RouterSettings): Router {
       if (cookie.isPresent(req)) {
         throw new AuthError("invalid_request", "Send the refresh token in the cookie or in the body, not both.");
       }
-      sendGrant(req, res, await s.service.refresh(body.refresh_token), "body");
+      sendGrant(req, res, await s.service.refresh(body.refresh_token, callerOf(req)), "body");
       return;
     }
     assertAllowedOrigin(req, s.allowedOrigins);
     await clearingCookieOnInvalidGrant(req, res, async () => {
       const token = cookie.read(req);
       if (!token) throw new AuthError("invalid_grant", "No refresh token was sent. Log in again.");
-      sendGrant(req, res, await s.service.refresh(token), "cookie");
+      sendGrant(req, res, await s.service.refresh(token, callerOf(req)), "cookie");
     });
   });
 

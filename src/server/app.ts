@@ -18,7 +18,8 @@ const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL("../../public/", import.meta.ur
 
 /**
  * The standalone server: demo page at `/`, the auth routes at `/auth`, JWKS at
- * `/.well-known/jwks.json`, and a protected example API at `/api/hello`.
+ * `/.well-known/jwks.json`, a protected example API at `/api/hello`, and for operations
+ * `/healthz`, `/readyz` and (when turned on) `/metrics`.
  */
 export function createServerApp(auth: Gatehouse, options: ServerAppOptions = {}): Express {
   const app = express();
@@ -38,7 +39,11 @@ export function createServerApp(auth: Gatehouse, options: ServerAppOptions = {})
       strictTransportSecurity: false,
     }),
   );
-  app.use(requestLogger(auth.logger));
+  app.use(requestLogger(auth.logger, auth.meter));
+  const health = auth.health();
+  app.get("/healthz", health.live);
+  app.get("/readyz", health.ready);
+  app.get("/metrics", auth.metrics());
 
   app.get("/.well-known/jwks.json", auth.jwks());
   app.use("/auth", auth.router());
@@ -50,10 +55,6 @@ export function createServerApp(auth: Gatehouse, options: ServerAppOptions = {})
       session_id: req.auth!.sessionId,
       token_expires_at: new Date(req.auth!.claims.exp * 1000).toISOString(),
     });
-  });
-  app.get("/healthz", async (_req, res) => {
-    await auth.store.ping();
-    res.json({ status: "ok" });
   });
 
   const publicDir = options.publicDir ?? DEFAULT_PUBLIC_DIR;

@@ -4,11 +4,13 @@ import { createLogger } from "../logging/logger.ts";
 import { createServerApp } from "./app.ts";
 import { readEnvConfig } from "./env-config.ts";
 import { redactUrl, sqliteFileOf } from "../store/open-store.ts";
+import { prepareGracefulShutdown } from "./graceful-shutdown.ts";
 import { listen } from "./start-server.ts";
 
 /**
  * Starts the standalone server (`npm start`, `gatehouse serve`): settings from the environment
- * and `.env`; stops cleanly on SIGINT/SIGTERM. Rejects with AuthError("invalid_config") on a bad setting.
+ * and `.env`; shuts down gracefully on SIGINT/SIGTERM (see graceful-shutdown.ts) and exits 0.
+ * Rejects with AuthError("invalid_config") on a bad setting.
  */
 export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (existsSync(".env")) process.loadEnvFile(".env");
@@ -21,6 +23,13 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
   const auth = await createGatehouse({ ...settings.options, logger });
   const app = createServerApp(auth, { trustProxy: settings.trustProxy });
   const { server, url } = await listen(app, settings.port, settings.host);
+  const graceful = prepareGracefulShutdown({
+    server,
+    auth,
+    logger,
+    drainSeconds: settings.shutdownDrainSeconds,
+    timeoutSeconds: settings.shutdownTimeoutSeconds,
+  });
 
   const generated = [...(freshDatabase ? [`created database ${dbPath}`] : []), ...auth.startupNotes];
   logger.info(
@@ -28,11 +37,10 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     `Gatehouse listening on ${url}${generated.length > 0 ? ` (first start: ${generated.join("; ")})` : ""}`,
   );
 
-  const stop = (signal: string) => {
-    logger.info({ signal }, "shutting down");
-    server.close(() => void auth.close().finally(() => process.exit(0)));
-    setTimeout(() => process.exit(0), 5000).unref();
+  // A second signal cuts the drain short; it never skips closing the database.
+  const stop = (signal: NodeJS.Signals) => {
+    void graceful.shutdown(signal).then((code) => process.exit(code));
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }

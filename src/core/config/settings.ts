@@ -217,6 +217,23 @@ export const OPTION_SETTINGS = {
     default: 10_000,
     doc: "Verified access tokens kept in memory (0 turns the cache off).",
   }),
+  // Metrics tell an attacker what works (which limits fire, how often): off unless asked for.
+  metrics: setting(oneOf(["off", "public"]), {
+    env: "METRICS",
+    default: "off",
+    doc: "`public` serves `GET /metrics` (Prometheus text) to anyone; `off` answers 404 unless `METRICS_TOKEN` is set.",
+  }),
+  metricsToken: setting(
+    optional(text({ max: 1024, pattern: /^[\x21-\x7e]{32,}$/, rule: "32 to 1024 visible ASCII characters" })),
+    {
+      env: "METRICS_TOKEN",
+      default: undefined,
+      sensitive: true,
+      doc:
+        "Bearer token `GET /metrics` requires; setting it turns metrics on, even with `METRICS=off` " +
+        "(`npx gatehouse secret` prints one).",
+    },
+  ),
   realm: setting(
     text({ max: 128, pattern: /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/, rule: "printable ASCII, no quote or backslash" }),
     {
@@ -251,6 +268,17 @@ export const SERVER_SETTINGS = {
     env: "TRUST_PROXY",
     default: 0,
     doc: "How many reverse proxies' `X-Forwarded-For` to believe for the client address.",
+  }),
+  // Drain plus timeout stay inside Kubernetes' default 30 s grace period before SIGKILL.
+  shutdownDrainSeconds: setting(seconds(0, 5 * MINUTE), {
+    env: "SHUTDOWN_DRAIN",
+    default: 5,
+    doc: "After SIGTERM/SIGINT, keep serving this long with `/readyz` at 503, so load balancers move away.",
+  }),
+  shutdownTimeoutSeconds: setting(seconds(1, 10 * MINUTE), {
+    env: "SHUTDOWN_TIMEOUT",
+    default: 20,
+    doc: "Then, how long requests in flight may take before their connections are closed.",
   }),
 };
 

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.ts";
-import { AuthError } from "../errors.ts";
+import { AuthError, isAuthError } from "../errors.ts";
+import { type Metrics, NO_METRICS, type RefreshResult } from "../observability/metrics.ts";
+import { NO_SECURITY_LOG, type SecurityLog } from "../observability/security-log.ts";
 import type { SessionRecord, Store, TransactionOps, UserRecord } from "../store/store.ts";
 import {
   deriveSuccessorToken,
@@ -53,12 +55,22 @@ export class SessionService {
   readonly #clock: Clock;
   readonly #lifetimes: SessionLifetimes;
   readonly #rotationKey: Buffer;
+  readonly #metrics: Metrics;
+  readonly #log: SecurityLog;
 
-  constructor(store: Store, clock: Clock, lifetimes: SessionLifetimes, rotationKey: Buffer) {
+  constructor(
+    store: Store,
+    clock: Clock,
+    lifetimes: SessionLifetimes,
+    rotationKey: Buffer,
+    observe: { metrics?: Metrics; log?: SecurityLog } = {},
+  ) {
     this.#store = store;
     this.#clock = clock;
     this.#lifetimes = lifetimes;
     this.#rotationKey = rotationKey;
+    this.#metrics = observe.metrics ?? NO_METRICS;
+    this.#log = observe.log ?? NO_SECURITY_LOG;
   }
 
   async start(userId: string, meta: SessionMeta): Promise<IssuedSession> {
@@ -91,9 +103,17 @@ export class SessionService {
    * - rotated after the grace window: reuse — the whole session ends;
    * - session ended, expired or its user disabled: invalid_grant.
    */
-  async rotate(refreshToken: unknown): Promise<RotatedSession> {
-    if (!isWellFormedRefreshToken(refreshToken)) throw invalidGrant("The refresh token is missing or malformed. Log in again.");
+  async rotate(refreshToken: unknown, caller?: SessionMeta): Promise<RotatedSession> {
+    if (!isWellFormedRefreshToken(refreshToken)) {
+      this.#metrics.refresh("invalid");
+      throw invalidGrant("The refresh token is missing or malformed. Log in again.");
+    }
+    // Set by the transaction's last run: what happened, and which session a reuse ended.
+    let result: RefreshResult = "invalid";
+    let reused: SessionRecord | undefined;
     const outcome = await this.#store.transaction(async (tx): Promise<RotatedSession | AuthError> => {
+      result = "invalid";
+      reused = undefined;
       const now = this.#clock.now();
       const row = await tx.lockRefreshToken(hashRefreshToken(refreshToken));
       if (!row) return invalidGrant("The refresh token is not recognised. Log in again.");
@@ -111,10 +131,13 @@ export class SessionService {
       if (row.rotatedAt !== null) {
         if (now - row.rotatedAt > this.#lifetimes.graceSeconds * 1000) {
           await tx.endSession(session.id, now, "refresh_token_reuse");
+          result = "reused";
+          reused = session;
           return invalidGrant("This refresh token was already used, so the session has been ended to protect you. Log in again.");
         }
         const head = await this.#liveHead(tx, refreshToken);
         if (!head) return invalidGrant(ENDED);
+        result = "grace";
         return { session, refreshToken: head, user };
       }
       const successor = deriveSuccessorToken(this.#rotationKey, refreshToken);
@@ -122,8 +145,17 @@ export class SessionService {
       await tx.markRefreshTokenRotated(row.hash, now);
       const idleExpiresAt = Math.min(now + this.#lifetimes.idleSeconds * 1000, session.absoluteExpiresAt);
       await tx.touchSession(session.id, now, idleExpiresAt);
+      result = "rotated";
       return { session: { ...session, lastUsedAt: now, idleExpiresAt }, refreshToken: successor, user };
+    }).catch((error: unknown) => {
+      this.#metrics.refresh(isAuthError(error) && error.code === "unavailable" ? "unavailable" : "error");
+      throw error;
     });
+    this.#metrics.refresh(result);
+    if (reused !== undefined) {
+      const fields = { userId: reused.userId, sessionId: reused.id, ip: caller?.ip ?? null };
+      this.#log.warn(fields, "refresh token reused: session ended");
+    }
     if (outcome instanceof AuthError) throw outcome;
     return outcome;
   }

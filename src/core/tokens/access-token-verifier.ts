@@ -118,17 +118,22 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const headers = new Map<string, TrustedHeader>();
 
   const verifyUncached = (token: string): CachedClaims => {
-    if (typeof token !== "string") throw invalidToken("The access token must be a string.");
-    if (token.length > maxTokenBytes) throw invalidToken(`The access token is longer than ${maxTokenBytes} bytes.`);
+    if (typeof token !== "string") throw invalidToken("The access token must be a string.", "malformed");
+    if (token.length > maxTokenBytes)
+      throw invalidToken(`The access token is longer than ${maxTokenBytes} bytes.`, "malformed");
     const dot1 = token.indexOf(".");
     const dot2 = dot1 === -1 ? -1 : token.indexOf(".", dot1 + 1);
     if (dot2 === -1)
-      throw invalidToken("The access token is malformed: expected a compact JWS with three dot-separated segments.");
+      throw invalidToken(
+        "The access token is malformed: expected a compact JWS with three dot-separated segments.",
+        "malformed",
+      );
     if (token.indexOf(".", dot2 + 1) !== -1) {
       throw invalidToken(
         token.split(".").length === 5
           ? "Encrypted tokens (JWE) are not accepted: send the signed access token."
           : "The access token is malformed: expected a compact JWS with three dot-separated segments.",
+        "malformed",
       );
     }
 
@@ -136,15 +141,16 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const header = headers.get(headerText) ?? trustHeader(headerText, headers);
     const key = resolveKey(header.kid);
     if (key === undefined)
-      throw invalidToken("The access token was signed with an unknown or expired key. Log in again.");
-    if (key.alg !== header.alg) throw invalidToken("The access token's algorithm does not match its key.");
+      throw invalidToken("The access token was signed with an unknown or expired key. Log in again.", "unknown_key");
+    if (key.alg !== header.alg)
+      throw invalidToken("The access token's algorithm does not match its key.", "wrong_algorithm");
 
     if (!isStrictBase64url(token, dot1 + 1, dot2))
-      throw invalidToken("The access token payload is not strict unpadded base64url.");
+      throw invalidToken("The access token payload is not strict unpadded base64url.", "malformed");
     if (!isStrictBase64url(token, dot2 + 1, token.length))
-      throw invalidToken("The access token signature is not strict unpadded base64url.");
+      throw invalidToken("The access token signature is not strict unpadded base64url.", "malformed");
     if (!verifyJws(key, token.slice(0, dot2), Buffer.from(token.slice(dot2 + 1), "base64url")))
-      throw invalidToken("The access token signature is invalid.");
+      throw invalidToken("The access token signature is invalid.", "bad_signature");
 
     const claims = parseObject(token.slice(dot1 + 1, dot2), "payload"); // strictness checked above
     const now = clock.now();
@@ -156,30 +162,30 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   const checkClaims = (claims: Record<string, unknown>, now: number): number => {
     const { exp, nbf, iat, iss, aud } = claims;
     if (typeof exp !== "number" || !Number.isFinite(exp))
-      throw invalidToken("The access token has no valid exp (expiry) claim.");
+      throw invalidToken("The access token has no valid exp (expiry) claim.", "bad_claims");
     if (typeof iat !== "number" || !Number.isFinite(iat))
-      throw invalidToken("The access token has no valid iat (issued-at) claim.");
+      throw invalidToken("The access token has no valid iat (issued-at) claim.", "bad_claims");
     if (nbf !== undefined && (typeof nbf !== "number" || !Number.isFinite(nbf)))
-      throw invalidToken("The access token's nbf claim is not a number.");
+      throw invalidToken("The access token's nbf claim is not a number.", "bad_claims");
     const validUntil = exp * 1000 + toleranceMs;
-    if (now >= validUntil) throw invalidToken("The access token has expired. Refresh it or log in again.");
+    if (now >= validUntil) throw invalidToken("The access token has expired. Refresh it or log in again.", "expired");
     if (nbf !== undefined && nbf * 1000 > now + toleranceMs)
-      throw invalidToken("The access token is not valid yet (nbf is in the future).");
+      throw invalidToken("The access token is not valid yet (nbf is in the future).", "not_yet_valid");
     if (iat * 1000 > now + toleranceMs)
-      throw invalidToken("The access token was issued in the future (iat); check the clocks.");
+      throw invalidToken("The access token was issued in the future (iat); check the clocks.", "not_yet_valid");
     if (exp - iat > maxLifetimeSeconds + toleranceSeconds)
-      throw invalidToken("The access token claims a longer lifetime than this issuer grants (exp - iat).");
-    if (iss !== issuer) throw invalidToken("The access token was issued by someone else (iss).");
+      throw invalidToken("The access token claims a longer lifetime than this issuer grants (exp - iat).", "bad_claims");
+    if (iss !== issuer) throw invalidToken("The access token was issued by someone else (iss).", "wrong_issuer");
     if (typeof aud === "string" ? aud !== audience : !isAudienceList(aud, audience))
-      throw invalidToken("The access token is meant for another audience (aud).");
-    if (!isNonEmptyString(claims["sub"])) throw invalidToken("The access token has no subject (sub).");
-    if (!isNonEmptyString(claims["sid"])) throw invalidToken("The access token has no session id (sid).");
-    if (!isNonEmptyString(claims["jti"])) throw invalidToken("The access token has no token id (jti).");
+      throw invalidToken("The access token is meant for another audience (aud).", "wrong_audience");
+    if (!isNonEmptyString(claims["sub"])) throw invalidToken("The access token has no subject (sub).", "bad_claims");
+    if (!isNonEmptyString(claims["sid"])) throw invalidToken("The access token has no session id (sid).", "bad_claims");
+    if (!isNonEmptyString(claims["jti"])) throw invalidToken("The access token has no token id (jti).", "bad_claims");
     const { scope, roles } = claims;
     if (scope !== undefined && typeof scope !== "string")
-      throw invalidToken("The access token's scope claim is not a string.");
+      throw invalidToken("The access token's scope claim is not a string.", "bad_claims");
     if (roles !== undefined && !(Array.isArray(roles) && roles.every((role) => typeof role === "string"))) {
-      throw invalidToken("The access token's roles claim is not a list of strings.");
+      throw invalidToken("The access token's roles claim is not a list of strings.", "bad_claims");
     }
     return validUntil;
   };
@@ -203,18 +209,20 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
 
 /** Validates a header segment not seen before and remembers it (bounded). Throws on anything unacceptable. */
 function trustHeader(headerText: string, seen: Map<string, TrustedHeader>): TrustedHeader {
-  if (!isStrictBase64url(headerText)) throw invalidToken("The access token header is not strict unpadded base64url.");
+  if (!isStrictBase64url(headerText))
+    throw invalidToken("The access token header is not strict unpadded base64url.", "malformed");
   const header = parseObject(headerText, "header");
   const { alg, kid, typ, crit } = header;
-  if (typeof alg !== "string") throw invalidToken("The access token header has no alg.");
-  if (alg.toLowerCase() === "none") throw invalidToken('Unsigned tokens (alg "none") are not accepted.');
+  if (typeof alg !== "string") throw invalidToken("The access token header has no alg.", "malformed");
+  if (alg.toLowerCase() === "none")
+    throw invalidToken('Unsigned tokens (alg "none") are not accepted.', "wrong_algorithm");
   if (crit !== undefined)
-    throw invalidToken("The access token requires header extensions (crit) that are not supported.");
+    throw invalidToken("The access token requires header extensions (crit) that are not supported.", "malformed");
   if (typeof typ !== "string" || !isAccessTokenType(typ))
-    throw invalidToken('The token is not an access token: typ must be "at+jwt".');
-  if (kid === undefined) throw invalidToken("The access token header has no key id (kid).");
+    throw invalidToken('The token is not an access token: typ must be "at+jwt".', "wrong_type");
+  if (kid === undefined) throw invalidToken("The access token header has no key id (kid).", "malformed");
   if (typeof kid !== "string" || kid.length === 0 || kid.length > MAX_KID_LENGTH)
-    throw invalidToken("The access token's key id (kid) is invalid.");
+    throw invalidToken("The access token's key id (kid) is invalid.", "malformed");
   const trusted = { kid, alg };
   if (seen.size >= HEADER_CACHE_ENTRIES) seen.delete(seen.keys().next().value!);
   seen.set(headerText, trusted);
@@ -232,10 +240,10 @@ function parseObject(segment: string, part: "header" | "payload"): Record<string
   try {
     value = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
   } catch {
-    throw invalidToken(`The access token ${part} is not valid JSON.`);
+    throw invalidToken(`The access token ${part} is not valid JSON.`, "malformed");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw invalidToken(`The access token ${part} is not a JSON object.`);
+    throw invalidToken(`The access token ${part} is not a JSON object.`, "malformed");
   return value as Record<string, unknown>;
 }
 
