@@ -21,7 +21,9 @@ function freePort(): Promise<number> {
     probe.once("error", reject);
     probe.listen(0, "127.0.0.1", () => {
       const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      probe.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -42,9 +44,15 @@ export async function startOwnPostgres(database = "gatehouse"): Promise<OwnPostg
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"],
     onLog: () => undefined,
   });
-  await server.initialise();
-  await server.start();
-  await server.createDatabase(database);
+  try {
+    await server.initialise();
+    await server.start();
+    await server.createDatabase(database);
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    rmSync(folder, { recursive: true, force: true });
+    throw error;
+  }
   let running = true;
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${database}`,

@@ -57,7 +57,11 @@ describe("logs: a whole scripted flow", () => {
     secrets.add((cookieRefresh.body as { access_token: string }).access_token);
 
     // …a native-style login with the refresh token in the body, then its reuse…
-    const bodyLogin = await post("/auth/login", { username: "logged", password: STRONG_PASSWORD, token_transport: "body" });
+    const bodyLogin = await post("/auth/login", {
+      username: "logged",
+      password: STRONG_PASSWORD,
+      token_transport: "body",
+    });
     const grant = bodyLogin.body as { access_token: string; refresh_token: string };
     secrets.add(grant.access_token).add(grant.refresh_token);
     const me = await request(`${server.url}/auth/me`, { headers: { authorization: `Bearer ${grant.access_token}` } });
@@ -86,10 +90,15 @@ describe("logs: a whole scripted flow", () => {
     assert.equal((await post("/auth/login", { username: "logged", password: WRONG_PASSWORD })).status, 429);
     const forged = `${freshToken.slice(0, -4)}AAAA`;
     secrets.add(forged);
-    assert.equal((await request(`${server.url}/api/hello`, { headers: { authorization: `Bearer ${forged}` } })).status, 401);
+    assert.equal(
+      (await request(`${server.url}/api/hello`, { headers: { authorization: `Bearer ${forged}` } })).status,
+      401,
+    );
     await request(`${server.url}/metrics`);
 
-    lines = server.logs.flatMap((chunk) => chunk.split("\n").filter(Boolean)).map((line) => JSON.parse(line) as LogLine);
+    lines = server.logs
+      .flatMap((chunk) => chunk.split("\n").filter(Boolean))
+      .map((line) => JSON.parse(line) as LogLine);
   });
   after(() => server.close());
 
@@ -99,7 +108,8 @@ describe("logs: a whole scripted flow", () => {
     for (const secret of secrets) {
       assert.ok(!log.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
       // A JWT's parts must not appear on their own either (e.g. a signature cut out of a token).
-      for (const part of secret.split(".")) if (part.length >= 16) assert.ok(!log.includes(part), "a token part leaked");
+      for (const part of secret.split("."))
+        if (part.length >= 16) assert.ok(!log.includes(part), "a token part leaked");
     }
   });
 
