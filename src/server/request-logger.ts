@@ -5,6 +5,8 @@ import type { Metrics } from "../core/observability/metrics.ts";
 /** The label of requests no declared route answered (static files, unknown paths). */
 export const UNMATCHED_ROUTE = "unmatched";
 const MAX_LOGGED_PATH = 200;
+/** Probes and scrapes arrive every few seconds from machines: their lines go to `debug`, not `info`. */
+const PROBE_ROUTES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /**
  * The route template that answered, e.g. `/auth/sessions/:id`: the mount path plus the
@@ -27,7 +29,8 @@ function fullPathOf(req: Request): string {
 
 /**
  * One line per request — method, full path, route template, status, duration — and the same
- * duration in the request histogram by route template. Headers and bodies are never logged.
+ * duration in the request histogram by route template. Headers and bodies are never logged;
+ * health probes and metric scrapes are logged at `debug`.
  */
 export function requestLogger(logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
@@ -36,9 +39,10 @@ export function requestLogger(logger: Logger, metrics: Metrics): RequestHandler 
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeTemplateOf(req);
       metrics.request(req.method, route, res.statusCode, seconds);
-      if (logger.isLevelEnabled("info")) {
+      const level = PROBE_ROUTES.has(route) ? "debug" : "info";
+      if (logger.isLevelEnabled(level)) {
         const fields = { method: req.method, path: fullPathOf(req), route, status: res.statusCode };
-        logger.info({ ...fields, ms: Math.round(seconds * 10_000) / 10 }, "request");
+        logger[level]({ ...fields, ms: Math.round(seconds * 10_000) / 10 }, "request");
       }
     });
     next();
