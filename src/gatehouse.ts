@@ -21,11 +21,7 @@ import { createLogger, type Logger } from "./logging/logger.ts";
 import { type HealthHandlers, healthEndpoints } from "./observability/health-endpoints.ts";
 import { type MetricsAccess, metricsEndpoint } from "./observability/metrics-endpoint.ts";
 import type { ScrapableMetrics } from "./observability/prometheus.ts";
-import {
-  countingHasherRefusals,
-  countingLoginRefusals,
-  countingRateLimitRefusals,
-} from "./observability/refusals.ts";
+import { countingHasherRefusals, countingLoginRefusals, countingRateLimitRefusals } from "./observability/refusals.ts";
 import { openStore } from "./store/open-store.ts";
 import type { Store } from "./core/store/store.ts";
 
@@ -188,7 +184,8 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     const onTokenRefused = scrapable === undefined ? undefined : countTokenRefusal(metrics);
     const readiness = createReadinessProbe({
       pingDatabase: () => store.ping(),
-      schemaIsCurrent: async () => true,
+      // A custom store written before this method existed migrated at start-up: take its word.
+      schemaIsCurrent: async () => (typeof store.schemaIsCurrent === "function" ? store.schemaIsCurrent() : true),
       keysLoaded: () => hasSigningKey(ring),
     });
     const closeHooks: CloseHook[] = [];

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import Database from "better-sqlite3";
 import { request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 import { type OwnPostgres, startOwnPostgres } from "./embedded-postgres.ts";
@@ -90,5 +91,28 @@ describe("health: /healthz and /readyz with PostgreSQL stopped and started again
     assert.equal(ready.status, 503);
     assert.match(ready.body.message ?? "", /shutting down/);
     assert.equal((await request(`${server.url}/healthz`)).status, 200);
+  });
+});
+
+describe("health: /readyz on SQLite", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  it("is ready on a fresh database, and not ready when the schema is older than the code", async () => {
+    assert.equal((await readyz(server)).status, 200);
+    // As if an older dump had been restored under the running server: its newest step is missing.
+    const db = new Database(server.databasePath);
+    try {
+      db.prepare("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)").run();
+    } finally {
+      db.close();
+    }
+    const ready = await readyz(server);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(ready.body.checks, { database: "ok", schema: "failing", keys: "ok" });
+    assert.match(ready.body.message ?? "", /gatehouse migrate/);
   });
 });

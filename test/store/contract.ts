@@ -101,6 +101,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const store = await fresh();
         await store.ping();
       });
+
+      it("schemaIsCurrent() is true once migrate() has run", async () => {
+        const store = await fresh();
+        assert.equal(await store.schemaIsCurrent(), true);
+      });
     });
 
     describe("users", () => {

@@ -44,9 +44,15 @@ export function createReadinessProbe(parts: ReadinessParts): ReadinessProbe {
     let schema: CheckState = "unknown";
     try {
       await withTimeout(parts.pingDatabase(), timeoutMs);
-      schema = (await withTimeout(parts.schemaIsCurrent(), timeoutMs)) ? "ok" : "failing";
     } catch {
       database = "failing";
+    }
+    if (database === "ok") {
+      // A database that answers but has no migrations table at all is as outdated as it gets.
+      schema = await withTimeout(parts.schemaIsCurrent(), timeoutMs).then(
+        (current) => (current ? "ok" : "failing"),
+        () => "failing" as const,
+      );
     }
     const checks = { database, schema, keys };
     const problem =

@@ -47,6 +47,11 @@ export interface Store extends StoreOps {
   counters(): Promise<CounterStore>;
   /** Cheap liveness probe; throws AuthError("unavailable") when the database is down. */
   ping(): Promise<void>;
+  /**
+   * Whether every schema step this version of Gatehouse knows is applied (readiness: false
+   * after, say, restoring a dump older than the running code).
+   */
+  schemaIsCurrent(): Promise<boolean>;
   /** Closes the connection(s) once queued work has finished. Idempotent. */
   close(): Promise<void>;
 }

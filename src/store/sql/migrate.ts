@@ -1,4 +1,4 @@
-import type { SqlDriver } from "./driver.ts";
+import type { SqlDriver, SqlRunner } from "./driver.ts";
 import { type Migration, MIGRATIONS } from "./migrations.ts";
 import { statement } from "./statement.ts";
 
@@ -7,6 +7,12 @@ const RECORD = statement<[number, string, number]>(
   "recordMigration",
   "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
 );
+
+/** Whether every step of `migrations` is recorded as applied (a read; changes nothing). */
+export async function isSchemaCurrent(db: SqlRunner, migrations: readonly Migration[] = MIGRATIONS): Promise<boolean> {
+  const done = new Set((await db.all(APPLIED, [])).map((row) => row.version));
+  return migrations.every((step) => done.has(step.version));
+}
 
 /**
  * Applies every step not yet recorded in `schema_migrations`, in one transaction that no

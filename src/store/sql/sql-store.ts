@@ -6,7 +6,7 @@ import type { Store, StoreOps, TransactionOps } from "../../core/store/store.ts"
 import type { UserRecord } from "../../core/store/users.ts";
 import type { DialectName } from "./dialect.ts";
 import type { SqlDriver, SqlRunner } from "./driver.ts";
-import { migrate } from "./migrate.ts";
+import { isSchemaCurrent, migrate } from "./migrate.ts";
 import * as refreshTokens from "./refresh-tokens.ts";
 import * as sessions from "./sessions.ts";
 import * as settings from "./settings.ts";
@@ -137,6 +137,10 @@ export class SqlStore extends SqlOps implements Store {
 
   async ping(): Promise<void> {
     await this.db.get(PING, []);
+  }
+
+  schemaIsCurrent(): Promise<boolean> {
+    return isSchemaCurrent(this.db);
   }
 
   close(): Promise<void> {
