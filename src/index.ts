@@ -27,3 +27,6 @@ export { createLogger } from "./logging/logger.ts";
 import "./express/request-auth.ts";
 export { createResourceServer } from "./resource-server.ts";
 export type { ResourceServer, ResourceServerOptions } from "./resource-server.ts";
+export type { CloseHook } from "./gatehouse.ts";
+export type { HealthHandlers } from "./observability/health-endpoints.ts";
+export type { Metrics } from "./core/observability/metrics.ts";
