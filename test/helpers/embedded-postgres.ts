@@ -20,6 +20,10 @@ export interface EmbeddedPostgres {
   /** Holds the data, the socket and server.log; removed by stop(). */
   folder: string;
   stop(): Promise<void>;
+  /** Stops the server but keeps its data, as an outage would (for tests of what happens meanwhile). */
+  pause(): Promise<void>;
+  /** Starts the paused server again on the same port with the same data. */
+  resume(): Promise<void>;
 }
 
 interface Account {
@@ -37,7 +41,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
   const log = join(dir, "server.log");
   let server: ChildProcess | undefined;
 
-  const stop = async () => {
+  const halt = async () => {
     if (server && server.exitCode === null && server.signalCode === null) {
       const exited = new Promise((resolve) => server?.once("exit", resolve));
       server.kill("SIGINT"); // "fast" shutdown: ends sessions, no checkpoint wait
@@ -45,6 +49,9 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
       await exited;
       clearTimeout(timer);
     }
+  };
+  const stop = async () => {
+    await halt();
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -69,32 +76,30 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
     );
 
     const port = await freePort();
-    const logFd = openSync(log, "a");
-    server = spawn(
-      bin.postgres,
-      [
-        ...["-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`],
-        ...[
-          "-c",
-          "fsync=off",
-          "-c",
-          "synchronous_commit=off",
-          "-c",
-          "full_page_writes=off",
-          "-c",
-          "max_connections=200",
-        ],
-      ],
+    const args = [
+      ...["-D", data, "-p", String(port), "-c", "listen_addresses=127.0.0.1", "-c", `unix_socket_directories=${dir}`],
+      ...["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"],
+    ];
+    const run = async () => {
+      const logFd = openSync(log, "a");
       // Its own process group: a Ctrl-C reaches the tests first, and the server stops after them.
-      { ...owner, cwd: dir, env, detached: true, stdio: ["ignore", logFd, logFd] },
-    );
-    closeSync(logFd);
-    await waitUntilReady(port, server, log);
+      server = spawn(bin.postgres, args, { ...owner, cwd: dir, env, detached: true, stdio: ["ignore", logFd, logFd] });
+      closeSync(logFd);
+      await waitUntilReady(port, server, log);
+    };
+    await run();
     const admin = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
     await admin.connect();
     await admin.query("CREATE DATABASE gatehouse_test");
     await admin.end();
-    return { url: `postgres://postgres@127.0.0.1:${port}/gatehouse_test`, port, folder: dir, stop };
+    return {
+      url: `postgres://postgres@127.0.0.1:${port}/gatehouse_test`,
+      port,
+      folder: dir,
+      stop,
+      pause: halt,
+      resume: run,
+    };
   } catch (error) {
     await stop();
     throw error;

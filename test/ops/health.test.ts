@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
-import { type OwnPostgres, startOwnPostgres } from "./embedded-postgres.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../helpers/embedded-postgres.ts";
 
 interface ReadyBody {
   status?: string;
@@ -28,16 +28,17 @@ async function waitForReady(server: TestServer, status: number, ms: number) {
 }
 
 describe("health: /healthz and /readyz with PostgreSQL stopped and started again", () => {
-  let postgres: OwnPostgres;
+  // A server of this test's own, never the shared one: the test stops it and starts it again.
+  let postgres: EmbeddedPostgres;
   let server: TestServer;
 
   before(async () => {
-    postgres = await startOwnPostgres("gatehouse_health");
+    postgres = await startEmbeddedPostgres();
     server = await startTestServer({ database: postgres.url });
   });
   after(async () => {
     await server?.close();
-    await postgres?.remove();
+    await postgres?.stop();
   });
 
   it("is live and ready while the database answers", async () => {
@@ -56,7 +57,7 @@ describe("health: /healthz and /readyz with PostgreSQL stopped and started again
       json: { username: "healthy", password: STRONG_PASSWORD },
     });
     assert.equal(registered.status, 201, registered.text);
-    await postgres.stop();
+    await postgres.pause();
 
     const ready = await readyz(server);
     assert.equal(ready.status, 503);
@@ -75,7 +76,7 @@ describe("health: /healthz and /readyz with PostgreSQL stopped and started again
   });
 
   it("is ready again once PostgreSQL is back, without a restart", async () => {
-    await postgres.start();
+    await postgres.resume();
     const ready = await waitForReady(server, 200, 15_000);
     assert.equal(ready.status, 200, JSON.stringify(ready.body));
     const login = await request(`${server.url}/auth/login`, {
