@@ -15,7 +15,17 @@ describe("environment → settings", () => {
     assert.deepEqual(reading.options, {});
     assert.deepEqual(reading.problems, []);
     assert.deepEqual(reading.config, resolveConfig());
-    assert.deepEqual({ ...reading.server }, { port: 3000, host: "localhost", logLevel: "info", trustProxy: 0 });
+    assert.deepEqual(
+      { ...reading.server },
+      {
+        port: 3000,
+        host: "localhost",
+        logLevel: "info",
+        trustProxy: 0,
+        shutdownDrainSeconds: 5,
+        shutdownTimeoutSeconds: 20,
+      },
+    );
   });
 
   it("maps every variable onto its option, and resolveConfig of those options gives the same config", () => {
@@ -45,6 +55,10 @@ describe("environment → settings", () => {
       HOST: "0.0.0.0",
       LOG_LEVEL: "warn",
       TRUST_PROXY: "1",
+      METRICS: "public",
+      METRICS_TOKEN: "metrics-token-0123456789abcdef-0123456789",
+      SHUTDOWN_DRAIN: "0",
+      SHUTDOWN_TIMEOUT: "1m",
     };
     const reading = readEnvironment(env);
     assert.deepEqual(reading.problems, []);
@@ -65,9 +79,21 @@ describe("environment → settings", () => {
       password: { minLength: 12, maxLength: 128, breached: { mode: "check", url: "http://127.0.0.1:8080/range/" } },
       loginThrottle: { perAccountAndIp: { attempts: 5, ...limit }, perIp: { attempts: 50, ...limit } },
       bodyLimitBytes: 32_768,
+      metrics: "public",
+      metricsToken: "metrics-token-0123456789abcdef-0123456789",
     });
     assert.deepEqual(reading.config, resolveConfig(reading.options));
-    assert.deepEqual({ ...reading.server }, { port: 8080, host: "0.0.0.0", logLevel: "warn", trustProxy: 1 });
+    assert.deepEqual(
+      { ...reading.server },
+      {
+        port: 8080,
+        host: "0.0.0.0",
+        logLevel: "warn",
+        trustProxy: 1,
+        shutdownDrainSeconds: 0,
+        shutdownTimeoutSeconds: 60,
+      },
+    );
     assert.deepEqual([...reading.set].sort(), Object.keys(env).sort());
   });
 

@@ -57,6 +57,8 @@ describe("resolveConfig: defaults", () => {
         registrationsPerIpPerHour: 20,
         bodyLimitBytes: 16_384,
         verifyCacheSize: 10_000,
+        metrics: "off",
+        metricsToken: undefined,
         realm: "gatehouse",
         clock: undefined,
       },
