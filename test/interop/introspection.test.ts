@@ -2,13 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ManualClock } from "../../src/core/clock.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
-import {
-  nativeLogin,
-  nativeRefresh,
-  newIntrospectionToken,
-  postForm,
-  postJson,
-} from "./foreign-client.ts";
+import { nativeLogin, nativeRefresh, newIntrospectionToken, postForm, postJson } from "./foreign-client.ts";
 
 const INACTIVE = { active: false };
 
@@ -198,11 +192,7 @@ describe("POST /auth/introspect without INTROSPECTION_TOKEN", () => {
   after(() => server.close());
 
   it("is off: 404, whatever is sent", async () => {
-    const res = await postForm(
-      `${server.url}/auth/introspect`,
-      { token: "x" },
-      { authorization: "Bearer anything" },
-    );
+    const res = await postForm(`${server.url}/auth/introspect`, { token: "x" }, { authorization: "Bearer anything" });
     assert.equal(res.status, 404);
     assert.equal((res.body as { error: string }).error, "not_found");
   });
