@@ -61,7 +61,7 @@ export interface RouteGuards {
   bearer: RequestHandler;
   introspection: RequestHandler;
   /** Content-type check and parser for form bodies (JSON bodies are parsed for the whole router). */
-  formBody: readonly RequestHandler[];
+  formBody: RequestHandler;
 }
 
 /** Query and path parameters: a mismatch is a 400 naming the parameter, never repeating its value. */
@@ -99,7 +99,7 @@ export function routeMounter(router: Router, guards: RouteGuards) {
     if (spec.auth === "introspection") before.push(guards.introspection);
     // A route that reads a bearer token when one comes refuses one sent in two places (RFC 6750 §3.1).
     if (spec.optionalCredentials?.includes("bearer")) before.push(oneTokenPlace);
-    if (spec.body && spec.bodyType === "form") before.push(...guards.formBody);
+    if (spec.body && spec.bodyType === "form") before.push(guards.formBody);
     const run: RequestHandler = (req, res) => handler(req, res, readRouteInput(spec, req));
     const mount = router[spec.method] as (path: string, ...handlers: RequestHandler[]) => Router;
     mount.call(router, spec.path, ...before, run);

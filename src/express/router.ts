@@ -13,7 +13,8 @@ import { assertAllowedOrigin, assertJsonContentType, isJsonContentType } from ".
 import { createRequireAuth } from "./require-auth.ts";
 import { routeMounter } from "./route-spec.ts";
 import { authRoutes } from "./routes.ts";
-import { type FailureLimit, formBody, introspectionGuard } from "./token-endpoints.ts";
+import { formBody } from "./form-body.ts";
+import { type FailureLimit, introspectionGuard } from "./introspection-guard.ts";
 
 export interface RouterSettings {
   service: AuthService;
@@ -44,8 +45,10 @@ export function createAuthRouter(s: RouterSettings): Router {
   // The form-encoded token endpoints come before the JSON-only rule that covers every other POST.
   serve(authRoutes.introspect, async (_req, res, { body }) => {
     const answer = await s.service.introspect(body.token);
+    // Written directly: an uncacheable answer has no use for the ETag res.json() would hash for it.
     res.setHeader("Cache-Control", "no-store");
-    res.json(answer);
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.end(JSON.stringify(answer));
   });
 
   // RFC 7009 §2.2: 200 whether or not the token was known, so the answer tells nothing.

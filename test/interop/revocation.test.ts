@@ -26,7 +26,7 @@ function rawRequest(base: string, path: string, headers: Record<string, string>,
     `POST ${path} HTTP/1.1`,
     `Host: ${hostname}:${port}`,
     "Connection: close",
-    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...("Transfer-Encoding" in headers ? [] : [`Content-Length: ${Buffer.byteLength(body)}`]),
     ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
   ];
   return new Promise((resolve, reject) => {
@@ -128,6 +128,31 @@ describe("POST /auth/revoke (RFC 7009) from a client that is not Gatehouse's", (
     const missing = await postForm(revokeUrl, {});
     assert.equal(missing.status, 400);
     assert.equal((missing.body as { error: string }).error, "invalid_request");
+  });
+
+  it("form bodies: UTF-8 only, no content encoding, and the size limit holds without Content-Length", async () => {
+    const latin1 = await fetch(revokeUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded; charset=iso-8859-1" },
+      body: "token=x",
+    });
+    assert.equal(latin1.status, 415);
+    const gzip = await fetch(revokeUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "content-encoding": "gzip" },
+      body: "token=x",
+    });
+    assert.equal(gzip.status, 415);
+    const chunk = `token=${"a".repeat(9000)}`;
+    const body = `${chunk.length.toString(16)}\r\n${chunk}\r\n${(9000).toString(16)}\r\n${"b".repeat(9000)}\r\n0\r\n\r\n`;
+    const raw = await rawRequest(
+      server.url,
+      "/auth/revoke",
+      { "Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked" },
+      body,
+    );
+    assert.match(raw, /^HTTP\/1\.1 413 /);
+    assert.match(raw, /"error":"payload_too_large"/);
   });
 
   it("works from curl (or, without curl, from a raw HTTP/1.1 request)", async () => {
