@@ -103,6 +103,11 @@ function errorResponses(spec: RouteSpec): Record<string, Json> {
       description: `${STATUS_CODES[status] ?? "Error"}: ${codes.join(", ")}.`,
       content: { "application/json": { schema: jsonSchema(errorSchema(codes), "output") } },
     };
+    if (status === 400 && challenged) {
+      response["headers"] = {
+        "WWW-Authenticate": header('With `error="invalid_request"` when the access token came in more than one place.'),
+      };
+    }
     if (status === 401 && challenged) {
       response["headers"] = {
         "WWW-Authenticate": header('RFC 6750 §3: `Bearer realm="…"`, with `error=` when a token was rejected.'),

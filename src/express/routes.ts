@@ -18,8 +18,8 @@ import type { RouteSpec } from "./route-spec.ts";
 const JSON_BODY: readonly AuthErrorCode[] = ["invalid_request", "payload_too_large", "unsupported_media_type"];
 /** The same for the form-encoded token endpoints. */
 const FORM_BODY = JSON_BODY;
-/** A missing, malformed, forged, expired or revoked access token. */
-const BEARER: readonly AuthErrorCode[] = ["invalid_token"];
+/** A missing, malformed, forged, expired or revoked access token (401), or one sent in two places (400). */
+const BEARER: readonly AuthErrorCode[] = ["invalid_request", "invalid_token"];
 /** The database is down: nothing issued, nothing consumed. */
 const DATABASE: readonly AuthErrorCode[] = ["unavailable"];
 
@@ -95,7 +95,7 @@ export const authRoutes = {
       JSON_POST,
     body: refreshBody,
     responses: { 204: null },
-    errors: [...JSON_BODY, ...BEARER, "forbidden_origin", ...DATABASE],
+    errors: [...JSON_BODY, ...BEARER, "invalid_grant", "forbidden_origin", ...DATABASE],
   },
   logoutAll: {
     method: "post",
@@ -125,7 +125,7 @@ export const authRoutes = {
     summary: "End one of the user's sessions",
     params: sessionIdParams,
     responses: { 204: null },
-    errors: ["invalid_request", ...BEARER, "not_found", ...DATABASE],
+    errors: [...BEARER, "not_found", ...DATABASE],
   },
   changePassword: {
     method: "post",

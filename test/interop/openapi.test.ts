@@ -126,6 +126,7 @@ describe("GET /openapi.json", () => {
       form?: Record<string, string>;
       raw?: { type: string; body: string };
       headers?: Record<string, string>;
+      query?: string;
     }
     let base = server.url;
     /** Sends a request to an operation found by its id in the document, and checks the answer. */
@@ -142,7 +143,7 @@ describe("GET /openapi.json", () => {
         headers.set("content-type", send.raw.type);
         body = send.raw.body;
       }
-      const response = await fetch(`${base}${path}`, {
+      const response = await fetch(`${base}${path}${send.query ?? ""}`, {
         method: op.method.toUpperCase(),
         headers,
         ...(body === undefined ? {} : { body }),
@@ -197,6 +198,9 @@ describe("GET /openapi.json", () => {
     await expect(204, "endSession", { params: { id: other.id }, headers: bearer });
     await expect(200, "hello", { headers: bearer });
     await expect(401, "hello");
+    // An access token in two places (header and query) is refused on every bearer route (RFC 6750 §3.1).
+    const twice = { headers: bearer, query: `?access_token=${access}` };
+    for (const id of ["me", "listSessions", "hello"]) await expect(400, id, twice);
     await expect(200, "jwks");
     await expect(200, "health");
     await expect(200, "openapi");
@@ -253,6 +257,9 @@ describe("GET /openapi.json", () => {
     // Logout: by cookie from a foreign origin (refused), by bearer, then logout-all.
     await expect(403, "logout", { json: {}, headers: { cookie: thirdCookie, origin: "https://evil.example" } });
     await expect(401, "logout", { json: {}, headers: { authorization: "Bearer not.a.token" } });
+    const [cookieName] = thirdCookie.split("=");
+    const doubled = await expect(401, "logout", { json: {}, headers: { cookie: `${thirdCookie}; ${cookieName}=x` } });
+    assert.equal((doubled.body as { error: string }).error, "invalid_grant");
     await expect(204, "logout", { json: {}, headers: { cookie: thirdCookie } });
     const fourth = await expect(200, "login", { json: { username: "flow", password: newPassword } });
     const fourthBearer = { authorization: `Bearer ${(fourth.body as { access_token: string }).access_token}` };
