@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ManualClock } from "../../src/core/clock.ts";
+import { readEnvConfig } from "../../src/server/env-config.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 import { nativeLogin, nativeRefresh, newIntrospectionToken, postForm, postJson } from "./foreign-client.ts";
 
@@ -199,6 +200,16 @@ describe("POST /auth/introspect without INTROSPECTION_TOKEN", () => {
 });
 
 describe("INTROSPECTION_TOKEN must be strong", () => {
+  it("is read from the environment, and a weak one stops start-up naming the variable, not the value", () => {
+    const token = newIntrospectionToken();
+    assert.equal(readEnvConfig({ INTROSPECTION_TOKEN: token }).options.introspectionToken, token);
+    assert.equal(readEnvConfig({}).config.introspectionToken, undefined);
+    assert.throws(
+      () => readEnvConfig({ INTROSPECTION_TOKEN: "qz7-tiny" }),
+      (error: Error) => /INTROSPECTION_TOKEN/.test(error.message) && !error.message.includes("qz7-tiny"),
+    );
+  });
+
   it("a short or placeholder value stops start-up, naming the setting", async () => {
     for (const weak of ["qz7-tiny", "changeme-changeme-changeme-changeme-changeme"]) {
       await assert.rejects(startTestServer({ introspectionToken: weak }), (error: Error) => {
