@@ -3,7 +3,7 @@ import { STATUS_CODES } from "node:http";
 import { z } from "zod";
 import type { AuthErrorCode } from "../core/errors.ts";
 import { httpStatusFor } from "./http-status.ts";
-import type { OptionalCredential, RouteAuth, RouteSpec } from "./route-spec.ts";
+import { isTextBody, type OptionalCredential, type RouteAuth, type RouteSpec, type TextBody } from "./route-spec.ts";
 
 /** A JSON Schema (2020-12, the dialect of OpenAPI 3.1) or any other JSON object of the document. */
 type Json = Record<string, unknown>;
@@ -80,13 +80,16 @@ function security(spec: RouteSpec): Json[] {
 
 const header = (description: string, schema: Json = { type: "string" }): Json => ({ description, schema });
 
-function successResponse(spec: RouteSpec, body: z.ZodType | null): Json {
+function successResponse(spec: RouteSpec, body: z.ZodType | TextBody | null): Json {
   const headers: Json = {};
   if (spec.setsRefreshCookie)
     headers["Set-Cookie"] = header("The refresh token: HttpOnly, SameSite=Strict, Path-scoped.");
   const response: Json = { description: body === null ? "Done; no body." : "Success." };
   if (Object.keys(headers).length > 0) response["headers"] = headers;
-  if (body !== null) response["content"] = { "application/json": { schema: jsonSchema(body, "output") } };
+  if (isTextBody(body)) {
+    response["description"] = body.description;
+    response["content"] = { [body.mediaType]: { schema: { type: "string" } } };
+  } else if (body !== null) response["content"] = { "application/json": { schema: jsonSchema(body, "output") } };
   return response;
 }
 

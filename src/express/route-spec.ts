@@ -31,12 +31,27 @@ export interface RouteSpec {
   readonly bodyType?: "json" | "form";
   readonly query?: z.ZodObject;
   readonly params?: z.ZodObject;
-  /** Success statuses and their body (null: no body). */
-  readonly responses: Readonly<Record<number, z.ZodType | null>>;
+  /** Success statuses and their body: JSON (a zod schema), text of a media type, or null for none. */
+  readonly responses: Readonly<Record<number, z.ZodType | TextBody | null>>;
   /** Whether a success answer sets the refresh cookie. */
   readonly setsRefreshCookie?: boolean;
   /** Every error code the route can answer with; the status of each comes from http-status.ts. */
   readonly errors: readonly AuthErrorCode[];
+}
+
+/** A success body that is not JSON, e.g. Prometheus metrics. */
+export interface TextBody {
+  readonly mediaType: string;
+  readonly description: string;
+}
+
+/** Declares a text answer in a routes table: `responses: { 200: textBody("text/plain; version=0.0.4", "…") }`. */
+export function textBody(mediaType: string, description: string): TextBody {
+  return { mediaType, description };
+}
+
+export function isTextBody(body: unknown): body is TextBody {
+  return typeof body === "object" && body !== null && "mediaType" in body && !("safeParse" in body);
 }
 
 type Parsed<R, K extends "body" | "query" | "params"> = R extends { readonly [P in K]: infer S extends z.ZodType }

@@ -71,9 +71,15 @@ export class DocumentChecker {
     const where = `${op.method.toUpperCase()} ${op.path} → ${answer.status}`;
     const documented = op.responses[String(answer.status)];
     assert.ok(documented, `${where} is not in the document (body: ${answer.text.slice(0, 200)})`);
+    const media = Object.keys(documented.content ?? {});
     const schema = documented.content?.["application/json"]?.schema;
-    if (schema === undefined) {
+    if (media.length === 0) {
       assert.equal(answer.text, "", `${where}: documented without a body, but one came`);
+    } else if (schema === undefined) {
+      // A text answer (e.g. metrics): its media type must be the documented one.
+      const type = answer.headers.get("content-type") ?? "";
+      const matches = media.some((documentedType) => type.startsWith(documentedType.split(";")[0]!));
+      assert.ok(matches, `${where}: ${type} is not ${media.join(" or ")}`);
     } else {
       assert.match(answer.headers.get("content-type") ?? "", /^application\/json/, `${where}: not JSON`);
       const validate = this.compile(schema);

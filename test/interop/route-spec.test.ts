@@ -6,7 +6,8 @@ import { z } from "zod";
 import { createLogger } from "../../src/logging/logger.ts";
 import { errorHandler } from "../../src/express/error-handler.ts";
 import { buildOpenApiDocument } from "../../src/express/openapi.ts";
-import { type RouteSpec, routeMounter } from "../../src/express/route-spec.ts";
+import { type RouteSpec, routeMounter, textBody } from "../../src/express/route-spec.ts";
+import { DocumentChecker, type DocumentLike } from "./openapi-conformance.ts";
 
 /** A route with a query, as a paginated listing would have. */
 const listing = {
@@ -24,6 +25,17 @@ const listing = {
   errors: ["invalid_request"],
 } as const satisfies RouteSpec;
 
+/** A route whose answer is not JSON, as Prometheus metrics are. */
+const metricsLike = {
+  method: "get",
+  path: "/metrics-like",
+  auth: "none",
+  tag: "test",
+  summary: "Plain text",
+  responses: { 200: textBody("text/plain; version=0.0.4", "Metrics in the Prometheus text format.") },
+  errors: [],
+} as const satisfies RouteSpec;
+
 describe("routeMounter: query and path parameters from the spec", () => {
   let base: string;
   let close: () => Promise<void>;
@@ -37,6 +49,9 @@ describe("routeMounter: query and path parameters from the spec", () => {
     const serve = routeMounter(router, { bearer: refuse, introspection: refuse, formBody: refuse });
     serve(listing, (_req, res, { params, query }) => {
       res.json({ kind: params.kind, limit: query.limit ?? 10 });
+    });
+    serve(metricsLike, (_req, res) => {
+      res.type("text/plain; version=0.0.4").send("# HELP up 1\nup 1\n");
     });
     app.use(router);
     app.use(errorHandler(createLogger({ level: "silent" }), "test"));
@@ -81,5 +96,16 @@ describe("routeMounter: query and path parameters from the spec", () => {
         { name: "before", where: "query", required: false },
       ],
     );
+  });
+
+  it("a text answer is documented with its media type and checked as text", async () => {
+    const document = buildOpenApiDocument({ groups: [{ prefix: "", routes: { metricsLike } }], cookieName: "c" });
+    const op = document.paths["/metrics-like"]?.["get"] as { responses: Record<string, { content: object }> };
+    assert.deepEqual(op.responses["200"]?.content, { "text/plain; version=0.0.4": { schema: { type: "string" } } });
+    const response = await fetch(`${base}/metrics-like`);
+    const text = await response.text();
+    const checker = new DocumentChecker(document as unknown as DocumentLike);
+    checker.check("metricsLike", { status: response.status, headers: response.headers, text, body: text });
+    assert.deepEqual(checker.unseen(), []);
   });
 });
