@@ -7,14 +7,43 @@ interface Route {
   key: string;
   name: string;
   path: string;
+  /** Default GET with each connection's access token as its bearer. */
+  method?: "POST";
+  /** For POST routes: headers and body of the n-th connection. */
+  request?: (ready: ServerHandle["ready"]) => {
+    headersFor: (connection: number) => Record<string, string>;
+    bodyFor: (connection: number) => string;
+  };
 }
 
-/** Every route gets the same requests, Authorization header included, so only the middleware differs. */
+/**
+ * A resource server asking about each connection's access token (RFC 7662): the form body and
+ * the introspection caller's bearer, as any HTTP client would send them.
+ */
+const introspectionRequest: Route["request"] = (ready) => ({
+  headersFor: () => ({
+    authorization: `Bearer ${ready.introspectionToken}`,
+    "content-type": "application/x-www-form-urlencoded",
+  }),
+  bodyFor: (connection) => {
+    const token = ready.accessTokens[connection % ready.accessTokens.length]!;
+    return new URLSearchParams({ token }).toString();
+  },
+});
+
+/** Every GET route gets the same requests, Authorization header included, so only the middleware differs. */
 const ROUTES: readonly Route[] = [
   { key: "public", name: "GET /public (no auth)", path: "/public" },
   { key: "protected", name: "GET /protected requireAuth()", path: "/protected" },
   { key: "protectedSession", name: "GET /protected-session requireAuth({checkSession})", path: "/protected-session" },
   { key: "seeds", name: "GET /seeds (seeds' jsonwebtoken middleware)", path: "/seeds" },
+  {
+    key: "introspect",
+    name: "POST /auth/introspect (RFC 7662, access token)",
+    path: "/auth/introspect",
+    method: "POST",
+    request: introspectionRequest,
+  },
 ];
 
 /** Each connection is a different logged-in session with its own token, as real clients would be. */
@@ -25,8 +54,18 @@ export function bearerHeaders(tokens: readonly string[]): (connection: number) =
 /** Refuses to load a route that does not answer 200 to our tokens: a fast 401 is not a fast route. */
 async function assertRoutesAnswer(server: ServerHandle): Promise<void> {
   for (const route of ROUTES) {
-    const response = await fetch(`${server.ready.url}${route.path}`, { headers: bearerHeaders(server.ready.accessTokens)(0) });
+    const request = route.request?.(server.ready);
+    const response = await fetch(`${server.ready.url}${route.path}`, {
+      method: route.method ?? "GET",
+      headers: request ? request.headersFor(0) : bearerHeaders(server.ready.accessTokens)(0),
+      ...(request ? { body: request.bodyFor(0) } : {}),
+    });
+    const text = await response.text();
     if (response.status !== 200) throw new Error(`bench: ${route.path} answered ${response.status}, expected 200`);
+    // An inactive answer is as cheap as a 401 and just as meaningless here.
+    if (route.request && !text.includes('"active":true')) {
+      throw new Error(`bench: ${route.path} found the token inactive`);
+    }
   }
 }
 
@@ -39,8 +78,15 @@ export async function benchHttpRoutes(server: ServerHandle, settings: BenchSetti
   await assertRoutesAnswer(server);
   const { connections, warmupSeconds, rounds, secondsPerRound } = settings.http;
   const headersFor = bearerHeaders(server.ready.accessTokens);
-  const load = (route: Route, seconds: number) =>
-    runLoad({ url: `${server.ready.url}${route.path}`, connections, seconds, headersFor });
+  const load = (route: Route, seconds: number) => {
+    const request = route.request?.(server.ready);
+    return runLoad({
+      url: `${server.ready.url}${route.path}`,
+      connections,
+      seconds,
+      ...(request ? { method: route.method ?? "GET", ...request } : { headersFor }),
+    });
+  };
 
   for (const route of ROUTES) await load(route, warmupSeconds);
   const byRoute = new Map<string, LoadResult[]>(ROUTES.map((route) => [route.key, []]));

@@ -1,7 +1,8 @@
 /**
  * The server under load, in its own process (forked by server-handle.ts): one Express app
  * with a public route, Gatehouse's requireAuth() (with and without the session check), the
- * seeds' jsonwebtoken middleware, and the Gatehouse auth routes for the login flood.
+ * seeds' jsonwebtoken middleware, and the Gatehouse auth routes for the login flood and
+ * token introspection.
  *
  * Environment: BENCH_DATABASE (sqlite:<path>), BENCH_SECRET (HS256 secret, seeds-style),
  * BENCH_SESSIONS (access tokens to hand out), BENCH_LOGIN_USERS (accounts for the flood).
@@ -75,9 +76,11 @@ function sessionIdSource(): (index: number) => string {
 
 async function main(): Promise<void> {
   const secret = env("BENCH_SECRET");
+  const introspectionToken = randomBytes(32).toString("hex");
   const auth = await createGatehouse({
     database: env("BENCH_DATABASE"),
     accessTokenSecret: secret,
+    introspectionToken,
     logger: createLogger({ level: "silent" }),
   });
   const app = buildApp(auth, secret);
@@ -188,7 +191,15 @@ async function main(): Promise<void> {
   // The bench went away: nothing left to serve.
   process.on("disconnect", () => process.exit(0));
 
-  const ready: ReadyMessage = { type: "ready", url, accessTokens, loginUsers, cacheCap: auth.config.verifyCacheSize, memory: memorySnapshot() };
+  const ready: ReadyMessage = {
+    type: "ready",
+    url,
+    accessTokens,
+    introspectionToken,
+    loginUsers,
+    cacheCap: auth.config.verifyCacheSize,
+    memory: memorySnapshot(),
+  };
   process.send!(ready);
 }
 

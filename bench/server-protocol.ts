@@ -17,6 +17,8 @@ export interface ReadyMessage {
   url: string;
   /** One access token per logged-in session, valid on /protected, /protected-session and /seeds. */
   accessTokens: string[];
+  /** INTROSPECTION_TOKEN of the server, for POST /auth/introspect. */
+  introspectionToken: string;
   /** Accounts for the login flood. */
   loginUsers: Credentials[];
   /** The verify cache's configured capacity. */

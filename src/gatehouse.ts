@@ -15,7 +15,10 @@ import type { CounterStore } from "./core/store/counters.ts";
 import { createLoginThrottle, createRateLimit } from "./core/throttle/login-throttle.ts";
 import { createAccessTokenSigner } from "./core/tokens/access-token-signer.ts";
 import { type AccessTokenClaims, createAccessTokenVerifier } from "./core/tokens/access-token-verifier.ts";
+import { refreshCookieName } from "./express/cookies.ts";
+import { buildOpenApiDocument, type OpenApiDocument } from "./express/openapi.ts";
 import { createAuthRouter } from "./express/router.ts";
+import { authRoutes, jwksRoute } from "./express/routes.ts";
 import { createRequireAuth, type RequireAuthOptions } from "./express/require-auth.ts";
 import { createLogger, type Logger } from "./logging/logger.ts";
 import { type HealthHandlers, healthEndpoints } from "./observability/health-endpoints.ts";
@@ -39,7 +42,7 @@ export interface CreateGatehouseOptions extends GatehouseOptions {
 export type CloseHook = () => Promise<void> | void;
 
 export interface Gatehouse {
-  /** The CONTRACT §2 routes; mount with `app.use("/auth", auth.router())`. */
+  /** The auth routes; mount with `app.use("/auth", auth.router())`. */
   router(): Router;
   /** Bearer middleware for your routes; sets `req.auth`. */
   requireAuth(options?: RequireAuthOptions): RequestHandler;
@@ -56,6 +59,12 @@ export interface Gatehouse {
   startDraining(): void;
   /** Registers work `close()` runs before it closes the database (e.g. stopping a background worker). */
   onClose(hook: CloseHook): void;
+  /**
+   * The OpenAPI 3.1 document of `router()` mounted at `basePath` (default "/auth") and of `jwks()`
+   * at `jwksPath` (default "/.well-known/jwks.json"; null leaves it out), generated from the
+   * schemas the router validates with.
+   */
+  openapi(options?: OpenApiOptions): OpenApiDocument;
   /** Verifies an access token (signature and claims, not the session) or throws AuthError. */
   verifyAccessToken(token: string): AccessTokenClaims;
   /** What Gatehouse counts (no-ops when metrics are off); background workers and the server report here too. */
@@ -70,7 +79,14 @@ export interface Gatehouse {
   close(): Promise<void>;
 }
 
+export interface OpenApiOptions {
+  basePath?: string;
+  jwksPath?: string | null;
+}
+
 const ROTATION_KEY_SETTING = "refresh_rotation_key";
+/** Failed introspection-caller authentications allowed per address per window (the token itself is unguessable). */
+const INTROSPECTION_FAILURES = { points: 20, durationSeconds: 900 };
 
 /**
  * Builds a Gatehouse: validates options (errors name the option), opens and migrates the
@@ -172,6 +188,11 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       metrics,
       log: logger,
     });
+    const introspectionFailures = createRateLimit({
+      ...INTROSPECTION_FAILURES,
+      backend: throttleBackend,
+      keyPrefix: "gatehouse:introspect",
+    });
     // Without a session check the token alone decides, synchronously: the hot path stays promise-free.
     const authenticate = (token: string, checkSession: boolean) =>
       checkSession ? service.authenticate(token, true) : toAuthContext(verifyAccessToken(token));
@@ -202,7 +223,19 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
           allowedOrigins: config.allowedOrigins,
           cookie: config.cookie,
           onTokenRefused,
+          introspectionToken: config.introspectionToken,
+          introspectionFailures,
         }),
+      openapi: (openApiOptions = {}) => {
+        const jwksPath = openApiOptions.jwksPath === undefined ? jwksRoute.path : openApiOptions.jwksPath;
+        return buildOpenApiDocument({
+          groups: [
+            { prefix: openApiOptions.basePath ?? "/auth", routes: authRoutes },
+            ...(jwksPath === null ? [] : [{ prefix: "", routes: { jwks: { ...jwksRoute, path: jwksPath } } }]),
+          ],
+          cookieName: refreshCookieName(config.cookie.name, config.cookie.secure),
+        });
+      },
       requireAuth: (requireOptions) => createRequireAuth(authenticate, realm, requireOptions, onTokenRefused),
       jwks: () => (_req, res) => {
         res.setHeader("Cache-Control", "public, max-age=300");

@@ -1,5 +1,6 @@
 export { createGatehouse } from "./gatehouse.ts";
-export type { CreateGatehouseOptions, Gatehouse } from "./gatehouse.ts";
+export type { CreateGatehouseOptions, Gatehouse, OpenApiOptions } from "./gatehouse.ts";
+export type { OpenApiDocument } from "./express/openapi.ts";
 export type { GatehouseOptions, GatehouseConfig } from "./core/config.ts";
 export { AuthError, isAuthError } from "./core/errors.ts";
 export type { AuthErrorCode } from "./core/errors.ts";

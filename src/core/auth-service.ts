@@ -6,7 +6,9 @@ import type { LoginResult, Metrics } from "./observability/metrics.ts";
 import type { SecurityLog } from "./observability/security-log.ts";
 import type { PasswordHasher } from "./passwords/argon2-hasher.ts";
 import { normalizePassword } from "./passwords/password-policy.ts";
+import { isWellFormedRefreshToken } from "./sessions/refresh-token.ts";
 import type { SessionMeta, SessionService } from "./sessions/session-service.ts";
+import { type Introspection, introspectToken } from "./sessions/token-introspection.ts";
 import type { AccessTokenClaims } from "./tokens/access-token-verifier.ts";
 import { throttleIp } from "./throttle/throttle-keys.ts";
 import { normalizeUsername, validateNewUsername } from "./users/username.ts";
@@ -195,6 +197,34 @@ export class AuthService {
       }
     }
     return toAuthContext(claims);
+  }
+
+  /** RFC 7662: is this token (either kind) live right now, and whose is it? Consumes nothing. */
+  async introspect(token: string): Promise<Introspection> {
+    const liveAccessClaims = async (accessToken: string) => (await this.authenticate(accessToken, true)).claims;
+    const { store, clock, config } = this.#p;
+    return introspectToken({ liveAccessClaims, store, clock, issuer: config.issuer }, token);
+  }
+
+  /**
+   * RFC 7009: ends the session (the grant) a token belongs to, whichever kind it is, so every
+   * token of that session stops working. Unknown, malformed or expired tokens change nothing.
+   */
+  async revoke(token: string): Promise<void> {
+    const sessionId = isWellFormedRefreshToken(token)
+      ? await this.#p.sessions.sessionIdOf(token)
+      : this.#sessionOfAccessToken(token);
+    if (sessionId) await this.#p.sessions.end(sessionId, "revoked");
+  }
+
+  /** The session of an authentic, unexpired access token, or null. */
+  #sessionOfAccessToken(token: string): string | null {
+    try {
+      return this.#p.verifyAccessToken(token).sid;
+    } catch (error) {
+      if (error instanceof AuthError && error.code === "invalid_token") return null;
+      throw error;
+    }
   }
 
   async listSessions(userId: string): Promise<SessionRecord[]> {

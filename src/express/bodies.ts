@@ -23,6 +23,18 @@ export const credentialsBody = z.object({ username, password }).strict();
 export const loginBody = z.object({ username, password, token_transport: transport }).strict();
 export const refreshBody = z.object({ refresh_token: text(0, 512).optional(), token_transport: transport }).strict();
 export const passwordChangeBody = z.object({ current_password: password, new_password: password }).strict();
+/** Routes that need no input still take a JSON body (`{}`), so the JSON-only CSRF rule holds for them too. */
+export const emptyBody = z.object({}).strict();
+
+/**
+ * The form body of the token endpoints (RFC 7662 §2.1, RFC 7009 §2.1). A parameter sent twice
+ * arrives as a list and is refused; unknown parameters (`client_id`, ...) are ignored, as OAuth
+ * endpoints must (RFC 6749 §3.2). Unknown hints are ignored too: the token's shape tells its kind.
+ */
+export const tokenBody = z.object({
+  token: z.string().min(1).describe("The access token or refresh token."),
+  token_type_hint: z.string().max(64).optional().describe('"access_token" or "refresh_token"; not needed.'),
+});
 
 /** Long enough for every message built here; a cap all the same, so no input can grow it. */
 const MAX_MESSAGE_LENGTH = 200;

@@ -5,14 +5,16 @@ import type { AuthService, TokenGrant } from "../core/auth-service.ts";
 import type { Clock } from "../core/clock.ts";
 import { AuthError } from "../core/errors.ts";
 import type { SessionRecord } from "../core/store/store.ts";
-import { credentialsBody, loginBody, parseBody, passwordChangeBody, refreshBody } from "./bodies.ts";
-import { assertOneTokenPlace, readBearerToken } from "./bearer.ts";
+import { readBearerToken } from "./bearer.ts";
 import { callerOf } from "./caller.ts";
 import { createRefreshCookie, type RefreshCookieSettings } from "./cookies.ts";
 import { errorHandler } from "./error-handler.ts";
-import { sessionIdParam } from "./path-params.ts";
 import { assertAllowedOrigin, assertJsonContentType, isJsonContentType } from "./request-guards.ts";
 import { createRequireAuth } from "./require-auth.ts";
+import { routeMounter } from "./route-spec.ts";
+import { authRoutes } from "./routes.ts";
+import { formBody } from "./form-body.ts";
+import { type FailureLimit, introspectionGuard } from "./introspection-guard.ts";
 
 export interface RouterSettings {
   service: AuthService;
@@ -24,14 +26,39 @@ export interface RouterSettings {
   cookie: RefreshCookieSettings;
   /** Sees each refused bearer token (metrics). */
   onTokenRefused?: ((error: AuthError) => void) | undefined;
+  /** INTROSPECTION_TOKEN; undefined: `POST /introspect` answers 404. */
+  introspectionToken: string | undefined;
+  /** Failed introspection-caller authentications per address. */
+  introspectionFailures: FailureLimit;
 }
 
-/** The CONTRACT §2 routes. Mount it anywhere (`app.use("/auth", auth.router())`). */
+/** The auth routes of the routes table. Mount it anywhere (`app.use("/auth", auth.router())`). */
 export function createAuthRouter(s: RouterSettings): Router {
   const router = express.Router();
   const authenticate = (token: string, check: boolean) => s.service.authenticate(token, check);
   const bearer = createRequireAuth(authenticate, s.realm, { checkSession: true }, s.onTokenRefused);
   const cookie = createRefreshCookie(s.cookie);
+  const serve = routeMounter(router, {
+    bearer,
+    introspection: introspectionGuard({ token: s.introspectionToken, failures: s.introspectionFailures }),
+    formBody: formBody(s.bodyLimitBytes),
+  });
+
+  // The form-encoded token endpoints come before the JSON-only rule that covers every other POST.
+  serve(authRoutes.introspect, async (_req, res, { body }) => {
+    const answer = await s.service.introspect(body.token);
+    // Written directly: an uncacheable answer has no use for the ETag res.json() would hash for it.
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.end(JSON.stringify(answer));
+  });
+
+  // RFC 7009 §2.2: 200 whether or not the token was known, so the answer tells nothing.
+  serve(authRoutes.revoke, async (_req, res, { body }) => {
+    await s.service.revoke(body.token);
+    res.setHeader("Cache-Control", "no-store");
+    res.status(200).end();
+  });
 
   router.use((req, _res, next) => {
     if (req.method === "POST") assertJsonContentType(req);
@@ -66,8 +93,7 @@ export function createAuthRouter(s: RouterSettings): Router {
     }
   };
 
-  router.post("/register", async (req, res) => {
-    const body = parseBody(credentialsBody, req);
+  serve(authRoutes.register, async (req, res, { body }) => {
     const user = await s.service.register(body.username, body.password, callerOf(req));
     res.status(201).json({ user });
   });
@@ -75,14 +101,12 @@ export function createAuthRouter(s: RouterSettings): Router {
   // A browser gets the refresh token only as the HttpOnly cookie: a request that came with the
   // cookie is answered with the cookie, whatever its body asks. Only a client without the cookie
   // (a native app) may ask for the token in the body, so script on a page can never read it.
-  router.post("/login", async (req, res) => {
-    const body = parseBody(loginBody, req);
+  serve(authRoutes.login, async (req, res, { body }) => {
     const grant = await s.service.login(body.username, body.password, callerOf(req));
     sendGrant(req, res, grant, cookie.isPresent(req) ? "cookie" : (body.token_transport ?? "cookie"));
   });
 
-  router.post("/refresh", async (req, res) => {
-    const body = parseBody(refreshBody, req);
+  serve(authRoutes.refresh, async (req, res, { body }) => {
     if (body.refresh_token !== undefined) {
       // Two tokens would leave it unclear which session to continue, and answering in the body
       // would hand the cookie's session to script.
@@ -100,9 +124,7 @@ export function createAuthRouter(s: RouterSettings): Router {
     });
   });
 
-  router.post("/logout", async (req, res) => {
-    assertOneTokenPlace(req);
-    const body = parseBody(refreshBody, req);
+  serve(authRoutes.logout, async (req, res, { body }) => {
     let cookieToken: string | undefined;
     if (cookie.isPresent(req)) {
       assertAllowedOrigin(req, s.allowedOrigins);
@@ -128,30 +150,29 @@ export function createAuthRouter(s: RouterSettings): Router {
     res.status(204).end();
   });
 
-  router.post("/logout-all", bearer, async (req, res) => {
+  serve(authRoutes.logoutAll, async (req, res) => {
     await s.service.logoutAll(req.auth!.userId);
     res.setHeader("Set-Cookie", cookie.clear(req));
     res.status(204).end();
   });
 
-  router.get("/sessions", bearer, async (req, res) => {
+  serve(authRoutes.listSessions, async (req, res) => {
     const sessions = await s.service.listSessions(req.auth!.userId);
     res.setHeader("Cache-Control", "no-store");
     res.json({ sessions: sessions.map((session) => describeSession(session, req.auth!.sessionId)) });
   });
 
-  router.delete("/sessions/:id", bearer, async (req, res) => {
-    await s.service.endOwnSession(req.auth!.userId, sessionIdParam(req));
+  serve(authRoutes.endSession, async (req, res, { params }) => {
+    await s.service.endOwnSession(req.auth!.userId, params.id);
     res.status(204).end();
   });
 
-  router.post("/password", bearer, async (req, res) => {
-    const body = parseBody(passwordChangeBody, req);
+  serve(authRoutes.changePassword, async (req, res, { body }) => {
     await s.service.changePassword(req.auth!, body.current_password, body.new_password, callerOf(req));
     res.status(204).end();
   });
 
-  router.get("/me", bearer, async (req, res) => {
+  serve(authRoutes.me, async (req, res) => {
     const user = await s.service.me(req.auth!.userId);
     res.setHeader("Cache-Control", "no-store");
     res.json({ user, session_id: req.auth!.sessionId });

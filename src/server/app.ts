@@ -3,7 +3,10 @@ import { fileURLToPath } from "node:url";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import { AuthError } from "../core/errors.ts";
+import { refreshCookieName } from "../express/cookies.ts";
 import { errorHandler } from "../express/error-handler.ts";
+import { buildOpenApiDocument } from "../express/openapi.ts";
+import { authRoutes, serverRoutes } from "../express/routes.ts";
 import type { Gatehouse } from "../gatehouse.ts";
 import { requestLogger } from "./request-logger.ts";
 
@@ -18,8 +21,8 @@ const DEFAULT_PUBLIC_DIR = fileURLToPath(new URL("../../public/", import.meta.ur
 
 /**
  * The standalone server: demo page at `/`, the auth routes at `/auth`, JWKS at
- * `/.well-known/jwks.json`, a protected example API at `/api/hello`, and for operations
- * `/healthz`, `/readyz` and (when turned on) `/metrics`.
+ * `/.well-known/jwks.json`, a protected example API at `/api/hello`, for operations
+ * `/healthz`, `/readyz` and (when turned on) `/metrics`, and the OpenAPI document of all of them at `/openapi.json`.
  */
 export function createServerApp(auth: Gatehouse, options: ServerAppOptions = {}): Express {
   const app = express();
@@ -55,6 +58,17 @@ export function createServerApp(auth: Gatehouse, options: ServerAppOptions = {})
       session_id: req.auth!.sessionId,
       token_expires_at: new Date(req.auth!.claims.exp * 1000).toISOString(),
     });
+  });
+  const openapi = buildOpenApiDocument({
+    groups: [
+      { prefix: "/auth", routes: authRoutes },
+      { prefix: "", routes: serverRoutes },
+    ],
+    cookieName: refreshCookieName(auth.config.cookie.name, auth.config.cookie.secure),
+  });
+  app.get("/openapi.json", (_req, res) => {
+    res.setHeader("Cache-Control", "public, max-age=300");
+    res.json(openapi);
   });
 
   const publicDir = options.publicDir ?? DEFAULT_PUBLIC_DIR;

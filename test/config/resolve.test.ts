@@ -31,6 +31,7 @@ describe("resolveConfig: defaults", () => {
         audience: "gatehouse",
         accessTokenTtlSeconds: 900,
         accessTokenSecret: undefined,
+        introspectionToken: undefined,
         signingAlgorithm: "EdDSA",
         refreshIdleSeconds: 7 * 86_400,
         refreshAbsoluteSeconds: 30 * 86_400,

@@ -105,6 +105,13 @@ export const OPTION_SETTINGS = {
     sensitive: true,
     doc: "An HMAC secret switches access tokens to HS256 (the JWKS is then empty); `npx gatehouse secret` prints one.",
   }),
+  introspectionToken: setting(optional(hmacSecret()), {
+    env: "INTROSPECTION_TOKEN",
+    default: undefined,
+    sensitive: true,
+    defaultDoc: "unset: introspection is off (404)",
+    doc: "Bearer token resource servers present to `POST /auth/introspect` (RFC 7662); `npx gatehouse secret` prints one.",
+  }),
   signingAlgorithm: setting(oneOf(["EdDSA", "ES256"]), {
     env: "JWT_ALGORITHM",
     default: "EdDSA",

@@ -1,0 +1,246 @@
+import type { AuthErrorCode } from "../core/errors.ts";
+import { credentialsBody, emptyBody, loginBody, passwordChangeBody, refreshBody, tokenBody } from "./bodies.ts";
+import { sessionIdParams } from "./path-params.ts";
+import {
+  healthResponse,
+  helloResponse,
+  introspectionResponse,
+  jwksResponse,
+  meResponse,
+  openApiResponse,
+  notReadyResponse,
+  readyResponse,
+  registeredResponse,
+  sessionsResponse,
+  tokenResponse,
+} from "./responses.ts";
+import { type RouteSpec, textBody } from "./route-spec.ts";
+
+/** Answers every JSON POST can get before its handler runs (body parser and content-type check). */
+const JSON_BODY: readonly AuthErrorCode[] = ["invalid_request", "payload_too_large", "unsupported_media_type"];
+/** The same for the form-encoded token endpoints. */
+const FORM_BODY = JSON_BODY;
+/** A missing, malformed, forged, expired or revoked access token (401), or one sent in two places (400). */
+const BEARER: readonly AuthErrorCode[] = ["invalid_request", "invalid_token"];
+/** The database is down: nothing issued, nothing consumed. */
+const DATABASE: readonly AuthErrorCode[] = ["unavailable"];
+
+const JSON_POST =
+  "POST bodies are JSON (`Content-Type: application/json`), also when empty: a cross-site HTML form cannot send " +
+  "that type, which is part of the CSRF defence.";
+
+/**
+ * Every route of `auth.router()`, relative to where it is mounted (`/auth` on the standalone
+ * server). The router mounts each from here and the OpenAPI document is generated from here.
+ */
+export const authRoutes = {
+  register: {
+    method: "post",
+    path: "/register",
+    auth: "none",
+    tag: "accounts",
+    summary: "Create an account",
+    description: JSON_POST,
+    body: credentialsBody,
+    responses: { 201: registeredResponse },
+    errors: [
+      ...JSON_BODY,
+      "invalid_password",
+      "registration_closed",
+      "username_taken",
+      "too_many_requests",
+      ...DATABASE,
+    ],
+  },
+  login: {
+    method: "post",
+    path: "/login",
+    auth: "none",
+    optionalCredentials: ["refresh_cookie"],
+    tag: "sessions",
+    summary: "Start a session",
+    description:
+      "Answers an access token, and the refresh token as an HttpOnly cookie; a native client may ask for it in " +
+      'the body with `token_transport: "body"`. Unknown user and wrong password answer alike. ' +
+      JSON_POST,
+    body: loginBody,
+    responses: { 200: tokenResponse },
+    setsRefreshCookie: true,
+    errors: [...JSON_BODY, "invalid_credentials", "too_many_requests", ...DATABASE],
+  },
+  refresh: {
+    method: "post",
+    path: "/refresh",
+    auth: "none",
+    optionalCredentials: ["refresh_cookie"],
+    tag: "sessions",
+    summary: "Rotate the refresh token and get a new access token",
+    description:
+      "The refresh token comes in the cookie (browsers; the Origin must be allowed) or as `refresh_token` in the " +
+      "body (native clients). Presenting a rotated token again after the grace window ends the session. " +
+      JSON_POST,
+    body: refreshBody,
+    responses: { 200: tokenResponse },
+    setsRefreshCookie: true,
+    errors: [...JSON_BODY, "invalid_grant", "forbidden_origin", ...DATABASE],
+  },
+  logout: {
+    method: "post",
+    path: "/logout",
+    auth: "none",
+    optionalCredentials: ["refresh_cookie", "bearer"],
+    tag: "sessions",
+    summary: "End this session",
+    description:
+      "Ends the session of the refresh cookie, of `refresh_token` in the body, or of the bearer access token; " +
+      "clears the cookie. Repeating it is harmless. " +
+      JSON_POST,
+    body: refreshBody,
+    responses: { 204: null },
+    errors: [...JSON_BODY, ...BEARER, "invalid_grant", "forbidden_origin", ...DATABASE],
+  },
+  logoutAll: {
+    method: "post",
+    path: "/logout-all",
+    auth: "bearer",
+    tag: "sessions",
+    summary: "End every session of the user",
+    description: JSON_POST,
+    body: emptyBody,
+    responses: { 204: null },
+    errors: [...JSON_BODY, ...BEARER, ...DATABASE],
+  },
+  listSessions: {
+    method: "get",
+    path: "/sessions",
+    auth: "bearer",
+    tag: "sessions",
+    summary: "The user's live sessions",
+    responses: { 200: sessionsResponse },
+    errors: [...BEARER, ...DATABASE],
+  },
+  endSession: {
+    method: "delete",
+    path: "/sessions/:id",
+    auth: "bearer",
+    tag: "sessions",
+    summary: "End one of the user's sessions",
+    params: sessionIdParams,
+    responses: { 204: null },
+    errors: [...BEARER, "not_found", ...DATABASE],
+  },
+  changePassword: {
+    method: "post",
+    path: "/password",
+    auth: "bearer",
+    tag: "accounts",
+    summary: "Change the password; every other session of the user ends",
+    description: JSON_POST,
+    body: passwordChangeBody,
+    responses: { 204: null },
+    errors: [...JSON_BODY, "invalid_password", ...BEARER, "invalid_credentials", "too_many_requests", ...DATABASE],
+  },
+  me: {
+    method: "get",
+    path: "/me",
+    auth: "bearer",
+    tag: "accounts",
+    summary: "Who am I",
+    responses: { 200: meResponse },
+    errors: [...BEARER, ...DATABASE],
+  },
+  introspect: {
+    method: "post",
+    path: "/introspect",
+    auth: "introspection",
+    tag: "resource servers",
+    summary: "Is this token live? (RFC 7662)",
+    description:
+      "For resource servers in any language. The caller authenticates with `Authorization: Bearer " +
+      "<INTROSPECTION_TOKEN>`; the route answers 404 when that setting is not configured. Either kind of token " +
+      "may be introspected; nothing is consumed. Anything not live (expired, revoked, session ended, unknown, " +
+      'malformed) answers `{"active": false}`. Failed caller authentication is throttled per IP.',
+    body: tokenBody,
+    bodyType: "form",
+    responses: { 200: introspectionResponse },
+    errors: [...FORM_BODY, "invalid_token", "not_found", "too_many_requests", ...DATABASE],
+  },
+  revoke: {
+    method: "post",
+    path: "/revoke",
+    auth: "none",
+    tag: "resource servers",
+    summary: "Revoke a token and end its session (RFC 7009)",
+    description:
+      "Ends the session the token belongs to, whether it is a refresh token or an access token, so every token " +
+      "of that session stops working. The token is its own proof: no client authentication. Unknown, invalid " +
+      "or expired tokens also answer 200 (RFC 7009 §2.2).",
+    body: tokenBody,
+    bodyType: "form",
+    responses: { 200: null },
+    errors: [...FORM_BODY, ...DATABASE],
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+/** Routes only the standalone server serves, at absolute paths. */
+export const serverRoutes = {
+  jwks: {
+    method: "get",
+    path: "/.well-known/jwks.json",
+    auth: "none",
+    tag: "keys",
+    summary: "Public keys that verify access tokens (RFC 7517)",
+    description: "Empty when tokens are signed with an HMAC secret (HS256).",
+    responses: { 200: jwksResponse },
+    errors: [],
+  },
+  hello: {
+    method: "get",
+    path: "/api/hello",
+    auth: "bearer",
+    tag: "example",
+    summary: "An example protected route",
+    responses: { 200: helloResponse },
+    errors: [...BEARER, ...DATABASE],
+  },
+  health: {
+    method: "get",
+    path: "/healthz",
+    auth: "none",
+    tag: "operations",
+    summary: "The process answers (no dependency is checked)",
+    responses: { 200: healthResponse },
+    errors: [],
+  },
+  ready: {
+    method: "get",
+    path: "/readyz",
+    auth: "none",
+    tag: "operations",
+    summary: "Ready for traffic: database reachable, schema current, a signing key in force, not shutting down",
+    description: "503 `unavailable` otherwise, with `draining` and the state of each check beside the message.",
+    responses: { 200: readyResponse, 503: notReadyResponse },
+    errors: [],
+  },
+  metrics: {
+    method: "get",
+    path: "/metrics",
+    auth: "none",
+    tag: "operations",
+    summary: "Prometheus metrics; 404 unless METRICS=public or METRICS_TOKEN is set (then a bearer token)",
+    responses: { 200: textBody("text/plain; version=0.0.4; charset=utf-8", "Prometheus text exposition format") },
+    errors: ["invalid_token", "not_found"],
+  },
+  openapi: {
+    method: "get",
+    path: "/openapi.json",
+    auth: "none",
+    tag: "operations",
+    summary: "This document (OpenAPI 3.1)",
+    responses: { 200: openApiResponse },
+    errors: [],
+  },
+} as const satisfies Record<string, RouteSpec>;
+
+/** The JWKS route as the library documents it (the app mounts `auth.jwks()` where it likes). */
+export const jwksRoute: RouteSpec = serverRoutes.jwks;
