@@ -35,6 +35,9 @@ function serverEnv(databaseUrl: string): Record<string, string> {
     TRUST_PROXY: "1",
     LOGIN_MAX_ATTEMPTS: "1000000",
     LOGIN_MAX_ATTEMPTS_PER_IP: "1000000",
+    // Limits on every login attempt, right or wrong (ignored by builds without them).
+    LOGIN_RATE_PER_IP: "1000000",
+    LOGIN_RATE_PER_ACCOUNT: "1000000",
   };
 }
 
