@@ -127,6 +127,7 @@ async function main(): Promise<void> {
             endReason: null,
             userAgent: CALLER.userAgent,
             ip: CALLER.ip,
+            amr: ["pwd"],
           });
           await tx.insertRefreshToken({ hash: hashRefreshToken(generateRefreshToken()), sessionId: id, createdAt: now, rotatedAt: null });
         }

@@ -39,6 +39,7 @@ export function makeSession(userId: string, overrides: Partial<SessionRecord> = 
     endReason: null,
     userAgent: null,
     ip: null,
+    amr: ["pwd"],
     ...overrides,
   };
 }
@@ -288,6 +289,98 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           assert.equal(await store.findRefreshToken(tokens.get(s.id)!.hash), null, "token deleted with its session");
         }
         assert.equal(await store.pruneSessions(cutoff), 0);
+      });
+    });
+
+    describe("second factors", () => {
+      const totp = (userId: string, sealedSecret = "sealed-1") => ({
+        userId,
+        sealedSecret,
+        createdAt: T0,
+        confirmedAt: null,
+        lastUsedStep: null,
+      });
+
+      it("keeps a pending TOTP factor replaceable and a confirmed one fixed", async () => {
+        const store = await fresh();
+        const user = makeUser();
+        await store.insertUser(user);
+        assert.equal(await store.putPendingTotpFactor(totp(user.id)), true);
+        assert.equal(await store.putPendingTotpFactor(totp(user.id, "sealed-2")), true);
+        assert.equal((await store.findTotpFactor(user.id))?.sealedSecret, "sealed-2");
+        assert.equal(await store.confirmTotpFactor(user.id, T0 + 1, 40), true);
+        assert.equal(await store.confirmTotpFactor(user.id, T0 + 2, 41), false);
+        assert.equal(await store.putPendingTotpFactor(totp(user.id, "sealed-3")), false);
+        assert.deepEqual(await store.findTotpFactor(user.id), {
+          ...totp(user.id, "sealed-2"),
+          confirmedAt: T0 + 1,
+          lastUsedStep: 40,
+        });
+        assert.equal(await store.deleteTotpFactor(user.id), true);
+        assert.equal(await store.findTotpFactor(user.id), null);
+        assert.equal(await store.deleteTotpFactor(user.id), false);
+      });
+
+      it("accepts each time step once, later steps only, and one of parallel uses of a step", async () => {
+        const store = await fresh();
+        const user = makeUser();
+        await store.insertUser(user);
+        await store.putPendingTotpFactor(totp(user.id));
+        assert.equal(await store.useTotpStep(user.id, 50), false, "a pending factor accepts no code");
+        await store.confirmTotpFactor(user.id, T0, 50);
+        assert.equal(await store.useTotpStep(user.id, 50), false);
+        assert.equal(await store.useTotpStep(user.id, 49), false);
+        const parallel = await Promise.all(Array.from({ length: 8 }, () => store.useTotpStep(user.id, 51)));
+        assert.equal(parallel.filter(Boolean).length, 1);
+      });
+
+      it("replaces recovery codes and uses each one once", async () => {
+        const store = await fresh();
+        const user = makeUser();
+        await store.insertUser(user);
+        await store.replaceRecoveryCodes(user.id, ["a", "b"], T0);
+        await store.replaceRecoveryCodes(user.id, ["c", "d", "e"], T0 + 1);
+        assert.deepEqual(
+          (await store.listUnusedRecoveryCodes(user.id)).map((c) => c.hash),
+          ["c", "d", "e"],
+        );
+        const parallel = await Promise.all(
+          Array.from({ length: 4 }, () => store.useRecoveryCode(user.id, "d", T0 + 2)),
+        );
+        assert.equal(parallel.filter(Boolean).length, 1);
+        assert.equal(await store.useRecoveryCode(user.id, "a", T0 + 2), false);
+        assert.deepEqual(
+          (await store.listUnusedRecoveryCodes(user.id)).map((c) => c.hash),
+          ["c", "e"],
+        );
+        await store.deleteRecoveryCodes(user.id);
+        assert.deepEqual(await store.listUnusedRecoveryCodes(user.id), []);
+      });
+
+      it("hands out at most maxAttempts tries of an mfa token, even in parallel, and none once used or expired", async () => {
+        const store = await fresh();
+        const user = makeUser();
+        await store.insertUser(user);
+        const token = { hash: "m1", userId: user.id, createdAt: T0, expiresAt: T0 + 1000, attempts: 0, usedAt: null };
+        await store.insertMfaToken(token);
+        const tries = await Promise.all(Array.from({ length: 12 }, () => store.takeMfaTokenAttempt("m1", T0, 5)));
+        assert.equal(tries.filter((t) => t !== null).length, 5);
+        assert.equal(await store.takeMfaTokenAttempt("m1", T0, 5), null);
+        await store.insertMfaToken({ ...token, hash: "m2" });
+        assert.equal(await store.takeMfaTokenAttempt("m2", T0 + 1000, 5), null, "expired");
+        assert.deepEqual(await store.takeMfaTokenAttempt("m2", T0, 5), { ...token, hash: "m2", attempts: 1 });
+        assert.equal(await store.consumeMfaToken("m2", T0 + 1), true);
+        assert.equal(await store.consumeMfaToken("m2", T0 + 1), false);
+        assert.equal(await store.takeMfaTokenAttempt("m2", T0 + 2, 5), null, "used");
+        assert.equal(await store.takeMfaTokenAttempt("nope", T0, 5), null);
+        assert.equal(await store.pruneMfaTokens(T0 + 1001), 2);
+      });
+
+      it("stores a session's amr", async () => {
+        const store = await fresh();
+        const session = makeSession(randomUUID(), { amr: ["pwd", "otp", "mfa"] });
+        await store.insertSession(session);
+        assert.deepEqual((await store.findSession(session.id))?.amr, ["pwd", "otp", "mfa"]);
       });
     });
 

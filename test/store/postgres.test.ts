@@ -5,6 +5,7 @@ import pg from "pg";
 import { AuthError } from "../../src/core/errors.ts";
 import { openStore } from "../../src/store/open-store.ts";
 import { openPostgresStore } from "../../src/store/postgres/driver.ts";
+import { MIGRATIONS } from "../../src/store/sql/migrations.ts";
 import { SqlStore } from "../../src/store/sql/sql-store.ts";
 import { makeUser, storeContract } from "./contract.ts";
 import { createPostgresSchemaV1 } from "./legacy-schema.ts";
@@ -81,7 +82,7 @@ if (url) {
   );
 
   describe("the PostgreSQL schema", () => {
-    it("a new schema gets the same tables, column types, constraints and indexes as the previous one", async () => {
+    it("a new schema gets the same tables, column types, constraints and indexes as an upgraded previous one", async () => {
       const schema = await freshSchema();
       const store = openPostgresStore(url, { schema });
       try {
@@ -89,7 +90,14 @@ if (url) {
       } finally {
         await store.close();
       }
-      const [made, previous] = [await describeSchema(schema), await describeSchema(await legacySchema())];
+      const legacy = await legacySchema();
+      const upgraded = openPostgresStore(url, { schema: legacy });
+      try {
+        await upgraded.migrate();
+      } finally {
+        await upgraded.close();
+      }
+      const [made, previous] = [await describeSchema(schema), await describeSchema(legacy)];
       assert.ok(JSON.stringify(made).includes("users_username_key_unique"));
       assert.deepEqual(made, previous);
     });
@@ -104,7 +112,7 @@ if (url) {
         const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
         assert.deepEqual(
           rows.map((row) => row.version),
-          [1],
+          MIGRATIONS.map((m) => m.version),
         );
         const user = makeUser();
         await stores[0]!.insertUser(user);
@@ -130,6 +138,7 @@ if (url) {
           endReason: null,
           userAgent: null,
           ip: null,
+          amr: ["pwd"],
         });
         await a.insertRefreshToken({ hash: "h1", sessionId: "s1", createdAt: 1, rotatedAt: null });
         const order: string[] = [];

@@ -58,6 +58,7 @@ async function script(store: Store): Promise<unknown[]> {
     endReason: null,
     userAgent: "agent",
     ip: "203.0.113.5",
+    amr: ["pwd", "otp", "mfa"],
   };
   await store.insertSession(session);
   await store.insertSession({ ...session, id: "s-2" });
@@ -101,6 +102,36 @@ async function script(store: Store): Promise<unknown[]> {
   await note(store.getSetting("name"));
   await note(store.putSettingIfAbsent("name", "first"));
   await note(store.putSettingIfAbsent("name", "second"));
+
+  const factor = {
+    userId: "u-1",
+    sealedSecret: "ghenc1.k.iv.ct",
+    createdAt: T0,
+    confirmedAt: null,
+    lastUsedStep: null,
+  };
+  await note(store.putPendingTotpFactor(factor));
+  await note(store.findTotpFactor("u-1"));
+  await note(store.confirmTotpFactor("u-1", T0 + 1, 100));
+  await note(store.useTotpStep("u-1", 101));
+  await note(store.useTotpStep("u-1", 101));
+  await note(store.putPendingTotpFactor(factor));
+  await note(store.deleteTotpFactor("u-1"));
+  await store.replaceRecoveryCodes("u-1", ["r-1", "r-2"], T0);
+  await note(store.useRecoveryCode("u-1", "r-1", T0 + 1));
+  await note(store.listUnusedRecoveryCodes("u-1"));
+  await store.deleteRecoveryCodes("u-1");
+  await store.insertMfaToken({
+    hash: "m-1",
+    userId: "u-1",
+    createdAt: T0,
+    expiresAt: T0 + 300_000,
+    attempts: 0,
+    usedAt: null,
+  });
+  await note(store.takeMfaTokenAttempt("m-1", T0 + 1, 5));
+  await note(store.consumeMfaToken("m-1", T0 + 2));
+  await note(store.pruneMfaTokens(T0 + 400_000));
   await store.ping();
   return seen;
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { AuthError } from "../../src/core/errors.ts";
+import { MIGRATIONS } from "../../src/store/sql/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite/driver.ts";
 import { makeSession, makeToken, makeUser, storeContract } from "./contract.ts";
 import { createSqliteSchemaV1 } from "./legacy-schema.ts";
@@ -59,15 +60,19 @@ function describeSchema(file: string): unknown {
 }
 
 describe("the SQLite schema", () => {
-  it("a new database gets the same tables, column types, indexes and keys as the previous schema made", async () => {
+  it("a new database gets the same tables, column types, indexes and keys as an upgraded previous one", async () => {
     const file = join(await tempDir(), "new.db");
     const store = openSqliteStore(file);
     await store.migrate();
     await store.close();
-    assert.deepEqual(describeSchema(file), describeSchema(await legacyFile()));
+    const legacy = await legacyFile();
+    const upgraded = openSqliteStore(legacy);
+    await upgraded.migrate();
+    await upgraded.close();
+    assert.deepEqual(describeSchema(file), describeSchema(legacy));
   });
 
-  it("opens a database the previous schema made without applying anything, and keeps its rows", async () => {
+  it("opens a database the previous schema made, applies only the later steps, and keeps its rows", async () => {
     const file = await legacyFile();
     const raw = new Database(file);
     raw
@@ -96,7 +101,10 @@ describe("the SQLite schema", () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      assert.deepEqual(check.prepare("SELECT version FROM schema_migrations").pluck().all(), [1]);
+      assert.deepEqual(
+        check.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all(),
+        MIGRATIONS.map((m) => m.version),
+      );
     } finally {
       check.close();
     }
@@ -145,7 +153,10 @@ describe("the SQLite store on disk", () => {
     const raw = new Database(file, { readonly: true });
     try {
       assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-      assert.deepEqual(raw.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all(), [1]);
+      assert.deepEqual(
+        raw.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all(),
+        MIGRATIONS.map((m) => m.version),
+      );
     } finally {
       raw.close();
     }

@@ -73,7 +73,8 @@ export class SessionService {
     this.#log = observe.log ?? NO_SECURITY_LOG;
   }
 
-  async start(userId: string, meta: SessionMeta): Promise<IssuedSession> {
+  /** `amr`: how the user proved it (RFC 8176); every access token of the session carries it. */
+  async start(userId: string, meta: SessionMeta, amr: readonly string[] = ["pwd"]): Promise<IssuedSession> {
     const now = this.#clock.now();
     const absoluteExpiresAt = now + this.#lifetimes.absoluteSeconds * 1000;
     const session: SessionRecord = {
@@ -87,6 +88,7 @@ export class SessionService {
       endReason: null,
       userAgent: meta.userAgent,
       ip: meta.ip,
+      amr: [...amr],
     };
     const refreshToken = generateRefreshToken();
     await this.#store.transaction(async (tx) => {

@@ -12,6 +12,8 @@ export interface SessionRecord {
   endReason: string | null;
   userAgent: string | null;
   ip: string | null;
+  /** How the user proved it at login (RFC 8176 values, e.g. ["pwd", "otp", "mfa"]); refresh keeps it. */
+  amr: string[];
 }
 
 /** Sessions. */

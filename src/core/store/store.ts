@@ -1,10 +1,12 @@
 import type { CounterStore } from "./counters.ts";
+import type { MfaStore } from "./mfa.ts";
 import type { RefreshTokenLocks, RefreshTokenStore } from "./refresh-tokens.ts";
 import type { SessionStore } from "./sessions.ts";
 import type { SettingsStore } from "./settings.ts";
 import type { SigningKeyStore } from "./signing-keys.ts";
 import type { UserStore } from "./users.ts";
 
+export type { MfaStore, MfaTokenRecord, RecoveryCodeRecord, TotpFactorRecord } from "./mfa.ts";
 export type { CounterLimiter, CounterOptions, CounterStore } from "./counters.ts";
 export type { RefreshTokenLocks, RefreshTokenRecord, RefreshTokenStore } from "./refresh-tokens.ts";
 export type { SessionRecord, SessionStore } from "./sessions.ts";
@@ -20,7 +22,13 @@ export type { UserRecord, UserStore } from "./users.ts";
  */
 
 /** Every role's operations; available on the store and inside a transaction. */
-export interface StoreOps extends UserStore, SessionStore, RefreshTokenStore, SigningKeyStore, SettingsStore {}
+export interface StoreOps
+  extends UserStore,
+    SessionStore,
+    RefreshTokenStore,
+    SigningKeyStore,
+    SettingsStore,
+    MfaStore {}
 
 /** What a transaction's work may do: every operation, plus row locks. */
 export interface TransactionOps extends StoreOps, RefreshTokenLocks {}

@@ -68,4 +68,51 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "sessions remember how the user proved it (amr, RFC 8176)",
+    // Sessions that existed before were all password logins.
+    ddl: () => `ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]';`,
+  },
+  {
+    version: 3,
+    description: "TOTP factors",
+    ddl: ({ millisType: millis }) => `
+      CREATE TABLE totp_factors (
+        user_id        TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        sealed_secret  TEXT NOT NULL,
+        created_at     ${millis} NOT NULL,
+        confirmed_at   ${millis},
+        last_used_step ${millis}
+      );
+    `,
+  },
+  {
+    version: 4,
+    description: "recovery codes",
+    ddl: ({ millisType: millis }) => `
+      CREATE TABLE recovery_codes (
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        hash       TEXT NOT NULL,
+        created_at ${millis} NOT NULL,
+        used_at    ${millis},
+        PRIMARY KEY (user_id, hash)
+      );
+    `,
+  },
+  {
+    version: 5,
+    description: "tokens between the two login steps",
+    ddl: ({ millisType: millis }) => `
+      CREATE TABLE mfa_tokens (
+        hash       TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at ${millis} NOT NULL,
+        expires_at ${millis} NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        used_at    ${millis}
+      );
+      CREATE INDEX mfa_tokens_expires_at ON mfa_tokens(expires_at);
+    `,
+  },
 ];

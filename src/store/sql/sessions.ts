@@ -13,11 +13,13 @@ interface SessionRow {
   end_reason: string | null;
   user_agent: string | null;
   ip: string | null;
+  /** A JSON array of strings. */
+  amr: string;
 }
 
 type Nullable<T> = T | null;
 const COLUMNS =
-  "id, user_id, created_at, last_used_at, absolute_expires_at, idle_expires_at, ended_at, end_reason, user_agent, ip";
+  "id, user_id, created_at, last_used_at, absolute_expires_at, idle_expires_at, ended_at, end_reason, user_agent, ip, amr";
 
 const INSERT = statement<
   [
@@ -31,8 +33,9 @@ const INSERT = statement<
     Nullable<string>,
     Nullable<string>,
     Nullable<string>,
+    string,
   ]
->("insertSession", `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+>("insertSession", `INSERT INTO sessions (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
 const FIND = statement<[string], SessionRow>("findSession", `SELECT ${COLUMNS} FROM sessions WHERE id = ?`);
 const LIST_LIVE = statement<[string, number, number], SessionRow>(
   "listLiveSessions",
@@ -73,7 +76,19 @@ function toSession(row: SessionRow): SessionRecord {
     endReason: row.end_reason,
     userAgent: row.user_agent,
     ip: row.ip,
+    amr: parseAmr(row.amr),
   };
+}
+
+/** Stored as a JSON array of strings; anything else reads as a password login. */
+function parseAmr(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
+  } catch {
+    // fall through
+  }
+  return ["pwd"];
 }
 
 export async function insert(db: SqlRunner, s: SessionRecord): Promise<void> {
@@ -88,6 +103,7 @@ export async function insert(db: SqlRunner, s: SessionRecord): Promise<void> {
     s.endReason,
     s.userAgent,
     s.ip,
+    JSON.stringify(s.amr),
   ]);
 }
 

@@ -1,4 +1,5 @@
 import type { CounterStore } from "../../core/store/counters.ts";
+import type { MfaTokenRecord, RecoveryCodeRecord, TotpFactorRecord } from "../../core/store/mfa.ts";
 import type { RefreshTokenRecord } from "../../core/store/refresh-tokens.ts";
 import type { SessionRecord } from "../../core/store/sessions.ts";
 import type { SigningKeyChanges, SigningKeyRecord } from "../../core/store/signing-keys.ts";
@@ -6,6 +7,7 @@ import type { Store, StoreOps, TransactionOps } from "../../core/store/store.ts"
 import type { UserRecord } from "../../core/store/users.ts";
 import type { DialectName } from "./dialect.ts";
 import type { SqlDriver, SqlRunner } from "./driver.ts";
+import * as mfa from "./mfa.ts";
 import { isSchemaCurrent, migrate } from "./migrate.ts";
 import * as refreshTokens from "./refresh-tokens.ts";
 import * as sessions from "./sessions.ts";
@@ -96,6 +98,46 @@ class SqlOps implements StoreOps {
   }
   putSettingIfAbsent(name: string, value: string): Promise<string> {
     return settings.putIfAbsent(this.db, name, value);
+  }
+
+  putPendingTotpFactor(factor: TotpFactorRecord): Promise<boolean> {
+    return mfa.putPendingTotp(this.db, factor);
+  }
+  findTotpFactor(userId: string): Promise<TotpFactorRecord | null> {
+    return mfa.findTotp(this.db, userId);
+  }
+  confirmTotpFactor(userId: string, at: number, step: number): Promise<boolean> {
+    return mfa.confirmTotp(this.db, userId, at, step);
+  }
+  useTotpStep(userId: string, step: number): Promise<boolean> {
+    return mfa.useTotpStep(this.db, userId, step);
+  }
+  deleteTotpFactor(userId: string): Promise<boolean> {
+    return mfa.deleteTotp(this.db, userId);
+  }
+  replaceRecoveryCodes(userId: string, hashes: readonly string[], at: number): Promise<void> {
+    return mfa.replaceRecoveryCodes(this.db, userId, hashes, at);
+  }
+  listUnusedRecoveryCodes(userId: string): Promise<RecoveryCodeRecord[]> {
+    return mfa.listUnusedRecoveryCodes(this.db, userId);
+  }
+  useRecoveryCode(userId: string, hash: string, at: number): Promise<boolean> {
+    return mfa.useRecoveryCode(this.db, userId, hash, at);
+  }
+  deleteRecoveryCodes(userId: string): Promise<void> {
+    return mfa.deleteRecoveryCodes(this.db, userId);
+  }
+  insertMfaToken(token: MfaTokenRecord): Promise<void> {
+    return mfa.insertMfaToken(this.db, token);
+  }
+  takeMfaTokenAttempt(hash: string, now: number, maxAttempts: number): Promise<MfaTokenRecord | null> {
+    return mfa.takeMfaTokenAttempt(this.db, hash, now, maxAttempts);
+  }
+  consumeMfaToken(hash: string, at: number): Promise<boolean> {
+    return mfa.consumeMfaToken(this.db, hash, at);
+  }
+  pruneMfaTokens(before: number): Promise<number> {
+    return mfa.pruneMfaTokens(this.db, before);
   }
 }
 
