@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { RequestHandler, Router } from "express";
 import { AuthService, toAuthContext } from "./core/auth-service.ts";
 import { type GatehouseConfig, type GatehouseOptions, resolveConfig } from "./core/config.ts";
@@ -7,6 +7,9 @@ import { createReadinessProbe, type ReadinessProbe } from "./core/observability/
 import { tokenRejectionOf } from "./core/observability/token-rejection.ts";
 import { type KeyRing, keepKeyRingFresh, loadKeyRing } from "./core/keys/key-ring.ts";
 import { assertStrongSecret } from "./core/keys/secret-strength.ts";
+import { MfaAccount } from "./core/mfa/mfa-account.ts";
+import { MfaService } from "./core/mfa/mfa-service.ts";
+import { createAesGcmSealer } from "./core/mfa/secret-sealer.ts";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
 import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
 import { SessionService } from "./core/sessions/session-service.ts";
@@ -87,6 +90,9 @@ export interface OpenApiOptions {
 const ROTATION_KEY_SETTING = "refresh_rotation_key";
 /** Failed introspection-caller authentications allowed per address per window (the token itself is unguessable). */
 const INTROSPECTION_FAILURES = { points: 20, durationSeconds: 900 };
+// Interim: until the server-wide SecretBox (KEY_ENCRYPTION_KEY) is wired in, TOTP secrets are
+// sealed under a key kept in the settings table. TODO(secrets): pass parts.secretBox instead.
+const TOTP_SEALING_KEY_SETTING = "totp_sealing_key";
 
 /**
  * Builds a Gatehouse: validates options (errors name the option), opens and migrates the
@@ -133,6 +139,18 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     if (rotationKey === candidate) startupNotes.push("created refresh-rotation key");
 
     const throttleBackend = await countersOf(store);
+
+    const sealingKey = Buffer.from(
+      await store.putSettingIfAbsent(TOTP_SEALING_KEY_SETTING, randomBytes(32).toString("base64url")),
+      "base64url",
+    );
+    const sealerKeyId = createHash("sha256").update(sealingKey).digest("base64url").slice(0, 11);
+    const mfa = new MfaService({
+      store,
+      clock,
+      sealer: createAesGcmSealer(sealingKey, sealerKeyId),
+      totpIssuer: config.issuer,
+    });
 
     const sign = createAccessTokenSigner({
       ring,
@@ -187,12 +205,14 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       verifyAccessToken,
       metrics,
       log: logger,
+      mfa,
     });
     const introspectionFailures = createRateLimit({
       ...INTROSPECTION_FAILURES,
       backend: throttleBackend,
       keyPrefix: "gatehouse:introspect",
     });
+    const mfaAccount = new MfaAccount({ auth: service, mfa, store, clock });
     // Without a session check the token alone decides, synchronously: the hot path stays promise-free.
     const authenticate = (token: string, checkSession: boolean) =>
       checkSession ? service.authenticate(token, true) : toAuthContext(verifyAccessToken(token));
@@ -225,6 +245,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
           onTokenRefused,
           introspectionToken: config.introspectionToken,
           introspectionFailures,
+          mfaAccount,
         }),
       openapi: (openApiOptions = {}) => {
         const jwksPath = openApiOptions.jwksPath === undefined ? jwksRoute.path : openApiOptions.jwksPath;

@@ -4,6 +4,7 @@ import type { GatehouseConfig } from "./config.ts";
 import { AuthError, isAuthError } from "./errors.ts";
 import type { LoginResult, Metrics } from "./observability/metrics.ts";
 import type { SecurityLog } from "./observability/security-log.ts";
+import type { MfaChallenge, MfaService, SecondFactorProof } from "./mfa/mfa-service.ts";
 import type { PasswordHasher } from "./passwords/argon2-hasher.ts";
 import { normalizePassword } from "./passwords/password-policy.ts";
 import { isWellFormedRefreshToken } from "./sessions/refresh-token.ts";
@@ -38,6 +39,8 @@ export interface AuthContext {
   readonly claims: AccessTokenClaims;
   readonly scopes: readonly string[];
   readonly roles: readonly string[];
+  /** How the user proved it (RFC 8176); empty for tokens issued before it was recorded. */
+  readonly amr: readonly string[];
 }
 
 export interface AuthServiceParts {
@@ -54,10 +57,12 @@ export interface AuthServiceParts {
   };
   registrationLimit: { consume(key: string): Promise<void> };
   sessions: SessionService;
-  signAccessToken: (subject: { sub: string; sid: string; roles?: string[] }) => { token: string; expiresIn: number };
+  signAccessToken: (subject: { sub: string; sid: string; roles?: string[]; amr?: readonly string[] }) => { token: string; expiresIn: number };
   verifyAccessToken: (token: string) => AccessTokenClaims;
   metrics: Metrics;
   log: SecurityLog;
+  /** Second factors; without it, login is one step. */
+  mfa?: MfaService;
 }
 
 const INVALID_CREDENTIALS = "Wrong username or password.";
@@ -104,17 +109,32 @@ export class AuthService {
    * same error, and the same argon2 work (a dummy verify) so timing does not tell.
    */
   async login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
+    const outcome = await this.beginLogin(rawUsername, rawPassword, caller);
+    if ("mfaRequired" in outcome) {
+      const message = "This account has a second factor: log in with beginLogin and completeMfaLogin.";
+      throw new AuthError("insufficient_user_authentication", message);
+    }
+    return outcome;
+  }
+
+  /**
+   * The first login step. A right password answers tokens, or, when the account has a second
+   * factor, a challenge to finish with completeMfaLogin. A wrong password is the same
+   * invalid_credentials either way, so the second step reveals nothing about the first.
+   */
+  async beginLogin(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant | MfaChallenge> {
     try {
-      const grant = await this.#login(rawUsername, rawPassword, caller);
-      this.#p.metrics.login("success");
-      return grant;
+      const outcome = await this.#login(rawUsername, rawPassword, caller);
+      // Half a login is not a success yet: completeMfaLogin counts it when it finishes.
+      if (!("mfaRequired" in outcome)) this.#p.metrics.login("success");
+      return outcome;
     } catch (error) {
       this.#p.metrics.login(loginResultOf(error));
       throw error;
     }
   }
 
-  async #login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
+  async #login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant | MfaChallenge> {
     const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     const user = await this.#throttled(username, caller.ip, async () => {
@@ -132,8 +152,47 @@ export class AuthService {
     if (this.#p.hasher.needsRehash(user.passwordHash)) {
       await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(password));
     }
+    const challenge = await this.#p.mfa?.challengeFor(user.id);
+    if (challenge) return challenge;
     const { session, refreshToken } = await this.#p.sessions.start(user.id, caller);
     return this.#grant(user, session, refreshToken);
+  }
+
+  /**
+   * The second login step: one of the mfa_token's tries, then the code. A wrong code counts
+   * toward the login throttle like a wrong password.
+   */
+  async completeMfaLogin(mfaToken: unknown, proof: SecondFactorProof, caller: CallerContext): Promise<TokenGrant> {
+    const mfa = this.#p.mfa;
+    if (!mfa) throw new AuthError("not_found", "Second factors are not enabled on this server.");
+    const userId = await mfa.takeAttempt(mfaToken);
+    const found = await this.#p.store.findUserById(userId);
+    if (!found || found.disabledAt !== null) throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
+    let amr: readonly string[] | null = null;
+    const user = await this.#throttled(found.username, caller.ip, async () => {
+      amr = await mfa.verify(found.id, proof);
+      return amr ? found : null;
+    });
+    if (!user || !amr) throw new AuthError("invalid_credentials", "The code is wrong, expired or already used.");
+    await mfa.consume(mfaToken as string);
+    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, amr);
+    return this.#grant(user, session, refreshToken);
+  }
+
+  /**
+   * Checks the password of a logged-in user (a fresh proof before a sensitive change), inside
+   * the login throttle. Answers the user; a wrong password is invalid_credentials.
+   */
+  async verifyCurrentPassword(userId: string, rawPassword: string, caller: CallerContext): Promise<UserRecord> {
+    const user = await this.#p.store.findUserById(userId);
+    if (!user || user.disabledAt !== null)
+      throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
+    const current = normalizePassword(rawPassword);
+    const verified = await this.#throttled(user.username, caller.ip, async () =>
+      (await this.#p.hasher.verify(user.passwordHash, current)) ? user : null,
+    );
+    if (!verified) throw new AuthError("invalid_credentials", "The current password is wrong.");
+    return verified;
   }
 
   async refresh(refreshToken: unknown, caller?: CallerContext): Promise<TokenGrant> {
@@ -163,8 +222,8 @@ export class AuthService {
   }
 
   #grant(user: UserRecord, session: SessionRecord, refreshToken: string): TokenGrant {
-    const subject =
-      user.roles.length > 0 ? { sub: user.id, sid: session.id, roles: user.roles } : { sub: user.id, sid: session.id };
+    const base = { sub: user.id, sid: session.id, amr: session.amr };
+    const subject = user.roles.length > 0 ? { ...base, roles: user.roles } : base;
     const { token, expiresIn } = this.#p.signAccessToken(subject);
     return { accessToken: token, expiresIn, refreshToken, session };
   }
@@ -313,6 +372,7 @@ export function toAuthContext(claims: AccessTokenClaims): AuthContext {
       roles: Object.freeze(
         Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === "string") : [],
       ),
+      amr: Object.freeze(Array.isArray(claims.amr) ? claims.amr.filter((m): m is string => typeof m === "string") : []),
     });
     contexts.set(claims, context);
   }

@@ -8,6 +8,7 @@ export type AuthErrorCode =
   | "invalid_credentials"
   | "invalid_token"
   | "insufficient_scope"
+  | "insufficient_user_authentication"
   | "invalid_grant"
   | "forbidden_origin"
   | "registration_closed"

@@ -36,6 +36,17 @@ export const tokenBody = z.object({
   token_type_hint: z.string().max(64).optional().describe('"access_token" or "refresh_token"; not needed.'),
 });
 
+/** A TOTP code (spaces allowed, as apps show "123 456") and a recovery code ("ABCDE-FGHIJ"). */
+const totpCode = text(1, 16);
+const recoveryCode = text(1, 32);
+const mfaToken = text(1, 128);
+export const totpEnrolBody = z.object({ current_password: password.optional() }).strict();
+export const totpConfirmBody = z.object({ code: totpCode }).strict();
+export const currentPasswordBody = z.object({ current_password: password }).strict();
+export const mfaLoginBody = z
+  .object({ mfa_token: mfaToken, code: totpCode.optional(), recovery_code: recoveryCode.optional(), token_transport: transport })
+  .strict();
+
 /** Long enough for every message built here; a cap all the same, so no input can grow it. */
 const MAX_MESSAGE_LENGTH = 200;
 

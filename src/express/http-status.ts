@@ -8,6 +8,7 @@ const STATUS: Record<AuthErrorCode, number> = {
   invalid_token: 401,
   invalid_grant: 401,
   insufficient_scope: 403,
+  insufficient_user_authentication: 401,
   forbidden_origin: 403,
   registration_closed: 403,
   not_found: 404,
@@ -65,6 +66,11 @@ export function bearerChallenge(error: AuthError, realm: string): string | undef
   if (error.code === "insufficient_scope") {
     const scope = error.scope ? `, scope="${quote(error.scope)}"` : "";
     return `Bearer realm="${quote(realm)}", error="insufficient_scope"${scope}`;
+  }
+  // RFC 9470 §3: the token is valid, but the way the user logged in is not enough here.
+  if (error.code === "insufficient_user_authentication") {
+    const description = `error_description="${quote(error.message)}"`;
+    return `Bearer realm="${quote(realm)}", error="insufficient_user_authentication", ${description}`;
   }
   // A token sent in more than one place (RFC 6750 §3.1).
   if (error.code === "invalid_request" && error.tokenPresented) {

@@ -16,6 +16,11 @@ export interface RequireAuthOptions {
    * Default false: the token alone is trusted until `exp`.
    */
   checkSession?: boolean;
+  /**
+   * Require a second factor: the token's `amr` must contain "mfa" (RFC 8176). Otherwise the
+   * answer is 401 with `error="insufficient_user_authentication"` (RFC 9470 §3).
+   */
+  mfa?: boolean;
 }
 
 const NONE: readonly string[] = [];
@@ -31,8 +36,10 @@ function assertOptions(options: RequireAuthOptions): void {
       throw new AuthError("invalid_config", message);
     }
   }
-  if (options.checkSession !== undefined && typeof options.checkSession !== "boolean") {
-    throw new AuthError("invalid_config", 'requireAuth option "checkSession" must be a boolean.');
+  for (const key of ["checkSession", "mfa"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "boolean") {
+      throw new AuthError("invalid_config", `requireAuth option "${key}" must be a boolean.`);
+    }
   }
 }
 
@@ -56,6 +63,7 @@ export function createRequireAuth(
   const scopes = options.scopes ?? [];
   const roles = options.roles ?? [];
   const checkSession = options.checkSession ?? false;
+  const needsMfa = options.mfa ?? false;
   // Most routes ask for no scope: skip building a list of missing ones on every request.
   const needsGrant = scopes.length > 0;
   return (req: Request, res: Response, next: NextFunction) => {
@@ -76,6 +84,11 @@ export function createRequireAuth(
         const scope = missing.length > 0 ? missing.join(" ") : roles.join(" ");
         const message = "Your token does not grant access to this resource.";
         sendAuthError(res, new AuthError("insufficient_scope", message, { scope }), realm);
+        return;
+      }
+      if (needsMfa && !auth.amr.includes("mfa")) {
+        const message = "This resource needs a login with a second factor. Log in again with one.";
+        sendAuthError(res, new AuthError("insufficient_user_authentication", message), realm);
         return;
       }
       req.auth = auth;

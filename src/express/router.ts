@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { AuthService, TokenGrant } from "../core/auth-service.ts";
 import type { Clock } from "../core/clock.ts";
 import { AuthError } from "../core/errors.ts";
+import type { MfaAccount } from "../core/mfa/mfa-account.ts";
 import type { SessionRecord } from "../core/store/store.ts";
 import { readBearerToken } from "./bearer.ts";
 import { callerOf } from "./caller.ts";
@@ -15,6 +16,7 @@ import { routeMounter } from "./route-spec.ts";
 import { authRoutes } from "./routes.ts";
 import { formBody } from "./form-body.ts";
 import { type FailureLimit, introspectionGuard } from "./introspection-guard.ts";
+import { mountMfaRoutes } from "./routes/mfa.ts";
 
 export interface RouterSettings {
   service: AuthService;
@@ -30,6 +32,8 @@ export interface RouterSettings {
   introspectionToken: string | undefined;
   /** Failed introspection-caller authentications per address. */
   introspectionFailures: FailureLimit;
+  /** Second factors (TOTP, recovery codes); without it the /mfa routes are not served. */
+  mfaAccount?: MfaAccount;
 }
 
 /** The auth routes of the routes table. Mount it anywhere (`app.use("/auth", auth.router())`). */
@@ -102,7 +106,15 @@ export function createAuthRouter(s: RouterSettings): Router {
   // cookie is answered with the cookie, whatever its body asks. Only a client without the cookie
   // (a native app) may ask for the token in the body, so script on a page can never read it.
   serve(authRoutes.login, async (req, res, { body }) => {
-    const grant = await s.service.login(body.username, body.password, callerOf(req));
+    const outcome = await s.service.beginLogin(body.username, body.password, callerOf(req));
+    if ("mfaRequired" in outcome) {
+      // No token and no cookie yet: only the second step issues them.
+      res.setHeader("Cache-Control", "no-store");
+      res.setHeader("Pragma", "no-cache");
+      res.status(200).json({ mfa_required: true, mfa_token: outcome.mfaToken, methods: outcome.methods });
+      return;
+    }
+    const grant = outcome;
     sendGrant(req, res, grant, cookie.isPresent(req) ? "cookie" : (body.token_transport ?? "cookie"));
   });
 
@@ -177,6 +189,16 @@ export function createAuthRouter(s: RouterSettings): Router {
     res.setHeader("Cache-Control", "no-store");
     res.json({ user, session_id: req.auth!.sessionId });
   });
+
+  if (s.mfaAccount) {
+    mountMfaRoutes(router, {
+      service: s.service,
+      account: s.mfaAccount,
+      bearer,
+      sendGrant,
+      hasCookie: (req) => cookie.isPresent(req),
+    });
+  }
 
   router.use((req) => {
     const message = `No such route: ${req.method} is not served at this path. See the API table in the README.`;

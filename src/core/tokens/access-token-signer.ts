@@ -14,6 +14,8 @@ export interface AccessTokenSubject {
   /** Space-separated scopes (RFC 9068 §2.2.3). */
   scope?: string;
   roles?: string[];
+  /** Authentication methods (RFC 8176). */
+  amr?: readonly string[];
 }
 
 export interface SignedAccessToken {
@@ -75,6 +77,7 @@ export function createAccessTokenSigner(options: AccessTokenSignerOptions): Acce
     };
     if (subject.scope !== undefined) claims.scope = subject.scope;
     if (subject.roles !== undefined) claims.roles = [...subject.roles];
+    if (subject.amr !== undefined) claims.amr = [...subject.amr];
     const signingInput = `${key.encodedHeader}.${Buffer.from(JSON.stringify(claims), "utf8").toString("base64url")}`;
     return { token: `${signingInput}.${signJws(key, signingInput)}`, expiresIn: ttlSeconds, claims };
   };

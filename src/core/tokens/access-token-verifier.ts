@@ -18,6 +18,8 @@ export interface AccessTokenClaims {
   nbf?: number;
   scope?: string;
   roles?: string[];
+  /** How the user proved it (RFC 8176), e.g. ["pwd", "otp", "mfa"]. */
+  amr?: string[];
   [claim: string]: unknown;
 }
 
@@ -187,6 +189,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (roles !== undefined && !(Array.isArray(roles) && roles.every((role) => typeof role === "string"))) {
       throw invalidToken("The access token's roles claim is not a list of strings.", "bad_claims");
     }
+    const amr = claims["amr"];
+    if (amr !== undefined && !(Array.isArray(amr) && amr.every((method) => typeof method === "string"))) {
+      throw invalidToken("The access token's amr claim is not a list of strings.");
+    }
     return validUntil;
   };
 
@@ -265,6 +271,7 @@ function isNonEmptyString(value: unknown): value is string {
 function freezeClaims(claims: Record<string, unknown>): AccessTokenClaims {
   if (Array.isArray(claims["aud"])) Object.freeze(claims["aud"]);
   if (Array.isArray(claims["roles"])) Object.freeze(claims["roles"]);
+  if (Array.isArray(claims["amr"])) Object.freeze(claims["amr"]);
   return Object.freeze(claims) as AccessTokenClaims;
 }
 

@@ -1,0 +1,71 @@
+import type { AuthContext, AuthService, CallerContext } from "../auth-service.ts";
+import type { Clock } from "../clock.ts";
+import { AuthError } from "../errors.ts";
+import type { Store, TransactionOps } from "../store/store.ts";
+import type { MfaService, TotpEnrolment } from "./mfa-service.ts";
+
+/** A login this recent is proof enough to start enrolling a factor without the password again. */
+export const FRESH_LOGIN_SECONDS = 600;
+
+export interface MfaAccountParts {
+  auth: AuthService;
+  mfa: MfaService;
+  store: Store;
+  clock: Clock;
+}
+
+/**
+ * What a logged-in user does with their second factors. Each change needs a fresh proof
+ * (the current password, or a login from the last few minutes for starting an enrolment)
+ * and ends the user's other sessions, so a thief holding one of them is cut off.
+ */
+export class MfaAccount {
+  readonly #p: MfaAccountParts;
+
+  constructor(parts: MfaAccountParts) {
+    this.#p = parts;
+  }
+
+  async enrolTotp(auth: AuthContext, currentPassword: string | undefined, caller: CallerContext): Promise<TotpEnrolment> {
+    const user =
+      currentPassword === undefined
+        ? await this.#freshLoginUser(auth)
+        : await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
+    return this.#p.mfa.enrolTotp(user.id, user.username);
+  }
+
+  async confirmTotp(auth: AuthContext, code: string): Promise<string[]> {
+    return this.#p.mfa.confirmTotp(auth.userId, code, (tx) => this.#endOtherSessions(tx, auth, "mfa_enabled"));
+  }
+
+  async disableTotp(auth: AuthContext, currentPassword: string, caller: CallerContext): Promise<void> {
+    await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
+    await this.#p.mfa.disableTotp(auth.userId, (tx) => this.#endOtherSessions(tx, auth, "mfa_disabled"));
+  }
+
+  async regenerateRecoveryCodes(auth: AuthContext, currentPassword: string, caller: CallerContext): Promise<string[]> {
+    await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
+    return this.#p.mfa.regenerateRecoveryCodes(auth.userId);
+  }
+
+  async #freshLoginUser(auth: AuthContext) {
+    const [session, user] = await Promise.all([
+      this.#p.store.findSession(auth.sessionId),
+      this.#p.store.findUserById(auth.userId),
+    ]);
+    if (!user || user.disabledAt !== null || !session || session.userId !== user.id) {
+      throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
+    }
+    if (this.#p.clock.now() - session.createdAt > FRESH_LOGIN_SECONDS * 1000) {
+      const message =
+        "Adding a second factor needs a recent login: send current_password, or log in again and retry.";
+      throw new AuthError("insufficient_user_authentication", message);
+    }
+    return user;
+  }
+
+  async #endOtherSessions(tx: TransactionOps, auth: AuthContext, reason: string): Promise<void> {
+    await tx.endUserSessions(auth.userId, this.#p.clock.now(), reason, auth.sessionId);
+    // TODO(events): events.record(tx, { type: reason, userId: auth.userId, sessionId: auth.sessionId })
+  }
+}
