@@ -57,7 +57,10 @@ export interface AuthServiceParts {
   };
   registrationLimit: { consume(key: string): Promise<void> };
   sessions: SessionService;
-  signAccessToken: (subject: { sub: string; sid: string; roles?: string[]; amr?: readonly string[] }) => { token: string; expiresIn: number };
+  signAccessToken: (subject: { sub: string; sid: string; roles?: string[]; amr?: readonly string[] }) => {
+    token: string;
+    expiresIn: number;
+  };
   verifyAccessToken: (token: string) => AccessTokenClaims;
   metrics: Metrics;
   log: SecurityLog;
@@ -122,7 +125,11 @@ export class AuthService {
    * factor, a challenge to finish with completeMfaLogin. A wrong password is the same
    * invalid_credentials either way, so the second step reveals nothing about the first.
    */
-  async beginLogin(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant | MfaChallenge> {
+  async beginLogin(
+    rawUsername: string,
+    rawPassword: string,
+    caller: CallerContext,
+  ): Promise<TokenGrant | MfaChallenge> {
     try {
       const outcome = await this.#login(rawUsername, rawPassword, caller);
       // Half a login is not a success yet: completeMfaLogin counts it when it finishes.
@@ -137,22 +144,29 @@ export class AuthService {
   async #login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant | MfaChallenge> {
     const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
-    const user = await this.#throttled(username, caller.ip, async () => {
-      const found = await this.#p.store.findUserByUsername(username);
-      if (found?.disabledAt != null) {
-        this.#p.log.warn({ userId: found.id, ip: caller.ip }, "login refused: account disabled");
-      }
-      const ok =
-        found !== null && found.disabledAt === null
-          ? await this.#p.hasher.verify(found.passwordHash, password)
-          : await this.#p.hasher.verifyDummy(password);
-      return ok ? found : null;
-    });
+    let challenge: MfaChallenge | null = null;
+    const user = await this.#throttled(
+      username,
+      caller.ip,
+      async () => {
+        const found = await this.#p.store.findUserByUsername(username);
+        if (found?.disabledAt != null) {
+          this.#p.log.warn({ userId: found.id, ip: caller.ip }, "login refused: account disabled");
+        }
+        const ok =
+          found !== null && found.disabledAt === null
+            ? await this.#p.hasher.verify(found.passwordHash, password)
+            : await this.#p.hasher.verifyDummy(password);
+        if (ok && found) challenge = (await this.#p.mfa?.challengeFor(found.id)) ?? null;
+        return ok ? found : null;
+      },
+      // Half a login clears no failures: else each right password would buy five more code guesses.
+      () => challenge === null,
+    );
     if (!user) throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
     if (this.#p.hasher.needsRehash(user.passwordHash)) {
       await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(password));
     }
-    const challenge = await this.#p.mfa?.challengeFor(user.id);
     if (challenge) return challenge;
     const { session, refreshToken } = await this.#p.sessions.start(user.id, caller);
     return this.#grant(user, session, refreshToken);
@@ -206,7 +220,12 @@ export class AuthService {
    * is neither: the slot is given back and nothing is counted, so faults cannot lock the real
    * user out.
    */
-  async #throttled(username: string, ip: string, judge: () => Promise<UserRecord | null>): Promise<UserRecord | null> {
+  async #throttled(
+    username: string,
+    ip: string,
+    judge: () => Promise<UserRecord | null>,
+    clearsFailures: () => boolean = () => true,
+  ): Promise<UserRecord | null> {
     const throttle = this.#p.loginThrottle;
     await throttle.check(username, ip);
     let user: UserRecord | null;
@@ -216,8 +235,9 @@ export class AuthService {
       await throttle.release(username, ip).catch(() => undefined);
       throw error;
     }
-    if (user) await throttle.recordSuccess(username, ip);
-    else await throttle.recordFailure(username, ip);
+    if (!user) await throttle.recordFailure(username, ip);
+    else if (clearsFailures()) await throttle.recordSuccess(username, ip);
+    else await throttle.release(username, ip);
     return user;
   }
 

@@ -44,7 +44,12 @@ export const totpEnrolBody = z.object({ current_password: password.optional() })
 export const totpConfirmBody = z.object({ code: totpCode }).strict();
 export const currentPasswordBody = z.object({ current_password: password }).strict();
 export const mfaLoginBody = z
-  .object({ mfa_token: mfaToken, code: totpCode.optional(), recovery_code: recoveryCode.optional(), token_transport: transport })
+  .object({
+    mfa_token: mfaToken,
+    code: totpCode.optional(),
+    recovery_code: recoveryCode.optional(),
+    token_transport: transport,
+  })
   .strict();
 
 /** Long enough for every message built here; a cap all the same, so no input can grow it. */

@@ -26,7 +26,11 @@ export class MfaAccount {
     this.#p = parts;
   }
 
-  async enrolTotp(auth: AuthContext, currentPassword: string | undefined, caller: CallerContext): Promise<TotpEnrolment> {
+  async enrolTotp(
+    auth: AuthContext,
+    currentPassword: string | undefined,
+    caller: CallerContext,
+  ): Promise<TotpEnrolment> {
     const user =
       currentPassword === undefined
         ? await this.#freshLoginUser(auth)
@@ -57,8 +61,7 @@ export class MfaAccount {
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
     }
     if (this.#p.clock.now() - session.createdAt > FRESH_LOGIN_SECONDS * 1000) {
-      const message =
-        "Adding a second factor needs a recent login: send current_password, or log in again and retry.";
+      const message = "Adding a second factor needs a recent login: send current_password, or log in again and retry.";
       throw new AuthError("insufficient_user_authentication", message);
     }
     return user;

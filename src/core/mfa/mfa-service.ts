@@ -80,7 +80,11 @@ export class MfaService {
    * Turns a pending factor on with a first code from the app, and issues fresh recovery
    * codes (shown once). `afterConfirm` runs in the same transaction (ending other sessions).
    */
-  async confirmTotp(userId: string, code: string, afterConfirm: (tx: TransactionOps) => Promise<void>): Promise<string[]> {
+  async confirmTotp(
+    userId: string,
+    code: string,
+    afterConfirm: (tx: TransactionOps) => Promise<void>,
+  ): Promise<string[]> {
     const factor = await this.#p.store.findTotpFactor(userId);
     if (!factor || factor.confirmedAt !== null) {
       throw new AuthError("invalid_request", "There is no TOTP enrolment to confirm. Start with POST /auth/mfa/totp.");
@@ -115,7 +119,9 @@ export class MfaService {
       throw new AuthError("invalid_request", "Recovery codes come with a second factor: turn TOTP on first.");
     }
     const codes = generateRecoveryCodes();
-    await this.#p.store.transaction((tx) => tx.replaceRecoveryCodes(userId, codes.map(hashRecoveryCode), this.#p.clock.now()));
+    await this.#p.store.transaction((tx) =>
+      tx.replaceRecoveryCodes(userId, codes.map(hashRecoveryCode), this.#p.clock.now()),
+    );
     return codes;
   }
 
@@ -169,7 +175,10 @@ export class MfaService {
     if ("recoveryCode" in proof) {
       if (!(await this.#hasConfirmedTotp(userId))) return null;
       const unused = await this.#p.store.listUnusedRecoveryCodes(userId);
-      const hash = findRecoveryCode(proof.recoveryCode, unused.map((c) => c.hash));
+      const hash = findRecoveryCode(
+        proof.recoveryCode,
+        unused.map((c) => c.hash),
+      );
       if (hash === undefined || !(await this.#p.store.useRecoveryCode(userId, hash, now))) return null;
       return AMR.passwordAndRecoveryCode;
     }
