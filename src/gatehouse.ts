@@ -73,6 +73,8 @@ export interface Gatehouse {
   /** What Gatehouse counts (no-ops when metrics are off); background workers and the server report here too. */
   readonly meter: Metrics;
   readonly service: AuthService;
+  /** Second factors (TOTP, recovery codes), e.g. for an administrator's reset. */
+  readonly mfa: MfaService;
   readonly store: Store;
   readonly keys: KeyRing;
   readonly config: GatehouseConfig;
@@ -271,6 +273,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       verifyAccessToken,
       meter: metrics,
       service,
+      mfa,
       store,
       keys: ring,
       config,

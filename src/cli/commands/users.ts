@@ -91,6 +91,29 @@ export function registerUsersCommand(program: Command): void {
     });
 
   users
+    .command("mfa-reset")
+    .description("remove every second factor of an account (lost device) and end all its sessions")
+    .argument("<username>")
+    .option("--json", "print JSON")
+    .action(async (username: string, options: { json?: boolean }, command: Command) => {
+      const outcome = await withGatehouse(command.optsWithGlobals<GlobalOptions>(), async (auth) => {
+        const user = await requireUser(auth.store, username);
+        const removed = await auth.mfa.resetAll(user.id, async (tx) => {
+          await tx.endUserSessions(user.id, Date.now(), "mfa_reset");
+          // TODO(events): events.record(tx, { type: "mfa_disabled", userId: user.id, data: { by: "administrator" } })
+        });
+        return { user, removed };
+      });
+      const { user, removed } = outcome;
+      if (options.json) return printJson({ id: user.id, username: user.username, removed });
+      printLines(
+        removed
+          ? `Removed the second factors of ${user.username}; their sessions have ended. They log in with the password alone.`
+          : `${user.username} had no second factor; their sessions have ended all the same.`,
+      );
+    });
+
+  users
     .command("disable")
     .description("disable an account and end all its sessions")
     .argument("<username>")
