@@ -6,6 +6,7 @@
 import { createGatehouseClient, type GatehouseSessionInfo, type GatehouseState } from "../src/client/index.ts";
 import { element, formatCountdown, formatTime, hideError, showError, summariseUserAgent, withBusy } from "./dom.ts";
 import { describeError } from "./messages.ts";
+import { renderQrCode } from "./qr.ts";
 
 const client = createGatehouseClient();
 
@@ -17,6 +18,21 @@ const ui = {
   loginUsername: element<HTMLInputElement>("login-username"),
   loginPassword: element<HTMLInputElement>("login-password"),
   loginError: element("login-error"),
+  mfaForm: element<HTMLFormElement>("mfa-form"),
+  mfaCode: element<HTMLInputElement>("mfa-code"),
+  mfaUseRecovery: element<HTMLInputElement>("mfa-use-recovery"),
+  mfaError: element("mfa-error"),
+  totpStart: element<HTMLButtonElement>("totp-start"),
+  totpEnrol: element("totp-enrol"),
+  totpQr: element("totp-qr"),
+  totpSecret: element("totp-secret"),
+  totpConfirmForm: element<HTMLFormElement>("totp-confirm-form"),
+  totpCode: element<HTMLInputElement>("totp-code"),
+  recoveryBox: element("recovery-codes-box"),
+  recoveryCodes: element("recovery-codes"),
+  totpDisableForm: element<HTMLFormElement>("totp-disable-form"),
+  totpDisablePassword: element<HTMLInputElement>("totp-disable-password"),
+  totpError: element("totp-error"),
   registerForm: element<HTMLFormElement>("register-form"),
   registerUsername: element<HTMLInputElement>("register-username"),
   registerPassword: element<HTMLInputElement>("register-password"),
@@ -166,10 +182,95 @@ ui.loginForm.addEventListener("submit", (event) => {
       showError(ui.loginError, "Enter your username and password.");
       return;
     }
-    await client.login(username, ui.loginPassword.value);
+    const outcome = await client.login(username, ui.loginPassword.value);
     ui.loginForm.reset();
+    if (outcome.status === "mfa-required") {
+      // The password was right; the session starts only after the second step.
+      pendingMfa = { token: outcome.mfaToken, username };
+      ui.loginForm.hidden = true;
+      ui.mfaForm.hidden = false;
+      ui.mfaCode.focus();
+      return;
+    }
     announce(`Logged in as ${username}.`);
     ui.heading.focus();
+  });
+});
+
+/** The first step's token while the second step is shown; never stored anywhere else. */
+let pendingMfa: { token: string; username: string } | undefined;
+
+ui.mfaForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = ui.mfaForm.querySelector("button[type=submit]") as HTMLButtonElement;
+  void runAction(submit, ui.mfaError, async () => {
+    const value = ui.mfaCode.value.trim();
+    if (!pendingMfa || !value) {
+      showError(ui.mfaError, "Enter the code.");
+      return;
+    }
+    const factor = ui.mfaUseRecovery.checked ? { recoveryCode: value } : { code: value };
+    try {
+      await client.completeMfaLogin(pendingMfa.token, factor);
+    } catch (error) {
+      // A dead token means starting over with the password.
+      if ((error as { code?: string }).code === "invalid_grant") resetMfaStep();
+      throw error;
+    }
+    const { username } = pendingMfa;
+    resetMfaStep();
+    announce(`Logged in as ${username}.`);
+    ui.heading.focus();
+  });
+});
+
+function resetMfaStep(): void {
+  pendingMfa = undefined;
+  ui.mfaForm.reset();
+  ui.mfaForm.hidden = true;
+  ui.loginForm.hidden = false;
+}
+
+ui.totpStart.addEventListener("click", () => {
+  void runAction(ui.totpStart, ui.totpError, async () => {
+    const enrolment = await client.enrolTotp();
+    ui.totpSecret.textContent = enrolment.secret;
+    renderQrCode(ui.totpQr, enrolment.otpauthUri);
+    ui.recoveryBox.hidden = true;
+    ui.totpEnrol.hidden = false;
+    ui.totpCode.focus();
+  });
+});
+
+ui.totpConfirmForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = ui.totpConfirmForm.querySelector("button[type=submit]") as HTMLButtonElement;
+  void runAction(submit, ui.totpError, async () => {
+    const codes = await client.confirmTotp(ui.totpCode.value.trim());
+    ui.totpConfirmForm.reset();
+    ui.totpEnrol.hidden = true;
+    ui.totpSecret.textContent = "";
+    ui.totpQr.replaceChildren();
+    ui.recoveryCodes.replaceChildren(
+      ...codes.map((code) => {
+        const item = document.createElement("li");
+        item.textContent = code;
+        return item;
+      }),
+    );
+    ui.recoveryBox.hidden = false;
+    announce("The authenticator app is on. Your other sessions have ended.");
+  });
+});
+
+ui.totpDisableForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = ui.totpDisableForm.querySelector("button[type=submit]") as HTMLButtonElement;
+  void runAction(submit, ui.totpError, async () => {
+    await client.disableTotp(ui.totpDisablePassword.value);
+    ui.totpDisableForm.reset();
+    ui.recoveryBox.hidden = true;
+    announce("The authenticator app is off.");
   });
 });
 

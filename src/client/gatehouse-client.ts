@@ -11,6 +11,24 @@ export interface GatehouseState {
   expiresAt?: number;
 }
 
+/** What `login()` answers when the account has a second factor: finish with `completeMfaLogin`. */
+export interface GatehouseMfaChallenge {
+  status: "mfa-required";
+  mfaToken: string;
+  /** e.g. ["totp", "recovery_code"]. */
+  methods: string[];
+}
+
+/** A TOTP code from the app, or one of the recovery codes. */
+export type GatehouseSecondFactor = { code: string } | { recoveryCode: string };
+
+export interface GatehouseTotpEnrolment {
+  /** Base32; show it for manual entry, once. */
+  secret: string;
+  /** `otpauth://totp/...`, for a QR code. */
+  otpauthUri: string;
+}
+
 export interface GatehouseUser {
   id: string;
   username: string;
@@ -68,8 +86,21 @@ export interface GatehouseClientOptions {
 export interface GatehouseClient {
   /** Creates an account (`POST /auth/register`). Does not log in. */
   register(username: string, password: string): Promise<GatehouseUser>;
-  /** Starts a session (`POST /auth/login`); every open tab of this origin becomes signed in. */
-  login(username: string, password: string): Promise<GatehouseState>;
+  /**
+   * Starts a session (`POST /auth/login`); every open tab of this origin becomes signed in.
+   * When the account has a second factor, resolves to a challenge instead (still signed out).
+   */
+  login(username: string, password: string): Promise<GatehouseState | GatehouseMfaChallenge>;
+  /** The second login step (`POST /auth/login/mfa`) with a TOTP code or a recovery code. */
+  completeMfaLogin(mfaToken: string, factor: GatehouseSecondFactor): Promise<GatehouseState>;
+  /** `POST /auth/mfa/totp`: a pending secret. Needs a recent login, or the current password. */
+  enrolTotp(currentPassword?: string): Promise<GatehouseTotpEnrolment>;
+  /** `POST /auth/mfa/totp/confirm`: turns TOTP on; resolves to the 10 recovery codes (show them once). */
+  confirmTotp(code: string): Promise<string[]>;
+  /** `DELETE /auth/mfa/totp`. */
+  disableTotp(currentPassword: string): Promise<void>;
+  /** `POST /auth/mfa/recovery-codes`: new codes; the old ones stop working. */
+  regenerateRecoveryCodes(currentPassword: string): Promise<string[]>;
   /**
    * Ends this session (`POST /auth/logout`) and signs out every tab of this origin. Local
    * state is cleared even if the server cannot be reached; the error is still thrown.
@@ -187,17 +218,56 @@ class BrowserGatehouseClient implements GatehouseClient {
     return body.user;
   }
 
-  async login(username: string, password: string): Promise<GatehouseState> {
+  async login(username: string, password: string): Promise<GatehouseState | GatehouseMfaChallenge> {
+    return this.#signIn("/login", { username, password });
+  }
+
+  async completeMfaLogin(mfaToken: string, factor: GatehouseSecondFactor): Promise<GatehouseState> {
+    const proof = "code" in factor ? { code: factor.code } : { recovery_code: factor.recoveryCode };
+    const outcome = await this.#signIn("/login/mfa", { mfa_token: mfaToken, ...proof });
+    return outcome.status === "mfa-required" ? this.#state() : outcome;
+  }
+
+  async enrolTotp(currentPassword?: string): Promise<GatehouseTotpEnrolment> {
+    const body = currentPassword === undefined ? {} : { current_password: currentPassword };
+    const answer = await this.#api<{ secret: string; otpauth_uri: string }>("POST", "/mfa/totp", body);
+    return { secret: answer.secret, otpauthUri: answer.otpauth_uri };
+  }
+
+  async confirmTotp(code: string): Promise<string[]> {
+    return (await this.#api<{ recovery_codes: string[] }>("POST", "/mfa/totp/confirm", { code })).recovery_codes;
+  }
+
+  async disableTotp(currentPassword: string): Promise<void> {
+    await this.#api<void>("DELETE", "/mfa/totp", { current_password: currentPassword });
+  }
+
+  async regenerateRecoveryCodes(currentPassword: string): Promise<string[]> {
+    const body = { current_password: currentPassword };
+    return (await this.#api<{ recovery_codes: string[] }>("POST", "/mfa/recovery-codes", body)).recovery_codes;
+  }
+
+  async #signIn(path: string, payload: Record<string, unknown>): Promise<GatehouseState | GatehouseMfaChallenge> {
+    let challenge: GatehouseMfaChallenge | undefined;
     // Under the refresh lock: a login never interleaves with another tab's refresh.
     await this.#sync.exclusive(async () => {
-      const response = await send(this.#fetchImpl, this.#authUrl("/login"), this.#postInit({ username, password }));
+      const response = await send(this.#fetchImpl, this.#authUrl(path), this.#postInit(payload));
       if (!response.ok) throw await errorFromResponse(response, this.#now());
+      const answer = (await response
+        .clone()
+        .json()
+        .catch(() => null)) as Record<string, unknown> | null;
+      if (answer?.["mfa_required"] === true && typeof answer["mfa_token"] === "string") {
+        const methods = Array.isArray(answer["methods"]) ? answer["methods"].filter((m) => typeof m === "string") : [];
+        challenge = { status: "mfa-required", mfaToken: answer["mfa_token"], methods };
+        return;
+      }
       const body = await readTokenResponse(response);
       this.#epoch++;
       const token = this.#adopt(body);
       this.#sync.post({ type: "signed-in", token });
     });
-    return this.#state();
+    return challenge ?? this.#state();
   }
 
   async logout(): Promise<void> {
