@@ -376,6 +376,77 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.equal(await store.pruneMfaTokens(T0 + 1001), 2);
       });
 
+      it("stores passkeys per user: insert once, list, use, rename, remove", async () => {
+        const store = await fresh();
+        const [alice, bob] = [makeUser(), makeUser()];
+        await store.insertUser(alice);
+        await store.insertUser(bob);
+        const passkey = {
+          id: "cred-A",
+          userId: alice.id,
+          publicKey: "pkA",
+          counter: 0,
+          transports: ["internal", "hybrid"],
+          deviceType: "multiDevice",
+          backedUp: true,
+          name: "Laptop",
+          createdAt: T0,
+          lastUsedAt: null,
+        };
+        assert.equal(await store.insertPasskey(passkey), true);
+        assert.equal(await store.insertPasskey({ ...passkey, userId: bob.id }), false, "credential ids are unique");
+        await store.insertPasskey({ ...passkey, id: "cred-B", createdAt: T0 + 1 });
+        assert.deepEqual(await store.findPasskey("cred-A"), passkey);
+        await store.recordPasskeyUse("cred-A", 7, false, T0 + 5);
+        assert.deepEqual(await store.findPasskey("cred-A"), {
+          ...passkey,
+          counter: 7,
+          backedUp: false,
+          lastUsedAt: T0 + 5,
+        });
+        assert.equal(await store.renamePasskey(bob.id, "cred-A", "Stolen"), false, "only the owner renames");
+        assert.equal(await store.renamePasskey(alice.id, "cred-A", "Phone"), true);
+        assert.deepEqual(
+          (await store.listPasskeys(alice.id)).map((p) => [p.id, p.name]),
+          [
+            ["cred-A", "Phone"],
+            ["cred-B", "Laptop"],
+          ],
+        );
+        assert.equal(await store.deletePasskey(bob.id, "cred-A"), false);
+        assert.equal(await store.deletePasskey(alice.id, "cred-A"), true);
+        assert.equal(await store.deletePasskeys(alice.id), 1);
+        assert.deepEqual(await store.listPasskeys(alice.id), []);
+      });
+
+      it("hands out a WebAuthn challenge once, even to parallel answers, and not after it expires", async () => {
+        const store = await fresh();
+        const user = makeUser();
+        await store.insertUser(user);
+        const challenge = { hash: "c1", purpose: "register", userId: user.id, createdAt: T0, expiresAt: T0 + 1000 };
+        await store.insertWebAuthnChallenge(challenge);
+        const answers = await Promise.all(Array.from({ length: 6 }, () => store.consumeWebAuthnChallenge("c1", T0)));
+        assert.deepEqual(
+          answers.filter((a) => a !== null),
+          [challenge],
+        );
+        await store.insertWebAuthnChallenge({ ...challenge, hash: "c2", userId: null, purpose: "login" });
+        assert.equal(await store.consumeWebAuthnChallenge("c2", T0 + 1000), null);
+        assert.equal(await store.pruneWebAuthnChallenges(T0 + 1001), 2);
+      });
+
+      it("finds a live mfa token without taking a try", async () => {
+        const store = await fresh();
+        const user = makeUser();
+        await store.insertUser(user);
+        const token = { hash: "m1", userId: user.id, createdAt: T0, expiresAt: T0 + 1000, attempts: 0, usedAt: null };
+        await store.insertMfaToken(token);
+        assert.deepEqual(await store.findLiveMfaToken("m1", T0, 5), token);
+        assert.deepEqual(await store.findLiveMfaToken("m1", T0, 5), token);
+        assert.equal(await store.findLiveMfaToken("m1", T0 + 1000, 5), null);
+        assert.equal(await store.findLiveMfaToken("m1", T0, 0), null);
+      });
+
       it("stores a session's amr", async () => {
         const store = await fresh();
         const session = makeSession(randomUUID(), { amr: ["pwd", "otp", "mfa"] });

@@ -131,7 +131,39 @@ async function script(store: Store): Promise<unknown[]> {
   });
   await note(store.takeMfaTokenAttempt("m-1", T0 + 1, 5));
   await note(store.consumeMfaToken("m-1", T0 + 2));
+  await note(store.findLiveMfaToken("m-1", T0 + 3, 5));
   await note(store.pruneMfaTokens(T0 + 400_000));
+
+  const passkey = {
+    id: "cred-1",
+    userId: "u-1",
+    publicKey: "pk",
+    counter: 0,
+    transports: ["internal"],
+    deviceType: "singleDevice",
+    backedUp: false,
+    name: "Laptop",
+    createdAt: T0,
+    lastUsedAt: null,
+  };
+  await note(store.insertPasskey(passkey));
+  await note(store.insertPasskey(passkey));
+  await store.recordPasskeyUse("cred-1", 3, true, T0 + 1);
+  await note(store.renamePasskey("u-1", "cred-1", "Phone"));
+  await note(store.findPasskey("cred-1"));
+  await note(store.listPasskeys("u-1"));
+  await note(store.deletePasskey("u-1", "cred-1"));
+  await note(store.deletePasskeys("u-1"));
+  await store.insertWebAuthnChallenge({
+    hash: "c-1",
+    purpose: "login",
+    userId: null,
+    createdAt: T0,
+    expiresAt: T0 + 9,
+  });
+  await note(store.consumeWebAuthnChallenge("c-1", T0 + 1));
+  await note(store.consumeWebAuthnChallenge("c-1", T0 + 1));
+  await note(store.pruneWebAuthnChallenges(T0 + 10));
   await store.ping();
   return seen;
 }

@@ -58,6 +58,8 @@ export interface MfaStore {
    * increment, or null when no try is left (or it is unknown, used or expired).
    */
   takeMfaTokenAttempt(hash: string, now: number, maxAttempts: number): Promise<MfaTokenRecord | null>;
+  /** The token if it is unused, unexpired and has tries left (takes none). */
+  findLiveMfaToken(hash: string, now: number, maxAttempts: number): Promise<MfaTokenRecord | null>;
   /** Marks the token used; false when it already was. */
   consumeMfaToken(hash: string, at: number): Promise<boolean>;
   /** Deletes tokens that expired before `before`; returns how many. */

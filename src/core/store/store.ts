@@ -1,11 +1,13 @@
 import type { CounterStore } from "./counters.ts";
 import type { MfaStore } from "./mfa.ts";
+import type { PasskeyStore } from "./passkeys.ts";
 import type { RefreshTokenLocks, RefreshTokenStore } from "./refresh-tokens.ts";
 import type { SessionStore } from "./sessions.ts";
 import type { SettingsStore } from "./settings.ts";
 import type { SigningKeyStore } from "./signing-keys.ts";
 import type { UserStore } from "./users.ts";
 
+export type { PasskeyRecord, PasskeyStore, WebAuthnChallengeRecord } from "./passkeys.ts";
 export type { MfaStore, MfaTokenRecord, RecoveryCodeRecord, TotpFactorRecord } from "./mfa.ts";
 export type { CounterLimiter, CounterOptions, CounterStore } from "./counters.ts";
 export type { RefreshTokenLocks, RefreshTokenRecord, RefreshTokenStore } from "./refresh-tokens.ts";
@@ -28,7 +30,8 @@ export interface StoreOps
     RefreshTokenStore,
     SigningKeyStore,
     SettingsStore,
-    MfaStore {}
+    MfaStore,
+    PasskeyStore {}
 
 /** What a transaction's work may do: every operation, plus row locks. */
 export interface TransactionOps extends StoreOps, RefreshTokenLocks {}

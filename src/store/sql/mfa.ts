@@ -78,6 +78,11 @@ const FIND_MFA_TOKEN = statement<[string], MfaTokenRow>(
   "findMfaToken",
   "SELECT hash, user_id, created_at, expires_at, attempts, used_at FROM mfa_tokens WHERE hash = ?",
 );
+const FIND_LIVE_MFA_TOKEN = statement<[string, number, number], MfaTokenRow>(
+  "findLiveMfaToken",
+  `SELECT hash, user_id, created_at, expires_at, attempts, used_at FROM mfa_tokens
+   WHERE hash = ? AND used_at IS NULL AND expires_at > ? AND attempts < ?`,
+);
 const CONSUME_MFA_TOKEN = statement<[number, string]>(
   "consumeMfaToken",
   "UPDATE mfa_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL",
@@ -163,6 +168,16 @@ export async function takeMfaTokenAttempt(
 ): Promise<MfaTokenRecord | null> {
   if ((await db.run(TAKE_MFA_ATTEMPT, [hash, now, maxAttempts])) === 0) return null;
   const row = await db.get(FIND_MFA_TOKEN, [hash]);
+  return row ? toMfaToken(row) : null;
+}
+
+export async function findLiveMfaToken(
+  db: SqlRunner,
+  hash: string,
+  now: number,
+  maxAttempts: number,
+): Promise<MfaTokenRecord | null> {
+  const row = await db.get(FIND_LIVE_MFA_TOKEN, [hash, now, maxAttempts]);
   return row ? toMfaToken(row) : null;
 }
 

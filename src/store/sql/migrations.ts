@@ -115,4 +115,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX mfa_tokens_expires_at ON mfa_tokens(expires_at);
     `,
   },
+  {
+    version: 6,
+    description: "passkeys (WebAuthn credentials)",
+    ddl: ({ millisType: millis }) => `
+      CREATE TABLE passkeys (
+        id           TEXT PRIMARY KEY,
+        user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        public_key   TEXT NOT NULL,
+        counter      ${millis} NOT NULL,
+        transports   TEXT NOT NULL DEFAULT '[]',
+        device_type  TEXT NOT NULL,
+        backed_up    INTEGER NOT NULL,
+        name         TEXT NOT NULL,
+        created_at   ${millis} NOT NULL,
+        last_used_at ${millis}
+      );
+      CREATE INDEX passkeys_user_id ON passkeys(user_id);
+    `,
+  },
+  {
+    version: 7,
+    description: "WebAuthn challenges",
+    ddl: ({ millisType: millis }) => `
+      CREATE TABLE webauthn_challenges (
+        hash       TEXT PRIMARY KEY,
+        purpose    TEXT NOT NULL,
+        user_id    TEXT REFERENCES users(id) ON DELETE CASCADE,
+        created_at ${millis} NOT NULL,
+        expires_at ${millis} NOT NULL,
+        used_at    ${millis}
+      );
+      CREATE INDEX webauthn_challenges_expires_at ON webauthn_challenges(expires_at);
+    `,
+  },
 ];

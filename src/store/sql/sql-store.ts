@@ -1,5 +1,6 @@
 import type { CounterStore } from "../../core/store/counters.ts";
 import type { MfaTokenRecord, RecoveryCodeRecord, TotpFactorRecord } from "../../core/store/mfa.ts";
+import type { PasskeyRecord, WebAuthnChallengeRecord } from "../../core/store/passkeys.ts";
 import type { RefreshTokenRecord } from "../../core/store/refresh-tokens.ts";
 import type { SessionRecord } from "../../core/store/sessions.ts";
 import type { SigningKeyChanges, SigningKeyRecord } from "../../core/store/signing-keys.ts";
@@ -9,6 +10,7 @@ import type { DialectName } from "./dialect.ts";
 import type { SqlDriver, SqlRunner } from "./driver.ts";
 import * as mfa from "./mfa.ts";
 import { isSchemaCurrent, migrate } from "./migrate.ts";
+import * as passkeys from "./passkeys.ts";
 import * as refreshTokens from "./refresh-tokens.ts";
 import * as sessions from "./sessions.ts";
 import * as settings from "./settings.ts";
@@ -138,6 +140,40 @@ class SqlOps implements StoreOps {
   }
   pruneMfaTokens(before: number): Promise<number> {
     return mfa.pruneMfaTokens(this.db, before);
+  }
+  findLiveMfaToken(hash: string, now: number, maxAttempts: number): Promise<MfaTokenRecord | null> {
+    return mfa.findLiveMfaToken(this.db, hash, now, maxAttempts);
+  }
+
+  insertPasskey(passkey: PasskeyRecord): Promise<boolean> {
+    return passkeys.insert(this.db, passkey);
+  }
+  listPasskeys(userId: string): Promise<PasskeyRecord[]> {
+    return passkeys.list(this.db, userId);
+  }
+  findPasskey(id: string): Promise<PasskeyRecord | null> {
+    return passkeys.find(this.db, id);
+  }
+  recordPasskeyUse(id: string, counter: number, backedUp: boolean, at: number): Promise<void> {
+    return passkeys.recordUse(this.db, id, counter, backedUp, at);
+  }
+  renamePasskey(userId: string, id: string, name: string): Promise<boolean> {
+    return passkeys.rename(this.db, userId, id, name);
+  }
+  deletePasskey(userId: string, id: string): Promise<boolean> {
+    return passkeys.remove(this.db, userId, id);
+  }
+  deletePasskeys(userId: string): Promise<number> {
+    return passkeys.removeAll(this.db, userId);
+  }
+  insertWebAuthnChallenge(challenge: WebAuthnChallengeRecord): Promise<void> {
+    return passkeys.insertChallenge(this.db, challenge);
+  }
+  consumeWebAuthnChallenge(hash: string, now: number): Promise<WebAuthnChallengeRecord | null> {
+    return passkeys.consumeChallenge(this.db, hash, now);
+  }
+  pruneWebAuthnChallenges(before: number): Promise<number> {
+    return passkeys.pruneChallenges(this.db, before);
   }
 }
 
