@@ -9,6 +9,7 @@ import { type KeyRing, keepKeyRingFresh, loadKeyRing } from "./core/keys/key-rin
 import { assertStrongSecret } from "./core/keys/secret-strength.ts";
 import { MfaAccount } from "./core/mfa/mfa-account.ts";
 import { MfaService } from "./core/mfa/mfa-service.ts";
+import { PasskeyService, relyingPartyOf } from "./core/mfa/passkeys.ts";
 import { createAesGcmSealer } from "./core/mfa/secret-sealer.ts";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
 import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
@@ -147,11 +148,13 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       "base64url",
     );
     const sealerKeyId = createHash("sha256").update(sealingKey).digest("base64url").slice(0, 11);
+    const passkeys = new PasskeyService({ store, clock, rp: relyingPartyOf(config.publicUrl, config.issuer) });
     const mfa = new MfaService({
       store,
       clock,
       sealer: createAesGcmSealer(sealingKey, sealerKeyId),
       totpIssuer: config.issuer,
+      passkeys,
     });
 
     const sign = createAccessTokenSigner({
@@ -208,13 +211,14 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       metrics,
       log: logger,
       mfa,
+      passkeys,
     });
     const introspectionFailures = createRateLimit({
       ...INTROSPECTION_FAILURES,
       backend: throttleBackend,
       keyPrefix: "gatehouse:introspect",
     });
-    const mfaAccount = new MfaAccount({ auth: service, mfa, store, clock });
+    const mfaAccount = new MfaAccount({ auth: service, mfa, store, clock, passkeys });
     // Without a session check the token alone decides, synchronously: the hot path stays promise-free.
     const authenticate = (token: string, checkSession: boolean) =>
       checkSession ? service.authenticate(token, true) : toAuthContext(verifyAccessToken(token));
@@ -248,6 +252,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
           introspectionToken: config.introspectionToken,
           introspectionFailures,
           mfaAccount,
+          mfa,
         }),
       openapi: (openApiOptions = {}) => {
         const jwksPath = openApiOptions.jwksPath === undefined ? jwksRoute.path : openApiOptions.jwksPath;

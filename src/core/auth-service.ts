@@ -5,6 +5,7 @@ import { AuthError, isAuthError } from "./errors.ts";
 import type { LoginResult, Metrics } from "./observability/metrics.ts";
 import type { SecurityLog } from "./observability/security-log.ts";
 import type { MfaChallenge, MfaService, SecondFactorProof } from "./mfa/mfa-service.ts";
+import { type PasskeyService, passkeyAmr } from "./mfa/passkeys.ts";
 import type { PasswordHasher } from "./passwords/argon2-hasher.ts";
 import { normalizePassword } from "./passwords/password-policy.ts";
 import { isWellFormedRefreshToken } from "./sessions/refresh-token.ts";
@@ -66,6 +67,8 @@ export interface AuthServiceParts {
   log: SecurityLog;
   /** Second factors; without it, login is one step. */
   mfa?: MfaService;
+  /** Passkey logins; without it, the passkey routes are not served. */
+  passkeys?: PasskeyService;
 }
 
 const INVALID_CREDENTIALS = "Wrong username or password.";
@@ -190,6 +193,17 @@ export class AuthService {
     if (!user || !amr) throw new AuthError("invalid_credentials", "The code is wrong, expired or already used.");
     await mfa.consume(mfaToken as string);
     const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, amr);
+    return this.#grant(user, session, refreshToken);
+  }
+
+  /** A login with a passkey alone (discoverable credential, user verification required). */
+  async loginWithPasskey(response: unknown, caller: CallerContext): Promise<TokenGrant> {
+    const passkeys = this.#p.passkeys;
+    if (!passkeys) throw new AuthError("not_found", "Passkeys are not enabled on this server.");
+    const { userId, keyKind } = await passkeys.verifyAuthentication(response, "login", null);
+    const user = await this.#p.store.findUserById(userId);
+    if (!user || user.disabledAt !== null) throw new AuthError("invalid_credentials", "The passkey could not be verified.");
+    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, passkeyAmr(keyKind, false));
     return this.#grant(user, session, refreshToken);
   }
 

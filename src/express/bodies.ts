@@ -52,6 +52,17 @@ export const mfaLoginBody = z
   })
   .strict();
 
+/** A WebAuthn response as @simplewebauthn/browser makes it; the library checks its fields. */
+const webauthnResponse = z.looseObject({ id: text(1, 1024), response: z.looseObject({}) });
+const passkeyName = text(1, 64);
+export const passkeyOptionsBody = z.object({ current_password: password.optional() }).strict();
+export const passkeyRegisterBody = z.object({ response: webauthnResponse, name: passkeyName.optional() }).strict();
+export const passkeyRenameBody = z.object({ name: passkeyName }).strict();
+export const passkeyLoginOptionsBody = z.object({ mfa_token: mfaToken.optional() }).strict();
+export const passkeyLoginBody = z
+  .object({ response: webauthnResponse, mfa_token: mfaToken.optional(), token_transport: transport })
+  .strict();
+
 /** Long enough for every message built here; a cap all the same, so no input can grow it. */
 const MAX_MESSAGE_LENGTH = 200;
 

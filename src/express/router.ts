@@ -5,6 +5,7 @@ import type { AuthService, TokenGrant } from "../core/auth-service.ts";
 import type { Clock } from "../core/clock.ts";
 import { AuthError } from "../core/errors.ts";
 import type { MfaAccount } from "../core/mfa/mfa-account.ts";
+import type { MfaService } from "../core/mfa/mfa-service.ts";
 import type { SessionRecord } from "../core/store/store.ts";
 import { readBearerToken } from "./bearer.ts";
 import { callerOf } from "./caller.ts";
@@ -17,6 +18,7 @@ import { authRoutes } from "./routes.ts";
 import { formBody } from "./form-body.ts";
 import { type FailureLimit, introspectionGuard } from "./introspection-guard.ts";
 import { mountMfaRoutes } from "./routes/mfa.ts";
+import { mountWebAuthnRoutes } from "./routes/webauthn.ts";
 
 export interface RouterSettings {
   service: AuthService;
@@ -34,6 +36,8 @@ export interface RouterSettings {
   introspectionFailures: FailureLimit;
   /** Second factors (TOTP, recovery codes); without it the /mfa routes are not served. */
   mfaAccount?: MfaAccount;
+  /** Second factors themselves (for the passkey second step). */
+  mfa?: MfaService;
 }
 
 /** The auth routes of the routes table. Mount it anywhere (`app.use("/auth", auth.router())`). */
@@ -198,6 +202,16 @@ export function createAuthRouter(s: RouterSettings): Router {
       sendGrant,
       hasCookie: (req) => cookie.isPresent(req),
     });
+    if (s.mfa) {
+      mountWebAuthnRoutes(router, {
+        service: s.service,
+        account: s.mfaAccount,
+        mfa: s.mfa,
+        bearer,
+        sendGrant,
+        hasCookie: (req) => cookie.isPresent(req),
+      });
+    }
   }
 
   router.use((req) => {

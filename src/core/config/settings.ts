@@ -57,6 +57,29 @@ function rangeApiUrl(): Kind<string> {
   };
 }
 
+/** An http(s) URL, reduced to its origin (scheme, host, port). */
+function publicOrigin(): Kind<string> {
+  const base = text({ max: 2048, rule: "an http:// or https:// URL such as https://auth.example.com" });
+  const originOf = (value: string) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.origin : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    ...base,
+    schema: z
+      .string()
+      .min(1)
+      .max(2048)
+      .transform((value) => originOf(value) ?? value),
+    check: (value, subject) =>
+      originOf(value) === undefined ? `${subject} must be ${base.expected}.` : undefined,
+  };
+}
+
 /**
  * Failed-login throttling, after the OWASP Authentication Cheat Sheet (lockout threshold,
  * observation window, lockout duration, and the warning that lockouts let an attacker deny
@@ -241,6 +264,11 @@ export const OPTION_SETTINGS = {
         "(`npx gatehouse secret` prints one).",
     },
   ),
+  publicUrl: setting(publicOrigin(), {
+    env: "PUBLIC_URL",
+    default: "http://localhost:3000",
+    doc: "Where users reach this server. Passkeys are bound to its host (the WebAuthn RP id) and origin.",
+  }),
   realm: setting(
     text({ max: 128, pattern: /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/, rule: "printable ASCII, no quote or backslash" }),
     {

@@ -3,6 +3,7 @@ import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
 import type { Store, TransactionOps } from "../store/store.ts";
 import type { MfaService, TotpEnrolment } from "./mfa-service.ts";
+import type { PasskeyService } from "./passkeys.ts";
 
 /** A login this recent is proof enough to start enrolling a factor without the password again. */
 export const FRESH_LOGIN_SECONDS = 600;
@@ -12,6 +13,7 @@ export interface MfaAccountParts {
   mfa: MfaService;
   store: Store;
   clock: Clock;
+  passkeys?: PasskeyService;
 }
 
 /**
@@ -50,6 +52,46 @@ export class MfaAccount {
   async regenerateRecoveryCodes(auth: AuthContext, currentPassword: string, caller: CallerContext): Promise<string[]> {
     await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
     return this.#p.mfa.regenerateRecoveryCodes(auth.userId);
+  }
+
+  /** Registration options for a new passkey; the same fresh proof as a TOTP enrolment. */
+  async passkeyRegistrationOptions(auth: AuthContext, currentPassword: string | undefined, caller: CallerContext) {
+    const passkeys = this.#passkeys();
+    const user =
+      currentPassword === undefined
+        ? await this.#freshLoginUser(auth)
+        : await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
+    return passkeys.registrationOptions(user);
+  }
+
+  /** Stores the new passkey and ends the user's other sessions. */
+  async verifyPasskeyRegistration(auth: AuthContext, response: unknown, name: string | undefined) {
+    return this.#passkeys().verifyRegistration(auth.userId, response, name, (tx) =>
+      this.#endOtherSessions(tx, auth, "mfa_enabled"),
+    );
+  }
+
+  /** Options for a login with a passkey alone (any discoverable passkey of this site). */
+  passkeyLoginOptions() {
+    return this.#passkeys().authenticationOptions("login", null);
+  }
+
+  listPasskeys(auth: AuthContext) {
+    return this.#passkeys().list(auth.userId);
+  }
+
+  renamePasskey(auth: AuthContext, id: string, name: string) {
+    return this.#passkeys().rename(auth.userId, id, name);
+  }
+
+  async removePasskey(auth: AuthContext, id: string, currentPassword: string, caller: CallerContext): Promise<void> {
+    await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
+    await this.#passkeys().remove(auth.userId, id, (tx) => this.#endOtherSessions(tx, auth, "mfa_disabled"));
+  }
+
+  #passkeys(): PasskeyService {
+    if (!this.#p.passkeys) throw new AuthError("not_found", "Passkeys are not enabled on this server.");
+    return this.#p.passkeys;
   }
 
   async #freshLoginUser(auth: AuthContext) {

@@ -3,6 +3,7 @@ import { AuthError } from "../errors.ts";
 import type { Store, TransactionOps } from "../store/store.ts";
 import { generateMfaToken, hashMfaToken, isWellFormedMfaToken } from "./mfa-token.ts";
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from "./recovery-codes.ts";
+import { type PasskeyService, passkeyAmr } from "./passkeys.ts";
 import type { SecretSealer } from "./secret-sealer.ts";
 import { generateTotpSecret, matchTotpStep, totpUri } from "./totp.ts";
 
@@ -21,7 +22,7 @@ export const AMR = {
 } as const;
 
 /** The second login step's proof: a TOTP code or a recovery code. */
-export type SecondFactorProof = { code: string } | { recoveryCode: string };
+export type SecondFactorProof = { code: string } | { recoveryCode: string } | { webauthn: unknown };
 
 /** The answer to a right password when the account has a second factor. */
 export interface MfaChallenge {
@@ -42,6 +43,8 @@ export interface MfaServiceParts {
   sealer: SecretSealer;
   /** The issuer an authenticator app shows next to the account. */
   totpIssuer: string;
+  /** Passkeys as a second factor; without it, only TOTP and recovery codes. */
+  passkeys?: PasskeyService;
 }
 
 const WRONG_CODE = "The code is wrong, expired or already used.";
@@ -127,7 +130,20 @@ export class MfaService {
 
   /** The second-step methods the account offers; empty when it has no confirmed factor. */
   async methodsFor(userId: string): Promise<string[]> {
-    return (await this.#hasConfirmedTotp(userId)) ? ["totp", "recovery_code"] : [];
+    const methods = (await this.#hasConfirmedTotp(userId)) ? ["totp", "recovery_code"] : [];
+    if (this.#p.passkeys && (await this.#p.store.listPasskeys(userId)).length > 0) methods.push("webauthn");
+    return methods;
+  }
+
+  /** WebAuthn options for the second step: the user's passkeys. Takes none of the token's tries. */
+  async passkeyOptionsFor(mfaToken: unknown) {
+    const passkeys = this.#p.passkeys;
+    if (!passkeys) throw new AuthError("not_found", "Passkeys are not enabled on this server.");
+    if (!isWellFormedMfaToken(mfaToken)) throw new AuthError("invalid_grant", DEAD_MFA_TOKEN);
+    const now = this.#p.clock.now();
+    const row = await this.#p.store.findLiveMfaToken(hashMfaToken(mfaToken), now, MFA_TOKEN_MAX_ATTEMPTS);
+    if (!row) throw new AuthError("invalid_grant", DEAD_MFA_TOKEN);
+    return passkeys.authenticationOptions("mfa", row.userId);
   }
 
   /** After a right password: the challenge, or null when the account has no second factor. */
@@ -172,6 +188,16 @@ export class MfaService {
    */
   async verify(userId: string, proof: SecondFactorProof): Promise<readonly string[] | null> {
     const now = this.#p.clock.now();
+    if ("webauthn" in proof) {
+      if (!this.#p.passkeys) return null;
+      try {
+        const { keyKind } = await this.#p.passkeys.verifyAuthentication(proof.webauthn, "mfa", userId);
+        return passkeyAmr(keyKind, true);
+      } catch (error) {
+        if (error instanceof AuthError && error.code === "invalid_credentials") return null;
+        throw error;
+      }
+    }
     if ("recoveryCode" in proof) {
       if (!(await this.#hasConfirmedTotp(userId))) return null;
       const unused = await this.#p.store.listUnusedRecoveryCodes(userId);
@@ -194,10 +220,11 @@ export class MfaService {
   /** Removes every factor of a user (administrator reset); answers whether there was one. */
   async resetAll(userId: string, afterReset: (tx: TransactionOps) => Promise<void>): Promise<boolean> {
     return this.#p.store.transaction(async (tx) => {
-      const removed = await tx.deleteTotpFactor(userId);
+      const removedTotp = await tx.deleteTotpFactor(userId);
       await tx.deleteRecoveryCodes(userId);
+      const removedPasskeys = await tx.deletePasskeys(userId);
       await afterReset(tx);
-      return removed;
+      return removedTotp || removedPasskeys > 0;
     });
   }
 
