@@ -7,6 +7,7 @@ import { createGatehouseClient, type GatehouseSessionInfo, type GatehouseState }
 import { element, formatCountdown, formatTime, hideError, showError, summariseUserAgent, withBusy } from "./dom.ts";
 import { describeError } from "./messages.ts";
 import { renderQrCode } from "./qr.ts";
+import * as webauthn from "@simplewebauthn/browser";
 
 const client = createGatehouseClient();
 
@@ -22,6 +23,11 @@ const ui = {
   mfaCode: element<HTMLInputElement>("mfa-code"),
   mfaUseRecovery: element<HTMLInputElement>("mfa-use-recovery"),
   mfaError: element("mfa-error"),
+  passkeyLogin: element<HTMLButtonElement>("passkey-login"),
+  mfaPasskey: element<HTMLButtonElement>("mfa-passkey"),
+  passkeyList: element("passkey-list"),
+  passkeyAdd: element<HTMLButtonElement>("passkey-add"),
+  passkeyError: element("passkey-error"),
   totpStart: element<HTMLButtonElement>("totp-start"),
   totpEnrol: element("totp-enrol"),
   totpQr: element("totp-qr"),
@@ -77,9 +83,11 @@ function render(state: GatehouseState): void {
   if (state.status === "signed-in") {
     void loadIdentity();
     void loadSessions();
+    void showPasskeys().catch((error: unknown) => showError(ui.passkeyError, describeError(error)));
   } else {
     clearSignedInData();
-    if (previous === "signed-in" && !signingOutHere) announce("You were signed out: the session ended in another tab or on the server.");
+    if (previous === "signed-in" && !signingOutHere)
+      announce("You were signed out: the session ended in another tab or on the server.");
   }
 }
 
@@ -221,6 +229,49 @@ ui.mfaForm.addEventListener("submit", (event) => {
     resetMfaStep();
     announce(`Logged in as ${username}.`);
     ui.heading.focus();
+  });
+});
+
+ui.passkeyLogin.addEventListener("click", () => {
+  void runAction(ui.passkeyLogin, ui.loginError, async () => {
+    await client.loginWithPasskey(webauthn);
+    announce("Logged in with a passkey.");
+    ui.heading.focus();
+  });
+});
+
+ui.mfaPasskey.addEventListener("click", () => {
+  void runAction(ui.mfaPasskey, ui.mfaError, async () => {
+    if (!pendingMfa) return;
+    const { token, username } = pendingMfa;
+    try {
+      await client.completeMfaLoginWithPasskey(token, webauthn);
+    } catch (error) {
+      if ((error as { code?: string }).code === "invalid_grant") resetMfaStep();
+      throw error;
+    }
+    resetMfaStep();
+    announce(`Logged in as ${username}.`);
+    ui.heading.focus();
+  });
+});
+
+async function showPasskeys(): Promise<void> {
+  const passkeys = await client.passkeys();
+  ui.passkeyList.replaceChildren(
+    ...passkeys.map((passkey) => {
+      const item = document.createElement("li");
+      item.textContent = `${passkey.name} (added ${formatTime(passkey.created_at)})`;
+      return item;
+    }),
+  );
+}
+
+ui.passkeyAdd.addEventListener("click", () => {
+  void runAction(ui.passkeyAdd, ui.passkeyError, async () => {
+    await client.registerPasskey(webauthn, { name: "Passkey on this device" });
+    await showPasskeys();
+    announce("Passkey added. Your other sessions have ended.");
   });
 });
 

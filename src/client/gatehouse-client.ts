@@ -29,6 +29,25 @@ export interface GatehouseTotpEnrolment {
   otpauthUri: string;
 }
 
+/**
+ * The browser half of WebAuthn, e.g. `@simplewebauthn/browser` (pass the module): the client
+ * takes it as a parameter so that it has no dependency of its own.
+ */
+export interface GatehouseWebAuthn {
+  startRegistration(args: { optionsJSON: never }): Promise<unknown>;
+  startAuthentication(args: { optionsJSON: never }): Promise<unknown>;
+}
+
+export interface GatehousePasskey {
+  id: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  device_type: string;
+  backed_up: boolean;
+  transports: string[];
+}
+
 export interface GatehouseUser {
   id: string;
   username: string;
@@ -101,6 +120,21 @@ export interface GatehouseClient {
   disableTotp(currentPassword: string): Promise<void>;
   /** `POST /auth/mfa/recovery-codes`: new codes; the old ones stop working. */
   regenerateRecoveryCodes(currentPassword: string): Promise<string[]>;
+  /** Creates a passkey on this device and registers it (`/auth/webauthn/register/options|verify`). */
+  registerPasskey(
+    webauthn: GatehouseWebAuthn,
+    options?: { name?: string; currentPassword?: string },
+  ): Promise<GatehousePasskey>;
+  /** Logs in with a passkey alone (`/auth/webauthn/login/options|verify`). */
+  loginWithPasskey(webauthn: GatehouseWebAuthn): Promise<GatehouseState>;
+  /** The second login step with a passkey. */
+  completeMfaLoginWithPasskey(mfaToken: string, webauthn: GatehouseWebAuthn): Promise<GatehouseState>;
+  /** `GET /auth/webauthn/credentials`. */
+  passkeys(): Promise<GatehousePasskey[]>;
+  /** `PATCH /auth/webauthn/credentials/:id`. */
+  renamePasskey(id: string, name: string): Promise<GatehousePasskey>;
+  /** `DELETE /auth/webauthn/credentials/:id`. */
+  removePasskey(id: string, currentPassword: string): Promise<void>;
   /**
    * Ends this session (`POST /auth/logout`) and signs out every tab of this origin. Local
    * state is cleared even if the server cannot be reached; the error is still thrown.
@@ -245,6 +279,49 @@ class BrowserGatehouseClient implements GatehouseClient {
   async regenerateRecoveryCodes(currentPassword: string): Promise<string[]> {
     const body = { current_password: currentPassword };
     return (await this.#api<{ recovery_codes: string[] }>("POST", "/mfa/recovery-codes", body)).recovery_codes;
+  }
+
+  async registerPasskey(
+    webauthn: GatehouseWebAuthn,
+    options: { name?: string; currentPassword?: string } = {},
+  ): Promise<GatehousePasskey> {
+    const proof = options.currentPassword === undefined ? {} : { current_password: options.currentPassword };
+    const optionsJSON = await this.#api<never>("POST", "/webauthn/register/options", proof);
+    const response = await webauthn.startRegistration({ optionsJSON });
+    const body = options.name === undefined ? { response } : { response, name: options.name };
+    return (await this.#api<{ credential: GatehousePasskey }>("POST", "/webauthn/register/verify", body)).credential;
+  }
+
+  async loginWithPasskey(webauthn: GatehouseWebAuthn): Promise<GatehouseState> {
+    return this.#passkeySignIn(webauthn, {});
+  }
+
+  async completeMfaLoginWithPasskey(mfaToken: string, webauthn: GatehouseWebAuthn): Promise<GatehouseState> {
+    return this.#passkeySignIn(webauthn, { mfa_token: mfaToken });
+  }
+
+  async passkeys(): Promise<GatehousePasskey[]> {
+    return (await this.#api<{ credentials: GatehousePasskey[] }>("GET", "/webauthn/credentials")).credentials;
+  }
+
+  async renamePasskey(id: string, name: string): Promise<GatehousePasskey> {
+    const path = `/webauthn/credentials/${encodeURIComponent(id)}`;
+    return (await this.#api<{ credential: GatehousePasskey }>("PATCH", path, { name })).credential;
+  }
+
+  async removePasskey(id: string, currentPassword: string): Promise<void> {
+    const path = `/webauthn/credentials/${encodeURIComponent(id)}`;
+    await this.#api<void>("DELETE", path, { current_password: currentPassword });
+  }
+
+  async #passkeySignIn(webauthn: GatehouseWebAuthn, extra: Record<string, string>): Promise<GatehouseState> {
+    const init = this.#postInit(extra);
+    const answer = await send(this.#fetchImpl, this.#authUrl("/webauthn/login/options"), init);
+    if (!answer.ok) throw await errorFromResponse(answer, this.#now());
+    const optionsJSON = (await answer.json()) as never;
+    const response = await webauthn.startAuthentication({ optionsJSON });
+    const outcome = await this.#signIn("/webauthn/login/verify", { response, ...extra });
+    return outcome.status === "mfa-required" ? this.#state() : outcome;
   }
 
   async #signIn(path: string, payload: Record<string, unknown>): Promise<GatehouseState | GatehouseMfaChallenge> {

@@ -10,6 +10,8 @@ export {
   type GatehouseClientOptions,
   type GatehouseMe,
   type GatehouseMfaChallenge,
+  type GatehousePasskey,
+  type GatehouseWebAuthn,
   type GatehouseSecondFactor,
   type GatehouseTotpEnrolment,
   type GatehouseSessionInfo,
