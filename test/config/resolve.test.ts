@@ -60,6 +60,7 @@ describe("resolveConfig: defaults", () => {
         verifyCacheSize: 10_000,
         metrics: "off",
         metricsToken: undefined,
+        publicUrl: "http://localhost:3000",
         realm: "gatehouse",
         clock: undefined,
       },
