@@ -202,7 +202,8 @@ export class AuthService {
     if (!passkeys) throw new AuthError("not_found", "Passkeys are not enabled on this server.");
     const { userId, keyKind } = await passkeys.verifyAuthentication(response, "login", null);
     const user = await this.#p.store.findUserById(userId);
-    if (!user || user.disabledAt !== null) throw new AuthError("invalid_credentials", "The passkey could not be verified.");
+    if (!user || user.disabledAt !== null)
+      throw new AuthError("invalid_credentials", "The passkey could not be verified.");
     const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, passkeyAmr(keyKind, false));
     return this.#grant(user, session, refreshToken);
   }

@@ -75,8 +75,7 @@ function publicOrigin(): Kind<string> {
       .min(1)
       .max(2048)
       .transform((value) => originOf(value) ?? value),
-    check: (value, subject) =>
-      originOf(value) === undefined ? `${subject} must be ${base.expected}.` : undefined,
+    check: (value, subject) => (originOf(value) === undefined ? `${subject} must be ${base.expected}.` : undefined),
   };
 }
 

@@ -44,7 +44,8 @@ function challengeOf(response: unknown): string | null {
   const data = (response as { response?: { clientDataJSON?: unknown } } | null)?.response?.clientDataJSON;
   if (typeof data !== "string" || data.length > 4096) return null;
   try {
-    const challenge = (JSON.parse(Buffer.from(data, "base64url").toString("utf8")) as { challenge?: unknown }).challenge;
+    const challenge = (JSON.parse(Buffer.from(data, "base64url").toString("utf8")) as { challenge?: unknown })
+      .challenge;
     return typeof challenge === "string" && challenge.length > 0 && challenge.length <= 256 ? challenge : null;
   } catch {
     return null;
@@ -136,7 +137,10 @@ export class PasskeyService {
   }
 
   /** Options for a login: any discoverable passkey (userId null), or one of the user's (second factor). */
-  async authenticationOptions(purpose: "login" | "mfa", userId: string | null): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  async authenticationOptions(
+    purpose: "login" | "mfa",
+    userId: string | null,
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const allow = userId === null ? [] : await this.#p.store.listPasskeys(userId);
     const options = await generateAuthenticationOptions({
       rpID: this.#p.rp.id,
