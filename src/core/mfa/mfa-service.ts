@@ -3,7 +3,8 @@ import { AuthError } from "../errors.ts";
 import type { Store, TransactionOps } from "../store/store.ts";
 import { generateMfaToken, hashMfaToken, isWellFormedMfaToken } from "./mfa-token.ts";
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from "./recovery-codes.ts";
-import { type PasskeyService, passkeyAmr } from "./passkeys.ts";
+import { AMR, passkeyAmr } from "./amr.ts";
+import type { PasskeyService } from "./passkeys.ts";
 import type { SecretSealer } from "./secret-sealer.ts";
 import { generateTotpSecret, matchTotpStep, totpUri } from "./totp.ts";
 
@@ -11,15 +12,6 @@ import { generateTotpSecret, matchTotpStep, totpUri } from "./totp.ts";
 export const MFA_TOKEN_SECONDS = 300;
 /** Codes one mfa_token may be used to check. */
 export const MFA_TOKEN_MAX_ATTEMPTS = 5;
-
-/** RFC 8176 authentication method references. */
-export const AMR = {
-  password: ["pwd"],
-  // "otp": RFC 6238 codes are one-time passwords; "mfa": two independent factors were shown.
-  passwordAndTotp: ["pwd", "otp", "mfa"],
-  // A recovery code is single-use but not an RFC 4226/6238 OTP, so "otp" would overstate it.
-  passwordAndRecoveryCode: ["pwd", "mfa"],
-} as const;
 
 /** The second login step's proof: a TOTP code or a recovery code. */
 export type SecondFactorProof = { code: string } | { recoveryCode: string } | { webauthn: unknown };

@@ -12,6 +12,7 @@ import {
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
 import type { PasskeyRecord, Store, TransactionOps, UserRecord } from "../store/store.ts";
+import type { KeyKind } from "./amr.ts";
 
 /** Who the passkeys are for: the RP id is the host of PUBLIC_URL, the origin its origin. */
 export interface RelyingParty {
@@ -28,9 +29,6 @@ export function relyingPartyOf(publicUrl: string, name: string): RelyingParty {
 /** How long a ceremony may take once its options were handed out. */
 const CHALLENGE_SECONDS = 300;
 const MAX_PASSKEY_NAME = 64;
-
-/** "hwk" for a key bound to one device, "swk" for a synced (backed-up) one (RFC 8176). */
-export type KeyKind = "hwk" | "swk";
 
 export type PasskeyPurpose = "register" | "login" | "mfa";
 
@@ -248,10 +246,4 @@ function cleanName(name: string | undefined): string | undefined {
   const trimmed = name?.trim();
   if (!trimmed || [...trimmed].length > MAX_PASSKEY_NAME) return undefined;
   return trimmed;
-}
-
-/** RFC 8176 values for a passkey login. */
-export function passkeyAmr(keyKind: KeyKind, afterPassword: boolean): string[] {
-  // User verification is required, so the passkey alone is two factors (possession plus PIN or biometric).
-  return afterPassword ? ["pwd", keyKind, "mfa"] : [keyKind, "user", "mfa"];
 }
