@@ -181,6 +181,10 @@ export class AuthService {
    * toward the login throttle like a wrong password.
    */
   async completeMfaLogin(mfaToken: unknown, proof: SecondFactorProof, caller: CallerContext): Promise<TokenGrant> {
+    return this.#counted(() => this.#completeMfaLogin(mfaToken, proof, caller));
+  }
+
+  async #completeMfaLogin(mfaToken: unknown, proof: SecondFactorProof, caller: CallerContext): Promise<TokenGrant> {
     const mfa = this.#p.mfa;
     if (!mfa) throw new AuthError("not_found", "Second factors are not enabled on this server.");
     const userId = await mfa.takeAttempt(mfaToken);
@@ -199,6 +203,10 @@ export class AuthService {
 
   /** A login with a passkey alone (discoverable credential, user verification required). */
   async loginWithPasskey(response: unknown, caller: CallerContext): Promise<TokenGrant> {
+    return this.#counted(() => this.#loginWithPasskey(response, caller));
+  }
+
+  async #loginWithPasskey(response: unknown, caller: CallerContext): Promise<TokenGrant> {
     const passkeys = this.#p.passkeys;
     if (!passkeys) throw new AuthError("not_found", "Passkeys are not enabled on this server.");
     const { userId, keyKind } = await passkeys.verifyAuthentication(response, "login", null);
@@ -207,6 +215,18 @@ export class AuthService {
       throw new AuthError("invalid_credentials", "The passkey could not be verified.");
     const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, passkeyAmr(keyKind, false));
     return this.#grant(user, session, refreshToken);
+  }
+
+  /** Counts a finished login attempt (success or why not) in the login metrics. */
+  async #counted(login: () => Promise<TokenGrant>): Promise<TokenGrant> {
+    try {
+      const grant = await login();
+      this.#p.metrics.login("success");
+      return grant;
+    } catch (error) {
+      this.#p.metrics.login(loginResultOf(error));
+      throw error;
+    }
   }
 
   /**
