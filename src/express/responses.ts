@@ -23,6 +23,13 @@ export const tokenResponse = z.object({
     .describe('Only when the request asked for token_transport "body" and carried no refresh cookie.'),
 });
 
+/** A right password when the account has a second factor: no token yet; finish at /login/mfa or with a passkey. */
+export const mfaChallengeResponse = z.object({
+  mfa_required: z.literal(true),
+  mfa_token: z.string().describe("Opaque, single use, 5 minutes, 5 tries; only for the second step."),
+  methods: z.array(z.string()).describe('What the account offers: "totp", "recovery_code", "webauthn".'),
+});
+
 export const sessionsResponse = z.object({
   sessions: z.array(
     z.object({

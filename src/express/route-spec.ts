@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { AuthError, type AuthErrorCode } from "../core/errors.ts";
 import { assertOneTokenPlace } from "./bearer.ts";
 import { parseBody } from "./bodies.ts";
+import { assertJsonContentType } from "./request-guards.ts";
 
 /** Who may call a route: anyone, a user with an access token, or a resource server holding INTROSPECTION_TOKEN. */
 export type RouteAuth = "none" | "bearer" | "introspection";
@@ -10,7 +11,7 @@ export type RouteAuth = "none" | "bearer" | "introspection";
 /** Credentials a route reads when they come, though it does not require them (e.g. logout). */
 export type OptionalCredential = "refresh_cookie" | "bearer";
 
-export type RouteMethod = "get" | "post" | "delete";
+export type RouteMethod = "get" | "post" | "delete" | "patch";
 
 /**
  * One HTTP route, described once: the router mounts and validates from it, and the OpenAPI
@@ -98,6 +99,11 @@ export function readRouteInput<R extends RouteSpec>(spec: R, req: Request): Rout
   } as RouteInput<R>;
 }
 
+const jsonOnly: RequestHandler = (req, _res, next) => {
+  assertJsonContentType(req);
+  next();
+};
+
 const oneTokenPlace: RequestHandler = (req, _res, next) => {
   assertOneTokenPlace(req);
   next();
@@ -115,6 +121,8 @@ export function routeMounter(router: Router, guards: RouteGuards) {
     // A route that reads a bearer token when one comes refuses one sent in two places (RFC 6750 §3.1).
     if (spec.optionalCredentials?.includes("bearer")) before.push(oneTokenPlace);
     if (spec.body && spec.bodyType === "form") before.push(guards.formBody);
+    // The router checks every POST; a DELETE or PATCH with a JSON body is held to the same rule.
+    else if (spec.body && spec.method !== "post") before.push(jsonOnly);
     const run: RequestHandler = (req, res) => handler(req, res, readRouteInput(spec, req));
     const mount = router[spec.method] as (path: string, ...handlers: RequestHandler[]) => Router;
     mount.call(router, spec.path, ...before, run);

@@ -195,19 +195,19 @@ export function createAuthRouter(s: RouterSettings): Router {
   });
 
   if (s.mfaAccount) {
-    mountMfaRoutes(router, {
+    mountMfaRoutes({
       service: s.service,
       account: s.mfaAccount,
-      bearer,
+      serve,
       sendGrant,
       hasCookie: (req) => cookie.isPresent(req),
     });
     if (s.mfa) {
-      mountWebAuthnRoutes(router, {
+      mountWebAuthnRoutes({
         service: s.service,
         account: s.mfaAccount,
         mfa: s.mfa,
-        bearer,
+        serve,
         sendGrant,
         hasCookie: (req) => cookie.isPresent(req),
       });

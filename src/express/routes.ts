@@ -1,11 +1,14 @@
+import { z } from "zod";
 import type { AuthErrorCode } from "../core/errors.ts";
 import { credentialsBody, emptyBody, loginBody, passwordChangeBody, refreshBody, tokenBody } from "./bodies.ts";
 import { sessionIdParams } from "./path-params.ts";
+import { secondFactorRoutes } from "./routes/second-factor-routes.ts";
 import {
   healthResponse,
   helloResponse,
   introspectionResponse,
   jwksResponse,
+  mfaChallengeResponse,
   meResponse,
   openApiResponse,
   notReadyResponse,
@@ -64,7 +67,7 @@ export const authRoutes = {
       'the body with `token_transport: "body"`. Unknown user and wrong password answer alike. ' +
       JSON_POST,
     body: loginBody,
-    responses: { 200: tokenResponse },
+    responses: { 200: z.union([tokenResponse, mfaChallengeResponse]) },
     setsRefreshCookie: true,
     errors: [...JSON_BODY, "invalid_credentials", "too_many_requests", ...DATABASE],
   },
@@ -180,6 +183,8 @@ export const authRoutes = {
     responses: { 200: null },
     errors: [...FORM_BODY, ...DATABASE],
   },
+  // TOTP, recovery codes, the second login step and passkeys (src/express/routes/).
+  ...secondFactorRoutes,
 } as const satisfies Record<string, RouteSpec>;
 
 /** Routes only the standalone server serves, at absolute paths. */
