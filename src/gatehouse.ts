@@ -5,7 +5,7 @@ import { type GatehouseConfig, type GatehouseOptions, resolveConfig } from "./co
 import { type Metrics, NO_METRICS } from "./core/observability/metrics.ts";
 import { createReadinessProbe, type ReadinessProbe } from "./core/observability/readiness.ts";
 import { tokenRejectionOf } from "./core/observability/token-rejection.ts";
-import { type KeyRing, keepKeyRingFresh, loadKeyRing } from "./core/keys/key-ring.ts";
+import { type KeyRing, keepKeyRingFresh, loadKeyRing, sealedSigningKeys } from "./core/keys/key-ring.ts";
 import { assertStrongSecret } from "./core/keys/secret-strength.ts";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
 import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
@@ -25,8 +25,11 @@ import { type HealthHandlers, healthEndpoints } from "./observability/health-end
 import { type MetricsAccess, metricsEndpoint } from "./observability/metrics-endpoint.ts";
 import type { ScrapableMetrics } from "./observability/prometheus.ts";
 import { countingHasherRefusals, countingLoginRefusals, countingRateLimitRefusals } from "./observability/refusals.ts";
-import { openStore } from "./store/open-store.ts";
+import { keyFileFor, openStore } from "./store/open-store.ts";
 import type { Store } from "./core/store/store.ts";
+import { loadSecretBox } from "./core/crypto/load-secret-box.ts";
+import type { SecretBox } from "./core/crypto/secret-box.ts";
+import { settingContext } from "./core/crypto/secret-contexts.ts";
 
 export interface CreateGatehouseOptions extends GatehouseOptions {
   /** A pino logger; default: JSON lines on stdout at "info". Tokens, passwords and cookies are redacted. */
@@ -72,10 +75,17 @@ export interface Gatehouse {
   readonly service: AuthService;
   readonly store: Store;
   readonly keys: KeyRing;
+  /**
+   * Encrypts secrets for storage under the key-encryption key (KEY_ENCRYPTION_KEY, or the key
+   * file generated next to the database). Services that store a secret seal it with this.
+   */
+  readonly secretBox: SecretBox;
   readonly config: GatehouseConfig;
   readonly logger: Logger;
   /** What was generated on this start (new database, new keys), for one announcement line. */
   readonly startupNotes: string[];
+  /** Where the key-encryption key came from, for the start-up line (never the key). */
+  readonly keyEncryptionKeySource: string;
   close(): Promise<void>;
 }
 
@@ -121,18 +131,25 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
   const startupNotes: string[] = [];
   try {
     await store.migrate();
-    const { ring, created } = await loadKeyRing(store, {
+    const throttleBackend = await countersOf(store);
+    const secrets = await loadSecretBox(store, {
+      setting: config.keyEncryptionKey,
+      file: keyFileFor(config.database),
+      postgres: /^postgres(?:ql)?:/i.test(config.database.trim()),
+    });
+    const secretBox = secrets.box;
+    startupNotes.push(...secrets.notes);
+    for (const warning of secrets.warnings) logger.warn(warning);
+
+    const { ring, created } = await loadKeyRing(sealedSigningKeys(store, secretBox), {
       algorithm: config.signingAlgorithm,
       ...(hmacSecret ? { hmacSecret } : {}),
       clock,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     });
     startupNotes.push(...created);
-    const candidate = randomBytes(32).toString("base64url");
-    const rotationKey = await store.putSettingIfAbsent(ROTATION_KEY_SETTING, candidate);
-    if (rotationKey === candidate) startupNotes.push("created refresh-rotation key");
-
-    const throttleBackend = await countersOf(store);
+    const rotationKey = await loadRotationKey(store, secretBox);
+    if (rotationKey.created) startupNotes.push("created refresh-rotation key");
 
     const sign = createAccessTokenSigner({
       ring,
@@ -157,7 +174,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
         absoluteSeconds: config.refreshAbsoluteSeconds,
         graceSeconds: config.refreshGraceSeconds,
       },
-      Buffer.from(rotationKey, "base64url"),
+      Buffer.from(rotationKey.value, "base64url"),
       { metrics, log: logger },
     );
     const loginThrottle = countingLoginRefusals(
@@ -200,7 +217,9 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     // reach this one within a minute.
     const stopKeyReload = hmacSecret
       ? () => undefined
-      : keepKeyRingFresh(ring, store, { onError: (error) => logger.warn({ err: error }, "signing key reload failed") });
+      : keepKeyRingFresh(ring, sealedSigningKeys(store, secretBox), {
+          onError: (error) => logger.warn({ err: error }, "signing key reload failed"),
+        });
     // Counting refusals is the only cost metrics add to a bearer check, and only on failure.
     const onTokenRefused = scrapable === undefined ? undefined : countTokenRefusal(metrics);
     const readiness = createReadinessProbe({
@@ -252,6 +271,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       service,
       store,
       keys: ring,
+      secretBox,
       config,
       logger,
       startupNotes,
@@ -309,6 +329,18 @@ async function closeAll(
     }
   }
   await store.close();
+}
+
+/**
+ * The HMAC key refresh-token rotation uses, shared by every instance: the first start stores
+ * one (sealed; first writer wins), every start reads it.
+ */
+async function loadRotationKey(store: Store, box: SecretBox): Promise<{ value: string; created: boolean }> {
+  const context = settingContext(ROTATION_KEY_SETTING);
+  const candidate = randomBytes(32).toString("base64url");
+  const stored = await store.putSettingIfAbsent(ROTATION_KEY_SETTING, box.seal(candidate, context));
+  const value = box.open(stored, context);
+  return { value, created: value === candidate };
 }
 
 /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { openPostgresStore } from "../../src/store/postgres/driver.ts";
 import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres-schema.ts";
@@ -16,9 +17,13 @@ describe("three instances behind one PostgreSQL", () => {
 
   before(async () => {
     db = await createThrowawaySchema("gatehouse_multi");
-    // Start them at once: migrations and first keys must settle on one shared state.
+    // Start them at once: migrations and first keys must settle on one shared state. Instances
+    // sharing a database share its key-encryption key.
+    const keyEncryptionKey = randomBytes(32).toString("hex");
     servers = await Promise.all(
-      [0, 1, 2].map(async () => startTestServer({ store: openPostgresStore(db.url, { schema: db.schema }) })),
+      [0, 1, 2].map(async () =>
+        startTestServer({ store: openPostgresStore(db.url, { schema: db.schema }), keyEncryptionKey }),
+      ),
     );
   });
   after(async () => {

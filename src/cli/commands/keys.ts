@@ -4,7 +4,7 @@ import { CLI_SETTINGS } from "../../core/config.ts";
 import { flagValue } from "../../core/config/flags.ts";
 import { formatDuration } from "../../core/config/kinds.ts";
 import { AuthError, isAuthError } from "../../core/errors.ts";
-import { loadKeyRing, rotateSigningKeys } from "../../core/keys/key-ring.ts";
+import { loadKeyRing, rotateSigningKeys, sealedSigningKeys } from "../../core/keys/key-ring.ts";
 import { isExpired, isRetired, signingRecordAt } from "../../core/keys/signing-key-choice.ts";
 import type { SigningKeyRecord } from "../../core/store/store.ts";
 import { withGatehouse, withStore } from "../connect.ts";
@@ -99,7 +99,8 @@ export function registerKeysCommand(program: Command): void {
             "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; rotate by changing the secret instead.",
           );
         }
-        const { config, store } = auth;
+        const { config } = auth;
+        const store = sealedSigningKeys(auth.store, auth.secretBox);
         // Make sure a key signs until the new one activates (fresh database, or keys retired by hand).
         await loadKeyRing(store, {
           algorithm: config.signingAlgorithm,

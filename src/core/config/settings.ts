@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
+import { parseKeyEncryptionKey } from "../crypto/key-encryption-key.ts";
 import { assertStrongSecret } from "../keys/secret-strength.ts";
 import { codeOnly, type Kind, oneOf, optional, origins, seconds, text, wholeNumber, yesNo } from "./kinds.ts";
 import { setting } from "./setting.ts";
@@ -23,6 +24,21 @@ function hmacSecret(): Kind<string> {
     check(value, subject) {
       try {
         assertStrongSecret(value, subject);
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    },
+  };
+}
+
+/** A key-encryption key: 32 random bytes as hex or base64, checked and never echoed. */
+function keyEncryptionKey(): Kind<string> {
+  return {
+    ...text({ max: 256, rule: "32 random bytes written as hex (64 characters) or base64 (43 or 44 characters)" }),
+    check(value, subject) {
+      try {
+        parseKeyEncryptionKey(value, subject);
         return undefined;
       } catch (error) {
         return error instanceof Error ? error.message : String(error);
@@ -111,6 +127,15 @@ export const OPTION_SETTINGS = {
     sensitive: true,
     defaultDoc: "unset: introspection is off (404)",
     doc: "Bearer token resource servers present to `POST /auth/introspect` (RFC 7662); `npx gatehouse secret` prints one.",
+  }),
+  keyEncryptionKey: setting(optional(keyEncryptionKey()), {
+    env: "KEY_ENCRYPTION_KEY",
+    default: undefined,
+    sensitive: true,
+    defaultDoc: "unset: generated into a key file on the first start",
+    doc:
+      "Encrypts private keys and other stored secrets at rest (32 random bytes, hex or base64). Unset: generated " +
+      "into `key-encryption-key` next to the SQLite file (or `./data/` for PostgreSQL) on the first start.",
   }),
   signingAlgorithm: setting(oneOf(["EdDSA", "ES256"]), {
     env: "JWT_ALGORITHM",

@@ -1,5 +1,6 @@
 import type { JsonWebKey, KeyObject } from "node:crypto";
 import type { SigningKeyRecord, StoreOps } from "../store/store.ts";
+import type { SigningKeyAccess } from "./sealed-key-store.ts";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
 import {
@@ -20,6 +21,7 @@ import {
 } from "./signing-key-choice.ts";
 
 export { rotateSigningKeys, type RotateSigningKeysOptions } from "./key-rotation.ts";
+export { type SigningKeyAccess, sealedSigningKeys } from "./sealed-key-store.ts";
 
 /** Algorithms for keys Gatehouse generates and publishes in its JWKS. */
 export type AsymmetricAlgorithm = "EdDSA" | "ES256";
@@ -166,10 +168,12 @@ export class KeyRing {
  *
  * With `hmacSecret`, HS256 only: nothing is read from or written to the store.
  *
+ * Pass the store through {@link sealedSigningKeys} so private keys are encrypted at rest.
+ *
  * @returns the ring and human notes for what was generated (for the start-up line).
  */
 export async function loadKeyRing(
-  store: StoreOps,
+  store: SigningKeyAccess,
   options: LoadKeyRingOptions,
 ): Promise<{ ring: KeyRing; created: string[] }> {
   const { algorithm, hmacSecret, clock, accessTokenTtlSeconds } = options;
@@ -226,7 +230,7 @@ export function keepKeyRingFresh(
 
 /** Stores a held-back candidate, runs the election, and leaves exactly one winner signing. */
 async function electSigningKey(
-  store: StoreOps,
+  store: SigningKeyAccess,
   before: SigningKeyRecord[],
   algorithm: AsymmetricAlgorithm,
   clock: Clock,

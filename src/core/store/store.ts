@@ -3,6 +3,7 @@ import type { RefreshTokenLocks, RefreshTokenStore } from "./refresh-tokens.ts";
 import type { SessionStore } from "./sessions.ts";
 import type { SettingsStore } from "./settings.ts";
 import type { SigningKeyStore } from "./signing-keys.ts";
+import type { StoredSecretStore } from "./stored-secrets.ts";
 import type { UserStore } from "./users.ts";
 
 export type { CounterLimiter, CounterOptions, CounterStore } from "./counters.ts";
@@ -10,6 +11,7 @@ export type { RefreshTokenLocks, RefreshTokenRecord, RefreshTokenStore } from ".
 export type { SessionRecord, SessionStore } from "./sessions.ts";
 export type { SettingsStore } from "./settings.ts";
 export type { SigningKeyChanges, SigningKeyRecord, SigningKeyStore } from "./signing-keys.ts";
+export type { StoredSecret, StoredSecretStore } from "./stored-secrets.ts";
 export type { UserRecord, UserStore } from "./users.ts";
 
 /*
@@ -31,7 +33,7 @@ export interface TransactionOps extends StoreOps, RefreshTokenLocks {}
  * capability is a method of the store, so a store that cannot provide it says so by type,
  * and Gatehouse checks for it once, at start-up.
  */
-export interface Store extends StoreOps {
+export interface Store extends StoreOps, StoredSecretStore {
   /** Creates or upgrades the schema. Idempotent; safe when several instances start at once. */
   migrate(): Promise<void>;
   /**

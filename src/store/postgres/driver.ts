@@ -157,6 +157,9 @@ export class PostgresDriver implements SqlDriver {
     return this.#transaction(work, true);
   }
 
+  /** The server keeps its own log (and old row versions until VACUUM): nothing to do from here. */
+  async truncateWriteAheadLog(): Promise<void> {}
+
   /** Counters in a table of this database: every instance on it shares the limits. */
   counters(): Promise<CounterStore> {
     this.#counters ??= openPostgresCounters(this.#pool, this.#schema).catch((error: unknown) => {

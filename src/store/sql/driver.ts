@@ -42,6 +42,12 @@ export interface SqlDriver {
   transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T>;
   /** Like transaction, and no other process changes the schema until it ends. */
   schemaTransaction<T>(work: (tx: SchemaRunner) => Promise<T>): Promise<T>;
+  /**
+   * Copies committed changes into the database file and empties the write-ahead log, so a
+   * value just replaced (a secret that was in plain text) is no longer in either. A no-op
+   * where the log is the server's own (PostgreSQL).
+   */
+  truncateWriteAheadLog(): Promise<void>;
   /** The throttle counters this database can hold (see Store.counters). */
   counters(): Promise<CounterStore>;
   /** Idempotent. */

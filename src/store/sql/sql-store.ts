@@ -3,6 +3,7 @@ import type { RefreshTokenRecord } from "../../core/store/refresh-tokens.ts";
 import type { SessionRecord } from "../../core/store/sessions.ts";
 import type { SigningKeyChanges, SigningKeyRecord } from "../../core/store/signing-keys.ts";
 import type { Store, StoreOps, TransactionOps } from "../../core/store/store.ts";
+import type { StoredSecret } from "../../core/store/stored-secrets.ts";
 import type { UserRecord } from "../../core/store/users.ts";
 import type { DialectName } from "./dialect.ts";
 import type { SqlDriver, SqlRunner } from "./driver.ts";
@@ -12,6 +13,7 @@ import * as sessions from "./sessions.ts";
 import * as settings from "./settings.ts";
 import * as signingKeys from "./signing-keys.ts";
 import { statement } from "./statement.ts";
+import * as storedSecrets from "./stored-secrets.ts";
 import * as users from "./users.ts";
 
 const PING = statement<[], unknown>("ping", "SELECT 1");
@@ -133,6 +135,17 @@ export class SqlStore extends SqlOps implements Store {
 
   counters(): Promise<CounterStore> {
     return this.#driver.counters();
+  }
+
+  listStoredSecrets(): Promise<StoredSecret[]> {
+    return storedSecrets.list(this.db);
+  }
+
+  async rewriteStoredSecrets(rewrite: (secret: StoredSecret) => string | undefined): Promise<number> {
+    const changed = await this.#driver.transaction((tx) => storedSecrets.rewrite(tx, rewrite));
+    // The values replaced may have been plain text: keep no copy in the write-ahead log.
+    if (changed > 0) await this.#driver.truncateWriteAheadLog();
+    return changed;
   }
 
   async ping(): Promise<void> {
