@@ -366,6 +366,78 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       });
     });
 
+    describe("stored secrets", () => {
+      it("lists every private key and the secret settings, with their contexts, and nothing else", async () => {
+        const store = await fresh();
+        const [a, b] = [makeKey({ kid: "kid-a" }), makeKey({ kid: "kid-b" })];
+        await store.insertSigningKey(b);
+        await store.insertSigningKey(a);
+        await store.putSettingIfAbsent("refresh_rotation_key", "rotation");
+        await store.putSettingIfAbsent("signing_key_election:EdDSA:none", "kid-a");
+        assert.deepEqual(await store.listStoredSecrets(), [
+          { column: "signing_keys.private_jwk", id: "kid-a", context: "signing_key:kid-a", value: a.privateJwk },
+          { column: "signing_keys.private_jwk", id: "kid-b", context: "signing_key:kid-b", value: b.privateJwk },
+          {
+            column: "settings.value",
+            id: "refresh_rotation_key",
+            context: "setting:refresh_rotation_key",
+            value: "rotation",
+          },
+        ]);
+      });
+
+      it("rewriteStoredSecrets replaces what the function returns, leaves the rest, counts the changes", async () => {
+        const store = await fresh();
+        const key = makeKey({ kid: "kid-a" });
+        await store.insertSigningKey(key);
+        await store.putSettingIfAbsent("refresh_rotation_key", "rotation");
+        const changed = await store.rewriteStoredSecrets((secret) =>
+          secret.id === "kid-a" ? `sealed(${secret.context})` : undefined,
+        );
+        assert.equal(changed, 1);
+        assert.deepEqual(
+          (await store.listStoredSecrets()).map((secret) => secret.value),
+          ["sealed(signing_key:kid-a)", "rotation"],
+        );
+        const [stored] = await store.listSigningKeys();
+        assert.deepEqual(stored, { ...key, privateJwk: "sealed(signing_key:kid-a)" });
+        assert.equal(await store.rewriteStoredSecrets((secret) => secret.value), 0);
+      });
+
+      it("rewriteStoredSecrets changes nothing when the function throws part-way", async () => {
+        const store = await fresh();
+        await store.insertSigningKey(makeKey({ kid: "kid-a" }));
+        await store.putSettingIfAbsent("refresh_rotation_key", "rotation");
+        const before = await store.listStoredSecrets();
+        await assert.rejects(
+          store.rewriteStoredSecrets((secret) => {
+            if (secret.column === "settings.value") throw new Error("cannot rewrite this one");
+            return "changed";
+          }),
+          /cannot rewrite this one/,
+        );
+        assert.deepEqual(await store.listStoredSecrets(), before);
+      });
+
+      it("concurrent rewrites of the same values apply each change once", async () => {
+        const store = await fresh();
+        for (const kid of ["kid-a", "kid-b", "kid-c"]) await store.insertSigningKey(makeKey({ kid }));
+        await store.putSettingIfAbsent("refresh_rotation_key", "rotation");
+        const counts = await Promise.all(
+          Array.from({ length: 4 }, (_, i) =>
+            store.rewriteStoredSecrets((secret) =>
+              secret.value.startsWith("sealed:") ? undefined : `sealed:${i}:${secret.value}`,
+            ),
+          ),
+        );
+        assert.equal(
+          counts.reduce((sum, count) => sum + count, 0),
+          4,
+        );
+        for (const secret of await store.listStoredSecrets()) assert.match(secret.value, /^sealed:\d:/);
+      });
+    });
+
     describe("transactions", () => {
       it("commits every write of the work and returns its result", async () => {
         const store = await fresh();

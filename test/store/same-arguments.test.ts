@@ -101,6 +101,9 @@ async function script(store: Store): Promise<unknown[]> {
   await note(store.getSetting("name"));
   await note(store.putSettingIfAbsent("name", "first"));
   await note(store.putSettingIfAbsent("name", "second"));
+  await store.putSettingIfAbsent("refresh_rotation_key", "rotation");
+  await note(store.listStoredSecrets());
+  await note(store.rewriteStoredSecrets((secret) => `sealed:${secret.id}`));
   await store.ping();
   return seen;
 }
@@ -138,7 +141,11 @@ describe("every statement, rendered for each dialect", () => {
 
   it("only a locking read takes row locks, and only PostgreSQL needs FOR UPDATE for it", () => {
     const locking = all.filter((s) => s.text.postgres.endsWith(" FOR UPDATE")).map((s) => s.name);
-    assert.deepEqual(locking, ["gatehouse_lockRefreshToken"]);
+    assert.deepEqual(locking, [
+      "gatehouse_lockRefreshToken",
+      "gatehouse_lockSecrets_signing_keys_private_jwk",
+      "gatehouse_lockSecrets_settings_value",
+    ]);
     assert.ok(all.every((s) => !s.text.sqlite.includes("FOR UPDATE")));
   });
 
