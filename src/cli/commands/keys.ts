@@ -7,8 +7,10 @@ import { AuthError, isAuthError } from "../../core/errors.ts";
 import { loadKeyRing, rotateSigningKeys, sealedSigningKeys } from "../../core/keys/key-ring.ts";
 import { isExpired, isRetired, signingRecordAt } from "../../core/keys/signing-key-choice.ts";
 import type { SigningKeyRecord } from "../../core/store/store.ts";
+import { keyFileFor } from "../../store/open-store.ts";
 import { withGatehouse, withStore } from "../connect.ts";
-import type { GlobalOptions } from "../environment.ts";
+import { cliEnvironment, cliSettings, databaseUrl, type GlobalOptions } from "../environment.ts";
+import { reencryptStoredSecrets } from "../key-reencryption.ts";
 import { isoTime, printJson, printLines, printTable } from "../output.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -120,5 +122,44 @@ export function registerKeysCommand(program: Command): void {
       printLines(
         `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. Running servers pick it up within a minute.`,
       );
+    });
+
+  keys
+    .command("reencrypt")
+    .description(
+      "re-encrypt every stored secret (private keys, rotation key) with a new key-encryption key, in one transaction",
+    )
+    .option(
+      "--new-key-file <path>",
+      "file holding the new key (32 bytes, hex or base64); default NEW_KEY_ENCRYPTION_KEY, else one is generated",
+    )
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      "\nThe current key is KEY_ENCRYPTION_KEY, or the key-encryption-key file next to the database. When the key\n" +
+        "lives in that file, the file is replaced by the new key (0600, atomically). When it comes from\n" +
+        "KEY_ENCRYPTION_KEY, give the new key and set KEY_ENCRYPTION_KEY to it afterwards. Restart every instance.",
+    )
+    .action(async (options: { newKeyFile?: string; json?: boolean }, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const settings = cliSettings(global);
+      const database = databaseUrl(settings);
+      const result = await withStore(global, (store) =>
+        reencryptStoredSecrets(store, {
+          currentSetting: settings.options.keyEncryptionKey,
+          keyFile: keyFileFor(database),
+          newKeySetting: cliEnvironment(global)["NEW_KEY_ENCRYPTION_KEY"] || undefined,
+          newKeyFile: options.newKeyFile,
+        }),
+      );
+      if (options.json) return printJson(result);
+      const was = result.previousKeyId === null ? "" : ` (was key id ${result.previousKeyId})`;
+      printLines(`Re-encrypted ${result.reencrypted} stored secret(s) with key id ${result.keyId}${was}.`);
+      if (result.keyFile !== null) {
+        const how = result.generated ? "A new key was generated into" : "The new key is in";
+        printLines(`${how} ${result.keyFile}. Restart every running Gatehouse instance.`);
+      } else {
+        printLines("Now set KEY_ENCRYPTION_KEY to the new key on every instance and restart them.");
+      }
     });
 }

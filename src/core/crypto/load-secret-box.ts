@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { AuthError } from "../errors.ts";
 import type { StoredSecretStore } from "../store/stored-secrets.ts";
 import { describeKeySource, resolveKeyEncryptionKey } from "./key-encryption-key-source.ts";
@@ -42,7 +43,17 @@ export async function loadSecretBox(store: StoredSecretStore, options: LoadSecre
   });
   const box = createSecretBox(source.key);
   const described = describeKeySource(source);
-  assertSealedWith(stored, box, described);
+  try {
+    assertSealedWith(stored, box, described);
+  } catch (error) {
+    const staged = `${source.file}.new`;
+    if (source.file === undefined || !existsSync(staged)) throw error;
+    throw new AuthError(
+      "invalid_config",
+      `${(error as Error).message} ${staged} exists: a \`keys reencrypt\` was interrupted after re-encrypting; ` +
+        "rename that file over the key file.",
+    );
+  }
 
   const notes: string[] = [];
   const warnings: string[] = [];
