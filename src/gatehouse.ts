@@ -84,8 +84,6 @@ export interface Gatehouse {
   readonly logger: Logger;
   /** What was generated on this start (new database, new keys), for one announcement line. */
   readonly startupNotes: string[];
-  /** Where the key-encryption key came from, for the start-up line (never the key). */
-  readonly keyEncryptionKeySource: string;
   close(): Promise<void>;
 }
 

@@ -8,6 +8,7 @@ export type { AuthContext, PublicUser } from "./core/auth-service.ts";
 export type { RequireAuthOptions } from "./express/require-auth.ts";
 export { hardenHttpServer } from "./express/http-server.ts";
 export type { AccessTokenClaims } from "./core/tokens/access-token-verifier.ts";
+export type { SecretBox } from "./core/crypto/secret-box.ts";
 export { systemClock, ManualClock } from "./core/clock.ts";
 export type { Clock } from "./core/clock.ts";
 export type {
@@ -19,6 +20,8 @@ export type {
   SigningKeyChanges,
   SigningKeyRecord,
   Store,
+  StoredSecret,
+  StoredSecretStore,
   StoreOps,
   TransactionOps,
   UserRecord,
