@@ -17,7 +17,8 @@ export type { UserRecord, UserStore } from "./users.ts";
 /*
  * The storage port: what Gatehouse needs from a database, split by role, with nothing of a
  * driver in it. Every method is async; times are milliseconds since the epoch; secrets such
- * as refresh tokens are stored only as hashes. A driver failure (connection lost, disk
+ * as refresh tokens are stored only as hashes, and those read back (private keys, the
+ * rotation key) sealed by the SecretBox. A driver failure (connection lost, disk
  * error, busy) surfaces as AuthError("unavailable"), never as the driver's own error.
  */
 
