@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * The key-encryption key of test servers given a `store`: instances sharing a database must
+ * share its key, as they would share KEY_ENCRYPTION_KEY in production. (Without a store, each
+ * server's fresh directory gets its own generated key file.)
+ */
+const SHARED_STORE_KEY_ENCRYPTION_KEY = randomBytes(32).toString("hex");
+
 export type TestServerOptions = Omit<CreateGatehouseOptions, "logger"> & { keepDirectory?: string };
 
 /**
@@ -37,6 +45,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const auth = await createGatehouse({
     database: `sqlite:${databasePath}`,
+    ...(gatehouseOptions.store ? { keyEncryptionKey: SHARED_STORE_KEY_ENCRYPTION_KEY } : {}),
     ...gatehouseOptions,
     logger: createLogger({ level: "info", destination }),
   });

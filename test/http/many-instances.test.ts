@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { openPostgresStore } from "../../src/store/postgres/driver.ts";
 import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres-schema.ts";
@@ -17,13 +16,9 @@ describe("three instances behind one PostgreSQL", () => {
 
   before(async () => {
     db = await createThrowawaySchema("gatehouse_multi");
-    // Start them at once: migrations and first keys must settle on one shared state. Instances
-    // sharing a database share its key-encryption key.
-    const keyEncryptionKey = randomBytes(32).toString("hex");
+    // Start them at once: migrations and first keys must settle on one shared state.
     servers = await Promise.all(
-      [0, 1, 2].map(async () =>
-        startTestServer({ store: openPostgresStore(db.url, { schema: db.schema }), keyEncryptionKey }),
-      ),
+      [0, 1, 2].map(async () => startTestServer({ store: openPostgresStore(db.url, { schema: db.schema }) })),
     );
   });
   after(async () => {
