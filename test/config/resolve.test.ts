@@ -32,6 +32,7 @@ describe("resolveConfig: defaults", () => {
         accessTokenTtlSeconds: 900,
         accessTokenSecret: undefined,
         introspectionToken: undefined,
+        keyEncryptionKey: undefined,
         signingAlgorithm: "EdDSA",
         refreshIdleSeconds: 7 * 86_400,
         refreshAbsoluteSeconds: 30 * 86_400,

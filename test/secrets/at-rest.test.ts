@@ -198,10 +198,10 @@ describe("secrets at rest on SQLite", () => {
     });
   });
 
-  it("refuses a malformed KEY_ENCRYPTION_KEY without echoing it", async () => {
+  it("refuses a malformed keyEncryptionKey option, naming it, without echoing it", async () => {
     const value = "not-a-key-but-long-enough-to-look-like-one-0123";
     await assert.rejects(start({ database: "sqlite::memory:", keyEncryptionKey: value }), (error: unknown) => {
-      rejectsNaming("KEY_ENCRYPTION_KEY")(error);
+      rejectsNaming("keyEncryptionKey")(error);
       assert.equal((error as Error).message.includes(value), false);
       return true;
     });

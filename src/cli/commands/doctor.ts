@@ -17,7 +17,7 @@ export function registerDoctorCommand(program: Command): void {
     .option("--json", "print JSON (the settings in force included)")
     .action(async (options: { json?: boolean; strict?: boolean; settings?: boolean }, command: Command) => {
       const { reading, findings } = checkSettings(cliEnvironment(command.optsWithGlobals<GlobalOptions>()));
-      const refused = new Set(findings.map((f) => f.setting));
+      const refused = new Set(findings.filter((f) => f.status === "fail").map((f) => f.setting));
       if (!refused.has("DATABASE_URL")) {
         const database = await checkDatabase(reading.config.database);
         findings.push(database);

@@ -146,7 +146,7 @@ export function registerKeysCommand(program: Command): void {
       const database = databaseUrl(settings);
       const result = await withStore(global, (store) =>
         reencryptStoredSecrets(store, {
-          currentSetting: settings.options.keyEncryptionKey,
+          currentSetting: settings.config.keyEncryptionKey,
           keyFile: keyFileFor(database),
           newKeySetting: cliEnvironment(global)["NEW_KEY_ENCRYPTION_KEY"] || undefined,
           newKeyFile: options.newKeyFile,
