@@ -28,7 +28,7 @@ describe("the start-up line and the key-encryption key", () => {
     assert.doesNotMatch(second.output.join(""), /key-encryption key/);
   });
 
-  it("stops with one line naming KEY_ENCRYPTION_KEY for a malformed key or a database copied without its key", async () => {
+  it("stops with one line naming KEY_ENCRYPTION_KEY: a malformed key, a database copied without its key", async () => {
     const malformed = await runUntilExit(cwd, { KEY_ENCRYPTION_KEY: "0123456789abcdef" });
     assert.equal(malformed.code, 1, malformed.output);
     assert.equal(malformed.output.trim().split("\n").length, 1, malformed.output);
@@ -43,7 +43,7 @@ describe("the start-up line and the key-encryption key", () => {
     assert.match(copied.output, /^gatehouse: KEY_ENCRYPTION_KEY is not set and the key file .* does not exist/);
   });
 
-  it("on PostgreSQL without KEY_ENCRYPTION_KEY, says loudly that the generated key is on this machine only", async () => {
+  it("on PostgreSQL without KEY_ENCRYPTION_KEY, says loudly the generated key is on this machine only", async () => {
     const db = await createThrowawaySchema("gatehouse_kek_start");
     const separator = db.url.includes("?") ? "&" : "?";
     const url = `${db.url}${separator}options=${encodeURIComponent(`-c search_path=${db.schema}`)}`;

@@ -84,7 +84,8 @@ export function registerKeysCommand(program: Command): void {
   keys
     .command("rotate")
     .description(
-      "publish a new signing key now; it starts signing after --publish-ahead (old keys verify until their tokens expire)",
+      "publish a new signing key now; it starts signing after --publish-ahead " +
+        "(old keys verify until their tokens expire)",
     )
     .option(
       "--publish-ahead <duration>",
@@ -98,7 +99,8 @@ export function registerKeysCommand(program: Command): void {
         if (auth.keys.isHmac) {
           throw new AuthError(
             "invalid_config",
-            "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; rotate by changing the secret instead.",
+            "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; " +
+              "rotate by changing the secret instead.",
           );
         }
         const { config } = auth;
@@ -120,7 +122,8 @@ export function registerKeysCommand(program: Command): void {
       });
       if (options.json) return printJson(result);
       printLines(
-        `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. Running servers pick it up within a minute.`,
+        `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. ` +
+          "Running servers pick it up within a minute.",
       );
     });
 

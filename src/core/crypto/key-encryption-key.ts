@@ -11,7 +11,8 @@ const BASE64URL = /^[A-Za-z0-9_-]{43}$/;
 const MIN_DISTINCT_BYTES = 16;
 
 /** How to make a key that passes; printed with every refusal. */
-export const KEY_GENERATE_HINT = `Generate one with: node -e "console.log(require('crypto').randomBytes(32).toString('hex'))"`;
+export const KEY_GENERATE_HINT =
+  "Generate one with: " + `node -e "console.log(require('crypto').randomBytes(32).toString('hex'))"`;
 
 /**
  * Reads a key-encryption key: 32 random bytes written as hex (64 characters) or base64 /
