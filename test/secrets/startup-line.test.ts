@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -36,7 +36,10 @@ describe("the start-up line and the key-encryption key", () => {
 
     const elsewhere = join(cwd, "copy");
     mkdirSync(join(elsewhere, "data"), { recursive: true });
-    copyFileSync(join(cwd, "data", "gatehouse.db"), join(elsewhere, "data", "gatehouse.db"));
+    // The database with its write-ahead log, if any is left: everything but the key file.
+    for (const file of ["gatehouse.db", "gatehouse.db-wal"]) {
+      if (existsSync(join(cwd, "data", file))) copyFileSync(join(cwd, "data", file), join(elsewhere, "data", file));
+    }
     const copied = await runUntilExit(elsewhere, {});
     assert.equal(copied.code, 1, copied.output);
     assert.equal(copied.output.trim().split("\n").length, 1, copied.output);
