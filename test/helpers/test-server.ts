@@ -20,11 +20,14 @@ export interface TestServer {
 }
 
 /**
- * The key-encryption key of test servers given a `store`: instances sharing a database must
- * share its key, as they would share KEY_ENCRYPTION_KEY in production. (Without a store, each
- * server's fresh directory gets its own generated key file.)
+ * The key-encryption key of test servers on a shared database (a `store`, or a PostgreSQL
+ * URL): instances sharing a database must share its key, as they would share
+ * KEY_ENCRYPTION_KEY in production, and no key file lands in the working directory. A server
+ * on its own SQLite file gets a key file generated in its temp directory.
  */
 const SHARED_STORE_KEY_ENCRYPTION_KEY = randomBytes(32).toString("hex");
+const sharesDatabase = (options: TestServerOptions): boolean =>
+  options.store !== undefined || /^postgres(?:ql)?:/i.test(options.database ?? "");
 
 export type TestServerOptions = Omit<CreateGatehouseOptions, "logger"> & { keepDirectory?: string };
 
@@ -45,7 +48,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const auth = await createGatehouse({
     database: `sqlite:${databasePath}`,
-    ...(gatehouseOptions.store ? { keyEncryptionKey: SHARED_STORE_KEY_ENCRYPTION_KEY } : {}),
+    ...(sharesDatabase(gatehouseOptions) ? { keyEncryptionKey: SHARED_STORE_KEY_ENCRYPTION_KEY } : {}),
     ...gatehouseOptions,
     logger: createLogger({ level: "info", destination }),
   });
