@@ -73,7 +73,8 @@ for (const kind of STORES) {
       assert.equal((await server.register("popular", address(4))).status, 201);
       const { result, hashes } = await hashesDuring(async () => {
         const answers = [];
-        for (let i = 0; i < PER_ACCOUNT + 3; i++) answers.push(await server.login("popular", STRONG_PASSWORD, address(160 + i)));
+        for (let i = 0; i < PER_ACCOUNT + 3; i++)
+          answers.push(await server.login("popular", STRONG_PASSWORD, address(160 + i)));
         return answers;
       });
       assert.deepEqual(

@@ -35,7 +35,11 @@ export async function startLimitsServer(kind: StoreKind, options: LimitsServerOp
   let auth: Gatehouse;
   if (kind === "postgres") {
     schema = await createThrowawaySchema("gatehouse_limits");
-    auth = await createGatehouse({ ...options, store: openPostgresStore(schema.url, { schema: schema.schema }), logger });
+    auth = await createGatehouse({
+      ...options,
+      store: openPostgresStore(schema.url, { schema: schema.schema }),
+      logger,
+    });
   } else {
     dir = mkdtempSync(join(tmpdir(), "gatehouse-limits-"));
     auth = await createGatehouse({ ...options, database: `sqlite:${join(dir, "limits.db")}`, logger });

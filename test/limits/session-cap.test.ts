@@ -39,7 +39,14 @@ for (const kind of STORES) {
         headers: { authorization: `Bearer ${grants.at(-1)!.access_token}` },
       });
       const live = (listed.body as { sessions: { id: string }[] }).sessions.map((s) => s.id);
-      assert.deepEqual(live, grants.slice(2).reverse().map((g) => g.sessionId), "the three newest, newest first");
+      assert.deepEqual(
+        live,
+        grants
+          .slice(2)
+          .reverse()
+          .map((g) => g.sessionId),
+        "the three newest, newest first",
+      );
       for (const oldest of grants.slice(0, 2)) {
         const record = await server.auth.store.findSession(oldest.sessionId);
         assert.ok(record?.endedAt !== null && record?.endedAt !== undefined, "ended, not deleted");
@@ -58,7 +65,10 @@ for (const kind of STORES) {
       const answers = await Promise.all(
         Array.from({ length: 10 }, (_, i) => server.login("rushed", STRONG_PASSWORD, address(20 + i))),
       );
-      assert.ok(answers.every((answer) => answer.status === 200), answers.map((a) => a.status).join(","));
+      assert.ok(
+        answers.every((answer) => answer.status === 200),
+        answers.map((a) => a.status).join(","),
+      );
       const user = await server.auth.store.findUserByUsername("rushed");
       const live = await server.auth.store.listLiveSessions(user!.id, Date.now());
       assert.equal(live.length, CAP);

@@ -63,7 +63,10 @@ for (const kind of STORES) {
       assert.equal(page.sessions[0]?.id, currentId, "the login is the newest");
       assert.equal(page.sessions[0]?.current, true);
       const times = page.sessions.map((s) => Date.parse(s.created_at));
-      assert.deepEqual(times, [...times].sort((a, b) => b - a));
+      assert.deepEqual(
+        times,
+        [...times].sort((a, b) => b - a),
+      );
     });
 
     it("following next_cursor with ?limit= visits every live session once, in order, then null", async () => {
@@ -71,7 +74,9 @@ for (const kind of STORES) {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const answer: JsonResponse = await list(`?limit=7${cursor === null ? "" : `&before=${encodeURIComponent(cursor)}`}`);
+        const answer: JsonResponse = await list(
+          `?limit=7${cursor === null ? "" : `&before=${encodeURIComponent(cursor)}`}`,
+        );
         assert.equal(answer.status, 200, answer.text);
         const page = answer.body as SessionsPage;
         assert.ok(page.sessions.length <= 7);
@@ -83,7 +88,10 @@ for (const kind of STORES) {
       assert.equal(seen.length, 60);
       assert.equal(new Set(seen).size, 60, "no session twice");
       const all = await server.auth.store.listLiveSessions(userId, Date.now());
-      assert.deepEqual(seen, all.map((s) => s.id));
+      assert.deepEqual(
+        seen,
+        all.map((s) => s.id),
+      );
     });
 
     it("?limit=100 answers everything at once with next_cursor null", async () => {

@@ -67,13 +67,13 @@ describe("ended and expired sessions are pruned on a schedule", () => {
     }
   });
 
-  it("the schedule can be turned off with 0, and retention has a floor", async () => {
+  it("the schedule can be turned off with 0, and retention is at least a day", async () => {
     const { resolveConfig } = await import("../../src/core/config.ts");
     const config = resolveConfig();
     assert.equal(config.sessionPruneIntervalSeconds, 3600);
     assert.equal(config.sessionRetentionSeconds, 7 * 86_400);
     assert.equal(resolveConfig({ sessionPruneIntervalSeconds: 0 }).sessionPruneIntervalSeconds, 0);
-    assert.throws(() => resolveConfig({ sessionRetentionSeconds: -1 }), /sessionRetentionSeconds/);
+    assert.throws(() => resolveConfig({ sessionRetentionSeconds: 3600 }), /sessionRetentionSeconds/);
   });
 });
 
@@ -111,8 +111,8 @@ describe("npx gatehouse sessions prune", () => {
       const sessions = [
         oldSession("cli-user", now - 40 * DAY, { endedAt: now - 20 * DAY, endReason: "logout" }),
         oldSession("cli-user", now - 40 * DAY), // absolute end 10 days ago
-        oldSession("cli-user", now - DAY, { endedAt: now - DAY, endReason: "logout" }),
-        oldSession("cli-user", now - DAY),
+        oldSession("cli-user", now - 2 * DAY, { endedAt: now - 2 * DAY, endReason: "logout" }),
+        oldSession("cli-user", now - 2 * DAY),
       ];
       for (const session of sessions) await store.insertSession(session);
       return { old: sessions.slice(0, 2).map((s) => s.id), kept: sessions.slice(2).map((s) => s.id) };
@@ -143,9 +143,12 @@ describe("npx gatehouse sessions prune", () => {
 
   it("follows SESSION_RETENTION", async () => {
     await seed();
-    const run = await cli(["sessions", "prune", "--json"], { SESSION_RETENTION: "12h" });
+    const run = await cli(["sessions", "prune", "--json"], { SESSION_RETENTION: "1d" });
     assert.equal(run.code, 0, run.stderr);
-    assert.equal((JSON.parse(run.stdout) as { removed: number }).removed, 4, "ended a day ago is now old enough");
+    assert.equal((JSON.parse(run.stdout) as { removed: number }).removed, 4, "ended two days ago is now old enough");
+    const tooShort = await cli(["sessions", "prune"], { SESSION_RETENTION: "1h" });
+    assert.equal(tooShort.code, 1, "a retention under a day is refused");
+    assert.match(tooShort.stderr, /SESSION_RETENTION/);
   });
 
   it("has --help (exit 0) and answers a usage error with exit 2", async () => {

@@ -97,9 +97,17 @@ for (const kind of STORES) {
       assert.equal((await store.listLiveSessionIdsBeyond("u1", now, 1)).length, 5);
     });
 
-    it("lockUserSessions serializes concurrent session starts of one user", async () => {
+    it("lockUserSessions (the user's row) serializes concurrent session starts of one user", async () => {
       const store = await fresh();
       const keep = 3;
+      await store.insertUser({
+        id: "u1",
+        username: "locked-user",
+        passwordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+        createdAt: T0,
+        disabledAt: null,
+        roles: [],
+      });
       // Each transaction: lock, insert, end what is beyond the cap. Run 12 at once.
       await Promise.all(
         Array.from({ length: 12 }, (_, i) =>

@@ -63,6 +63,10 @@ async function script(store: Store): Promise<unknown[]> {
   await store.insertSession({ ...session, id: "s-2" });
   await note(store.findSession("s-1"));
   await note(store.listLiveSessions("u-1", T0 + 1));
+  await note(store.listLiveSessionsPage("u-1", T0 + 1, 1, null));
+  await note(store.listLiveSessionsPage("u-1", T0 + 1, 5, { createdAt: T0, id: "s-2" }));
+  await note(store.listLiveSessionIdsBeyond("u-1", T0 + 1, 1));
+  await store.transaction((tx) => tx.lockUserSessions("u-1"));
   await store.touchSession("s-1", T0 + 2, T0 + 6_000);
   await note(
     store.transaction(async (tx) => {
@@ -141,10 +145,11 @@ describe("every statement, rendered for each dialect", () => {
 
   it("only a locking read takes row locks, and only PostgreSQL needs FOR UPDATE for it", () => {
     const locking = all.filter((s) => s.text.postgres.endsWith(" FOR UPDATE")).map((s) => s.name);
-    assert.deepEqual(locking, [
+    assert.deepEqual(locking.sort(), [
       "gatehouse_lockRefreshToken",
-      "gatehouse_lockSecrets_signing_keys_private_jwk",
       "gatehouse_lockSecrets_settings_value",
+      "gatehouse_lockSecrets_signing_keys_private_jwk",
+      "gatehouse_lockUserSessions",
     ]);
     assert.ok(all.every((s) => !s.text.sqlite.includes("FOR UPDATE")));
   });

@@ -1,6 +1,6 @@
 import type { CounterStore } from "./counters.ts";
 import type { RefreshTokenLocks, RefreshTokenStore } from "./refresh-tokens.ts";
-import type { SessionStore } from "./sessions.ts";
+import type { SessionLocks, SessionStore } from "./sessions.ts";
 import type { SettingsStore } from "./settings.ts";
 import type { SigningKeyStore } from "./signing-keys.ts";
 import type { StoredSecretStore } from "./stored-secrets.ts";
@@ -8,7 +8,7 @@ import type { UserStore } from "./users.ts";
 
 export type { CounterLimiter, CounterOptions, CounterStore } from "./counters.ts";
 export type { RefreshTokenLocks, RefreshTokenRecord, RefreshTokenStore } from "./refresh-tokens.ts";
-export type { SessionRecord, SessionStore } from "./sessions.ts";
+export type { SessionCursor, SessionLocks, SessionRecord, SessionStore } from "./sessions.ts";
 export type { SettingsStore } from "./settings.ts";
 export type { SigningKeyChanges, SigningKeyRecord, SigningKeyStore } from "./signing-keys.ts";
 export type { StoredSecret, StoredSecretStore } from "./stored-secrets.ts";
@@ -26,7 +26,7 @@ export type { UserRecord, UserStore } from "./users.ts";
 export interface StoreOps extends UserStore, SessionStore, RefreshTokenStore, SigningKeyStore, SettingsStore {}
 
 /** What a transaction's work may do: every operation, plus row locks. */
-export interface TransactionOps extends StoreOps, RefreshTokenLocks {}
+export interface TransactionOps extends StoreOps, RefreshTokenLocks, SessionLocks {}
 
 /**
  * A database Gatehouse can run on. Beyond the roles, a store offers capabilities: what a

@@ -1,4 +1,4 @@
-import type { SessionRecord } from "../../core/store/sessions.ts";
+import type { SessionCursor, SessionRecord } from "../../core/store/sessions.ts";
 import type { SqlRunner } from "./driver.ts";
 import { statement } from "./statement.ts";
 
@@ -40,6 +40,26 @@ const LIST_LIVE = statement<[string, number, number], SessionRow>(
    WHERE user_id = ? AND ended_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?
    ORDER BY created_at DESC, id DESC`,
 );
+// Keyset paging: (created_at, id) strictly after the cursor in newest-first order.
+const LIST_LIVE_PAGE = statement<[string, number, number, number, number, string, number], SessionRow>(
+  "listLiveSessionsPage",
+  `SELECT ${COLUMNS} FROM sessions
+   WHERE user_id = ? AND ended_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?
+     AND (created_at < ? OR (created_at = ? AND id < ?))
+   ORDER BY created_at DESC, id DESC LIMIT ?`,
+);
+const LIST_LIVE_IDS_BEYOND = statement<[string, number, number, number, number], { id: string }>(
+  "listLiveSessionIdsBeyond",
+  `SELECT id FROM sessions
+   WHERE user_id = ? AND ended_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?
+   ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+);
+// The user's row stands for all of their sessions: it exists whenever a session is started.
+const LOCK_USER_SESSIONS = statement<[string], { id: string }>(
+  "lockUserSessions",
+  "SELECT id FROM users WHERE id = ?",
+  { forUpdate: true },
+);
 const TOUCH = statement<[number, number, string]>(
   "touchSession",
   "UPDATE sessions SET last_used_at = ?, idle_expires_at = ? WHERE id = ?",
@@ -54,12 +74,18 @@ const END_ALL_OF_USER = statement<[number, string, string, Nullable<string>]>(
   `UPDATE sessions SET ended_at = ?, end_reason = ?
    WHERE user_id = ? AND ended_at IS NULL AND id IS DISTINCT FROM CAST(? AS TEXT)`,
 );
-// Refresh tokens go with their session (ON DELETE CASCADE).
-const PRUNE = statement<[number, number, number]>(
+// Refresh tokens go with their session (ON DELETE CASCADE). One batch per statement.
+const PRUNE = statement<[number, number, number, number]>(
   "pruneSessions",
-  `DELETE FROM sessions
-   WHERE (ended_at IS NOT NULL AND ended_at < ?) OR idle_expires_at < ? OR absolute_expires_at < ?`,
+  `DELETE FROM sessions WHERE id IN (
+     SELECT id FROM sessions
+     WHERE (ended_at IS NOT NULL AND ended_at < ?) OR idle_expires_at < ? OR absolute_expires_at < ?
+     LIMIT ?)`,
 );
+/** Rows deleted per statement: each batch is a short transaction of its own, whatever the backlog. */
+const PRUNE_BATCH = 1000;
+/** "No cursor yet": a time after every session's creation. */
+const NEWEST: SessionCursor = { createdAt: Number.MAX_SAFE_INTEGER, id: "" };
 
 function toSession(row: SessionRow): SessionRecord {
   return {
@@ -100,6 +126,26 @@ export async function listLive(db: SqlRunner, userId: string, now: number): Prom
   return (await db.all(LIST_LIVE, [userId, now, now])).map(toSession);
 }
 
+export async function listLivePage(
+  db: SqlRunner,
+  userId: string,
+  now: number,
+  limit: number,
+  after: SessionCursor | null,
+): Promise<SessionRecord[]> {
+  const { createdAt, id } = after ?? NEWEST;
+  return (await db.all(LIST_LIVE_PAGE, [userId, now, now, createdAt, createdAt, id, limit])).map(toSession);
+}
+
+export async function listLiveIdsBeyond(db: SqlRunner, userId: string, now: number, keep: number): Promise<string[]> {
+  const rows = await db.all(LIST_LIVE_IDS_BEYOND, [userId, now, now, Number.MAX_SAFE_INTEGER, keep]);
+  return rows.map((row) => row.id);
+}
+
+export async function lockUser(db: SqlRunner, userId: string): Promise<void> {
+  await db.get(LOCK_USER_SESSIONS, [userId]);
+}
+
 export async function touch(db: SqlRunner, id: string, lastUsedAt: number, idleExpiresAt: number): Promise<void> {
   await db.run(TOUCH, [lastUsedAt, idleExpiresAt, id]);
 }
@@ -119,5 +165,10 @@ export async function endAllOfUser(
 }
 
 export async function prune(db: SqlRunner, before: number): Promise<number> {
-  return db.run(PRUNE, [before, before, before]);
+  let removed = 0;
+  for (;;) {
+    const batch = await db.run(PRUNE, [before, before, before, PRUNE_BATCH]);
+    removed += batch;
+    if (batch < PRUNE_BATCH) return removed;
+  }
 }

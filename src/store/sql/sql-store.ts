@@ -1,6 +1,6 @@
 import type { CounterStore } from "../../core/store/counters.ts";
 import type { RefreshTokenRecord } from "../../core/store/refresh-tokens.ts";
-import type { SessionRecord } from "../../core/store/sessions.ts";
+import type { SessionCursor, SessionRecord } from "../../core/store/sessions.ts";
 import type { SigningKeyChanges, SigningKeyRecord } from "../../core/store/signing-keys.ts";
 import type { Store, StoreOps, TransactionOps } from "../../core/store/store.ts";
 import type { StoredSecret } from "../../core/store/stored-secrets.ts";
@@ -60,6 +60,17 @@ class SqlOps implements StoreOps {
   listLiveSessions(userId: string, now: number): Promise<SessionRecord[]> {
     return sessions.listLive(this.db, userId, now);
   }
+  listLiveSessionsPage(
+    userId: string,
+    now: number,
+    limit: number,
+    after: SessionCursor | null,
+  ): Promise<SessionRecord[]> {
+    return sessions.listLivePage(this.db, userId, now, limit, after);
+  }
+  listLiveSessionIdsBeyond(userId: string, now: number, keep: number): Promise<string[]> {
+    return sessions.listLiveIdsBeyond(this.db, userId, now, keep);
+  }
   touchSession(id: string, lastUsedAt: number, idleExpiresAt: number): Promise<void> {
     return sessions.touch(this.db, id, lastUsedAt, idleExpiresAt);
   }
@@ -105,6 +116,9 @@ class SqlOps implements StoreOps {
 class SqlTransaction extends SqlOps implements TransactionOps {
   lockRefreshToken(hash: string): Promise<RefreshTokenRecord | null> {
     return refreshTokens.lock(this.db, hash);
+  }
+  lockUserSessions(userId: string): Promise<void> {
+    return sessions.lockUser(this.db, userId);
   }
 }
 
