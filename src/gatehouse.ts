@@ -8,7 +8,9 @@ import { tokenRejectionOf } from "./core/observability/token-rejection.ts";
 import { type KeyRing, keepKeyRingFresh, loadKeyRing, sealedSigningKeys } from "./core/keys/key-ring.ts";
 import { assertStrongSecret } from "./core/keys/secret-strength.ts";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
+import type { HashingLoad } from "./core/passwords/hashing-slots.ts";
 import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
+import { schedulePruning } from "./core/sessions/prune-schedule.ts";
 import { SessionService } from "./core/sessions/session-service.ts";
 import { AuthError } from "./core/errors.ts";
 import type { CounterStore } from "./core/store/counters.ts";
@@ -82,6 +84,8 @@ export interface Gatehouse {
   readonly secretBox: SecretBox;
   readonly config: GatehouseConfig;
   readonly logger: Logger;
+  /** This process's password hashing: running, waiting, and begun since start (real argon2 computations). */
+  readonly passwordHashing: HashingLoad;
   /** What was generated on this start (new database, new keys), for one announcement line. */
   readonly startupNotes: string[];
   close(): Promise<void>;
@@ -123,7 +127,8 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       ? undefined
       : (await import("./observability/prometheus.ts")).createPrometheusMetrics();
   const metrics: Metrics = scrapable ?? NO_METRICS;
-  const hasher = countingHasherRefusals(createArgon2Hasher(config.argon2, config.argon2), metrics);
+  const argon2 = createArgon2Hasher(config.argon2, config.argon2);
+  const hasher = countingHasherRefusals(argon2, metrics);
 
   const store = givenStore ?? (await openStore(config.database));
   const startupNotes: string[] = [];
@@ -173,12 +178,14 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
         graceSeconds: config.refreshGraceSeconds,
       },
       Buffer.from(rotationKey.value, "base64url"),
+      config.maxSessionsPerUser,
       { metrics, log: logger },
     );
     const loginThrottle = countingLoginRefusals(
       createLoginThrottle({
         perAccountAndIp: config.loginThrottle.perAccountAndIp,
         perIp: config.loginThrottle.perIp,
+        attempts: config.loginRate,
         backend: throttleBackend,
       }),
       metrics,
@@ -226,7 +233,14 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       schemaIsCurrent: async () => (typeof store.schemaIsCurrent === "function" ? store.schemaIsCurrent() : true),
       keysLoaded: () => hasSigningKey(ring),
     });
-    const closeHooks: CloseHook[] = [];
+    const stopPruning = schedulePruning(sessions, {
+      intervalSeconds: config.sessionPruneIntervalSeconds,
+      retentionSeconds: config.sessionRetentionSeconds,
+      onPruned: (removed) => logger.info({ removed }, "pruned ended and expired sessions"),
+      onError: (error) => logger.warn({ err: error }, "session pruning failed; trying again at the next interval"),
+    });
+    // A prune in progress finishes before the database closes.
+    const closeHooks: CloseHook[] = [stopPruning];
     let closing: Promise<void> | undefined;
 
     return {
@@ -272,6 +286,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       secretBox,
       config,
       logger,
+      passwordHashing: argon2.load,
       startupNotes,
       close: () => {
         closing ??= closeAll(readiness, stopKeyReload, closeHooks, logger, store);

@@ -94,7 +94,7 @@ export interface GatehouseClient {
   getAccessToken(): Promise<string | undefined>;
   /** `GET /auth/me`. */
   me(): Promise<GatehouseMe>;
-  /** `GET /auth/sessions`: the user's live sessions. */
+  /** `GET /auth/sessions`: the user's live sessions, newest first (every page, followed for you). */
   sessions(): Promise<GatehouseSessionInfo[]>;
   /** `DELETE /auth/sessions/:id`. Ending the current session signs this client out. */
   endSession(id: string): Promise<void>;
@@ -265,8 +265,19 @@ class BrowserGatehouseClient implements GatehouseClient {
   }
 
   async sessions(): Promise<GatehouseSessionInfo[]> {
-    const body = await this.#api<{ sessions: GatehouseSessionInfo[] }>("GET", "/sessions");
-    return body.sessions;
+    const all: GatehouseSessionInfo[] = [];
+    let cursor: string | null | undefined;
+    // The server caps live sessions per user (100 by default): one or two pages of 100.
+    do {
+      const query = `?limit=100${cursor ? `&before=${encodeURIComponent(cursor)}` : ""}`;
+      const page = await this.#api<{ sessions: GatehouseSessionInfo[]; next_cursor?: string | null }>(
+        "GET",
+        `/sessions${query}`,
+      );
+      all.push(...page.sessions);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return all;
   }
 
   async endSession(id: string): Promise<void> {
@@ -434,7 +445,11 @@ class BrowserGatehouseClient implements GatehouseClient {
       case "refresh-finished": {
         const current = this.#token;
         // Another tab refreshed the session we share: take its token if it is newer.
-        if (message.token && this.#status !== "signed-out" && (!current || message.token.expiresAt > current.expiresAt)) {
+        if (
+          message.token &&
+          this.#status !== "signed-out" &&
+          (!current || message.token.expiresAt > current.expiresAt)
+        ) {
           this.#setToken(message.token);
         }
         return;
@@ -453,7 +468,9 @@ class BrowserGatehouseClient implements GatehouseClient {
 
   #state(): GatehouseState {
     const token = this.#token;
-    return this.#status === "signed-in" && token ? { status: "signed-in", expiresAt: token.expiresAt } : { status: "signed-out" };
+    return this.#status === "signed-in" && token
+      ? { status: "signed-in", expiresAt: token.expiresAt }
+      : { status: "signed-out" };
   }
 
   #emit(): void {
@@ -490,7 +507,10 @@ class BrowserGatehouseClient implements GatehouseClient {
 
   /** The bearer token only ever goes to the auth server's origin and the configured API origins. */
   #mayCarryToken(url: string): boolean {
-    this.#tokenOrigins ??= new Set([originOf(this.#baseUrl || "/"), ...this.#extraOrigins.map((o) => new URL(o).origin)]);
+    this.#tokenOrigins ??= new Set([
+      originOf(this.#baseUrl || "/"),
+      ...this.#extraOrigins.map((o) => new URL(o).origin),
+    ]);
     return this.#tokenOrigins.has(originOf(url));
   }
 
@@ -517,7 +537,12 @@ function withBearer(request: Request, token: string): Request {
 function sessionIdOf(token: string): string | undefined {
   try {
     const payload = token.split(".")[1] ?? "";
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
+    const json = atob(
+      payload
+        .replace(/-/g, "+")
+        .replace(/_/g, "/")
+        .padEnd(Math.ceil(payload.length / 4) * 4, "="),
+    );
     const sid = (JSON.parse(json) as { sid?: unknown }).sid;
     return typeof sid === "string" ? sid : undefined;
   } catch {

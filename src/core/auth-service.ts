@@ -12,7 +12,7 @@ import { type Introspection, introspectToken } from "./sessions/token-introspect
 import type { AccessTokenClaims } from "./tokens/access-token-verifier.ts";
 import { throttleIp } from "./throttle/throttle-keys.ts";
 import { normalizeUsername, validateNewUsername } from "./users/username.ts";
-import type { SessionRecord, Store, UserRecord } from "./store/store.ts";
+import type { SessionCursor, SessionRecord, Store, UserRecord } from "./store/store.ts";
 
 /** Who is calling, as far as the transport can tell. */
 export interface CallerContext extends SessionMeta {
@@ -86,11 +86,12 @@ export class AuthService {
     const username = validateNewUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     await this.#p.checkPasswordPolicy(password, { username });
-    await this.#p.registrationLimit.consume(throttleIp(caller.ip));
+    const address = throttleIp(caller.ip);
+    await this.#p.registrationLimit.consume(address);
     const user: UserRecord = {
       id: randomUUID(),
       username,
-      passwordHash: await this.#p.hasher.hash(password),
+      passwordHash: await this.#p.hasher.hash(password, address),
       createdAt: this.#p.clock.now(),
       disabledAt: null,
       roles: [],
@@ -117,6 +118,7 @@ export class AuthService {
   async #login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
     const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
+    const address = throttleIp(caller.ip);
     const user = await this.#throttled(username, caller.ip, async () => {
       const found = await this.#p.store.findUserByUsername(username);
       if (found?.disabledAt != null) {
@@ -124,14 +126,12 @@ export class AuthService {
       }
       const ok =
         found !== null && found.disabledAt === null
-          ? await this.#p.hasher.verify(found.passwordHash, password)
-          : await this.#p.hasher.verifyDummy(password);
+          ? await this.#p.hasher.verify(found.passwordHash, password, address)
+          : await this.#p.hasher.verifyDummy(password, address);
       return ok ? found : null;
     });
     if (!user) throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
-    if (this.#p.hasher.needsRehash(user.passwordHash)) {
-      await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(password));
-    }
+    if (this.#p.hasher.needsRehash(user.passwordHash)) await this.#rehash(user, password, address);
     const { session, refreshToken } = await this.#p.sessions.start(user.id, caller);
     return this.#grant(user, session, refreshToken);
   }
@@ -160,6 +160,18 @@ export class AuthService {
     if (user) await throttle.recordSuccess(username, ip);
     else await throttle.recordFailure(username, ip);
     return user;
+  }
+
+  /** Stores a hash with the current parameters; when hashing is busy it waits for the next login. */
+  async #rehash(user: UserRecord, password: string, address: string): Promise<void> {
+    let upgraded: string;
+    try {
+      upgraded = await this.#p.hasher.hash(password, address);
+    } catch (error) {
+      if (error instanceof AuthError && error.code === "too_many_requests") return;
+      throw error;
+    }
+    await this.#p.store.updatePasswordHash(user.id, upgraded);
   }
 
   #grant(user: UserRecord, session: SessionRecord, refreshToken: string): TokenGrant {
@@ -231,6 +243,22 @@ export class AuthService {
     return this.#p.sessions.listLive(userId);
   }
 
+  /**
+   * One page of the user's live sessions, newest first, and where the next page starts (null
+   * on the last one). One row more than asked says whether there is a next page.
+   */
+  async listSessionsPage(
+    userId: string,
+    limit: number,
+    before: SessionCursor | null,
+  ): Promise<{ sessions: SessionRecord[]; next: SessionCursor | null }> {
+    const rows = await this.#p.sessions.listLivePage(userId, limit + 1, before);
+    const sessions = rows.slice(0, limit);
+    const last = sessions.at(-1);
+    const next = rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null;
+    return { sessions, next };
+  }
+
   /** Ends one of the user's own live sessions; anything else is "not found" (no probing of ids). */
   async endOwnSession(userId: string, sessionId: string): Promise<void> {
     const session = await this.#p.sessions.findLive(sessionId);
@@ -251,15 +279,16 @@ export class AuthService {
     if (!user || user.disabledAt !== null)
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
     const current = normalizePassword(currentPassword);
+    const address = throttleIp(caller.ip);
     const verified = await this.#throttled(user.username, caller.ip, async () =>
-      (await this.#p.hasher.verify(user.passwordHash, current)) ? user : null,
+      (await this.#p.hasher.verify(user.passwordHash, current, address)) ? user : null,
     );
     if (!verified) {
       throw new AuthError("invalid_credentials", "The current password is wrong.");
     }
     const next = normalizePassword(newPassword);
     await this.#p.checkPasswordPolicy(next, { username: user.username });
-    await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(next));
+    await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(next, address));
     await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId);
   }
 

@@ -9,6 +9,7 @@ import { readBearerToken } from "./bearer.ts";
 import { callerOf } from "./caller.ts";
 import { createRefreshCookie, type RefreshCookieSettings } from "./cookies.ts";
 import { errorHandler } from "./error-handler.ts";
+import { DEFAULT_SESSIONS_PAGE, encodeSessionCursor } from "./sessions-page.ts";
 import { assertAllowedOrigin, assertJsonContentType, isJsonContentType } from "./request-guards.ts";
 import { createRequireAuth } from "./require-auth.ts";
 import { routeMounter } from "./route-spec.ts";
@@ -156,10 +157,14 @@ export function createAuthRouter(s: RouterSettings): Router {
     res.status(204).end();
   });
 
-  serve(authRoutes.listSessions, async (req, res) => {
-    const sessions = await s.service.listSessions(req.auth!.userId);
+  serve(authRoutes.listSessions, async (req, res, { query }) => {
+    const limit = query.limit ?? DEFAULT_SESSIONS_PAGE;
+    const page = await s.service.listSessionsPage(req.auth!.userId, limit, query.before ?? null);
     res.setHeader("Cache-Control", "no-store");
-    res.json({ sessions: sessions.map((session) => describeSession(session, req.auth!.sessionId)) });
+    res.json({
+      sessions: page.sessions.map((session) => describeSession(session, req.auth!.sessionId)),
+      next_cursor: page.next ? encodeSessionCursor(page.next) : null,
+    });
   });
 
   serve(authRoutes.endSession, async (req, res, { params }) => {

@@ -15,6 +15,7 @@ import {
   tokenResponse,
 } from "./responses.ts";
 import { type RouteSpec, textBody } from "./route-spec.ts";
+import { sessionsQuery } from "./sessions-page.ts";
 
 /** Answers every JSON POST can get before its handler runs (body parser and content-type check). */
 const JSON_BODY: readonly AuthErrorCode[] = ["invalid_request", "payload_too_large", "unsupported_media_type"];
@@ -115,7 +116,9 @@ export const authRoutes = {
     path: "/sessions",
     auth: "bearer",
     tag: "sessions",
-    summary: "The user's live sessions",
+    summary: "The user's live sessions, newest first, a page at a time",
+    description: "Follow `next_cursor` with `?before=` until it is null.",
+    query: sessionsQuery,
     responses: { 200: sessionsResponse },
     errors: [...BEARER, ...DATABASE],
   },

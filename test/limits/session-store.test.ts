@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { after, afterEach, describe, it } from "node:test";
 import type { SessionRecord, Store } from "../../src/core/store/store.ts";
 import { openPostgresStore } from "../../src/store/postgres/driver.ts";
@@ -114,6 +115,8 @@ for (const kind of STORES) {
           store.transaction(async (tx) => {
             await tx.lockUserSessions("u1");
             await tx.insertSession(session("u1", T0 + i));
+            // Widens the race: without the lock, the others' inserts land while this one counts.
+            await sleep(20);
             for (const id of await tx.listLiveSessionIdsBeyond("u1", T0 + HOUR, keep)) {
               await tx.endSession(id, T0 + HOUR, "session_limit");
             }

@@ -98,6 +98,26 @@ function throttleLimit(what: string, attempts: { env: string; default: number })
   };
 }
 
+/**
+ * Every login attempt, right or wrong, counted before the password is checked (unlike
+ * `throttleLimit`, which counts failures). Per address, 60 a minute bounds the hashing one address
+ * can ask for with room for an office behind one NAT address; per account, 100 per 15 minutes
+ * bounds guessing of one account from any number of addresses (NIST SP 800-63B: at most 100).
+ */
+function attemptLimit(what: string, attempts: { env: string; default: number; doc?: string }, windowDefault: number) {
+  const { doc = "", ...rest } = attempts;
+  return {
+    attempts: setting(wholeNumber(1, 1_000_000), {
+      ...rest,
+      doc: `Login attempts, right or wrong, allowed ${what} per window.${doc}`,
+    }),
+    windowSeconds: setting(seconds(1, DAY), {
+      default: windowDefault,
+      doc: `Window in which login attempts ${what} are counted; it starts with the first.`,
+    }),
+  };
+}
+
 /** Options of `createGatehouse()`; most also have an environment variable for the standalone server. */
 export const OPTION_SETTINGS = {
   database: setting(text({ max: 4096 }), {
@@ -231,11 +251,45 @@ export const OPTION_SETTINGS = {
       default: 256,
       doc: "Password hashes allowed to wait; past that, `429` with `Retry-After: 1`.",
     }),
+    // Two places per address: one address can delay another user's login by at most two hashes.
+    maxPerAddress: setting(wholeNumber(1, 10_000), {
+      default: 2,
+      doc: "Password hashes one client address may have running or waiting (login, register, password change); past that, `429`.",
+    }),
   },
   loginThrottle: {
     perAccountAndIp: throttleLimit("for one username from one address", { env: "LOGIN_MAX_ATTEMPTS", default: 10 }),
     perIp: throttleLimit("from one address", { env: "LOGIN_MAX_ATTEMPTS_PER_IP", default: 100 }),
   },
+  loginRate: {
+    perIp: attemptLimit("from one address", { env: "LOGIN_RATE_PER_IP", default: 60 }, MINUTE),
+    perAccount: attemptLimit(
+      "on one account from any address",
+      {
+        env: "LOGIN_RATE_PER_ACCOUNT",
+        default: 100,
+        doc: " An address the account logged in from in the last 14 days is never refused.",
+      },
+      15 * MINUTE,
+    ),
+  },
+  // A user's devices, with room to spare; the cap stops a script growing one user's sessions without end.
+  maxSessionsPerUser: setting(wholeNumber(1, 100_000), {
+    env: "MAX_SESSIONS_PER_USER",
+    default: 100,
+    doc: "Live sessions per user; a login past it ends the oldest (end reason `session_limit`).",
+  }),
+  sessionPruneIntervalSeconds: setting(seconds(0, 7 * DAY), {
+    env: "SESSION_PRUNE_INTERVAL",
+    default: HOUR,
+    doc: "How often the server deletes sessions ended or expired longer ago than the retention (0: never).",
+  }),
+  // At least a day, the longest an access token lives: whoever catches up on ended sessions still finds them.
+  sessionRetentionSeconds: setting(seconds(DAY, 366 * DAY), {
+    env: "SESSION_RETENTION",
+    default: 7 * DAY,
+    doc: "How long ended and expired sessions are kept before pruning (also `gatehouse sessions prune`).",
+  }),
   registrationsPerIpPerHour: setting(wholeNumber(1, 1_000_000), {
     default: 20,
     doc: "Registrations allowed per address per hour.",

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import { AuthError, isAuthError } from "../errors.ts";
 import { type Metrics, NO_METRICS, type RefreshResult } from "../observability/metrics.ts";
 import { NO_SECURITY_LOG, type SecurityLog } from "../observability/security-log.ts";
-import type { SessionRecord, Store, TransactionOps, UserRecord } from "../store/store.ts";
+import type { SessionCursor, SessionRecord, Store, TransactionOps, UserRecord } from "../store/store.ts";
 import {
   deriveSuccessorToken,
   generateRefreshToken,
@@ -57,18 +57,22 @@ export class SessionService {
   readonly #rotationKey: Buffer;
   readonly #metrics: Metrics;
   readonly #log: SecurityLog;
+  readonly #maxPerUser: number;
 
+  /** `maxPerUser`: live sessions a user may have; a login past it ends the oldest (setting `maxSessionsPerUser`). */
   constructor(
     store: Store,
     clock: Clock,
     lifetimes: SessionLifetimes,
     rotationKey: Buffer,
+    maxPerUser: number,
     observe: { metrics?: Metrics; log?: SecurityLog } = {},
   ) {
     this.#store = store;
     this.#clock = clock;
     this.#lifetimes = lifetimes;
     this.#rotationKey = rotationKey;
+    this.#maxPerUser = maxPerUser;
     this.#metrics = observe.metrics ?? NO_METRICS;
     this.#log = observe.log ?? NO_SECURITY_LOG;
   }
@@ -90,8 +94,19 @@ export class SessionService {
     };
     const refreshToken = generateRefreshToken();
     await this.#store.transaction(async (tx) => {
+      // Concurrent logins of one user take turns here, so the cap counts every one of them.
+      await tx.lockUserSessions(userId);
       await tx.insertSession(session);
-      await tx.insertRefreshToken({ hash: hashRefreshToken(refreshToken), sessionId: session.id, createdAt: now, rotatedAt: null });
+      await tx.insertRefreshToken({
+        hash: hashRefreshToken(refreshToken),
+        sessionId: session.id,
+        createdAt: now,
+        rotatedAt: null,
+      });
+      // Through endSession, like every other ending, so whoever watches ended sessions sees these too.
+      for (const oldest of await tx.listLiveSessionIdsBeyond(userId, now, this.#maxPerUser)) {
+        await tx.endSession(oldest, now, "session_limit");
+      }
     });
     return { session, refreshToken };
   }
@@ -195,5 +210,19 @@ export class SessionService {
 
   async listLive(userId: string): Promise<SessionRecord[]> {
     return this.#store.listLiveSessions(userId, this.#clock.now());
+  }
+
+  /** One page of the user's live sessions, newest first, after `after` (null: from the newest). */
+  async listLivePage(userId: string, limit: number, after: SessionCursor | null): Promise<SessionRecord[]> {
+    return this.#store.listLiveSessionsPage(userId, this.#clock.now(), limit, after);
+  }
+
+  /**
+   * Deletes sessions that ended or expired more than `retentionSeconds` ago (with their refresh
+   * tokens); returns how many and the cut-off time.
+   */
+  async prune(retentionSeconds: number): Promise<{ removed: number; before: number }> {
+    const before = this.#clock.now() - retentionSeconds * 1000;
+    return { removed: await this.#store.pruneSessions(before), before };
   }
 }
