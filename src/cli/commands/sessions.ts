@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
-import { resolveConfig } from "../../core/config.ts";
 import { AuthError } from "../../core/errors.ts";
 import { withStore } from "../connect.ts";
 import { cliSettings, type GlobalOptions } from "../environment.ts";
@@ -63,7 +62,7 @@ export function registerSessionsCommand(program: Command): void {
     )
     .action(async (options: { json?: boolean }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
-      const retentionSeconds = resolveConfig(cliSettings(global).options).sessionRetentionSeconds;
+      const retentionSeconds = cliSettings(global).config.sessionRetentionSeconds;
       const before = systemClock.now() - retentionSeconds * 1000;
       const removed = await withStore(global, (store) => store.pruneSessions(before));
       if (options.json) return printJson({ removed, before: isoTime(before) });
