@@ -7,7 +7,11 @@ import { createHashingSlots } from "../../src/core/passwords/hashing-slots.ts";
 function gate(): { work: () => Promise<string>; open: () => void } {
   let open!: () => void;
   const opened = new Promise<void>((resolve) => (open = resolve));
-  return { work: async () => (await opened, "done"), open };
+  const work = async () => {
+    await opened;
+    return "done";
+  };
+  return { work, open };
 }
 
 const isBusy = (error: unknown) => {
