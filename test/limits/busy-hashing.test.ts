@@ -23,7 +23,7 @@ describe("a full password-hashing queue answers 429, never 401", () => {
   });
   after(() => server?.close());
 
-  it("a right password that meets a full queue gets 429 too_many_requests with Retry-After, and is not a failure", async () => {
+  it("a right password meeting a full queue gets 429 too_many_requests with Retry-After, not a failure", async () => {
     const answers = await Promise.all([
       server.login("queue-first", STRONG_PASSWORD, address(3)),
       server.login("queue-second", STRONG_PASSWORD, address(3)),

@@ -253,8 +253,11 @@ export const OPTION_SETTINGS = {
     }),
     // Two places per address: one address can delay another user's login by at most two hashes.
     maxPerAddress: setting(wholeNumber(1, 10_000), {
+      env: "HASHES_PER_IP",
       default: 2,
-      doc: "Password hashes one client address may have running or waiting (login, register, password change); past that, `429`.",
+      doc:
+        "Password hashes one client address may have running or waiting (login, register, password change); " +
+        "past that, `429`.",
     }),
   },
   loginThrottle: {
