@@ -333,7 +333,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const rotate = (store: Store, hash: string, now: number, successorHash = `next-${hash}`) =>
         store.rotateRefreshToken!({ hash, successorHash, now, idleMs: IDLE, graceMs: GRACE });
 
-      it("a live token: stores the successor, marks the token, moves the idle end (capped), returns session and user", async () => {
+      it("a live token: stores the successor, marks the token, moves the idle end (capped)", async () => {
         const store = await fresh();
         const { user, session, token } = await setUp(store, { absoluteExpiresAt: T0 + 90 * MINUTE });
         const now = T0 + 40 * MINUTE;
@@ -447,7 +447,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         });
         return { heard, connections: () => connected, subscription };
       };
-      // Delivery is at least once (PostgreSQL also echoes this store's own notifications back): listeners are idempotent.
+      // Delivery is at least once (PostgreSQL echoes this store's own notifications back): listeners are idempotent.
       const endings = (heard: StoreChange[]) => [
         ...new Set(heard.filter((change) => change.kind === "session_ended").map((change) => change.sessionId)),
       ];

@@ -82,7 +82,7 @@ if (url) {
   );
 
   describe("the PostgreSQL schema", () => {
-    it("a new schema gets the same tables, column types, constraints and indexes as an upgraded previous one", async () => {
+    it("a new schema gets the same tables, column types, constraints and indexes as an upgraded old one", async () => {
       const migrated = async (schema: string): Promise<string> => {
         const store = openPostgresStore(url, { schema });
         try {

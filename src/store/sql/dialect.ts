@@ -94,7 +94,8 @@ export const POSTGRES: Dialect = {
     const { notify, forUpdate } = options;
     if (notify) {
       const { returning, payload } = notify;
-      return `WITH changed AS (${text} RETURNING ${returning}) SELECT ${returning}, pg_notify(${CHANGE_CHANNEL_SQL}, ${payload}) AS notified FROM changed`;
+      const notified = `pg_notify(${CHANGE_CHANNEL_SQL}, ${payload}) AS notified`;
+      return `WITH changed AS (${text} RETURNING ${returning}) SELECT ${returning}, ${notified} FROM changed`;
     }
     return forUpdate ? `${text} FOR UPDATE` : text;
   },
