@@ -1,8 +1,8 @@
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
-import type { StoreOps } from "../store/store.ts";
 import type { AsymmetricAlgorithm } from "./key-ring.ts";
 import { rotateSigningKeys } from "./key-rotation.ts";
+import type { SigningKeyAccess } from "./sealed-key-store.ts";
 import { isExpired, isRetired, signingRecordAt } from "./signing-key-choice.ts";
 
 export interface RevokeSigningKeyOptions {
@@ -34,7 +34,7 @@ export interface RevokedSigningKey {
  * @throws AuthError("not_found") when no stored key has this kid.
  */
 export async function revokeSigningKey(
-  store: StoreOps,
+  store: SigningKeyAccess,
   kid: string,
   options: RevokeSigningKeyOptions,
 ): Promise<RevokedSigningKey> {

@@ -230,14 +230,16 @@ export function keepKeyRingFresh(
 }
 
 /**
- * Reloads `ring` whenever the store's change feed says the signing keys changed (a rotation or
+ * Reloads `ring` from `keys` (the store, through sealedSigningKeys) whenever the store's change
+ * feed says the signing keys changed (a rotation or
  * a removal, by any instance or the CLI), and after each (re)connection of the feed, when a
  * change may have been missed: every instance learns within moments instead of at the next
  * poll. Reloads never overlap; changes during one cause one more. Returns a function that stops.
  */
 export function followKeyChanges(
   ring: KeyRing,
-  store: Pick<StoreOps, "listSigningKeys"> & Pick<ChangeFeedCapability, "subscribeChanges">,
+  keys: Pick<StoreOps, "listSigningKeys">,
+  feed: Pick<ChangeFeedCapability, "subscribeChanges">,
   options: { onError?: (error: unknown) => void } = {},
 ): () => Promise<void> {
   if (ring.isHmac) return async () => undefined;
@@ -251,14 +253,14 @@ export function followKeyChanges(
     running = true;
     again = false;
     ring
-      .reload(store)
+      .reload(keys)
       .catch((error: unknown) => options.onError?.(error))
       .finally(() => {
         running = false;
         if (again) reload();
       });
   };
-  const subscription = store.subscribeChanges({
+  const subscription = feed.subscribeChanges({
     change: (change) => {
       if (change.kind === "signing_keys_changed") reload();
     },

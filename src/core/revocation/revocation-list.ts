@@ -75,6 +75,8 @@ export class RevocationList implements ChangeListener {
   #catchUps = 0;
   #retry: NodeJS.Timeout | undefined;
   readonly #sweeper: NodeJS.Timeout;
+  /** Waiting for the list to go live (see whenLive). */
+  #waiters: (() => void)[] = [];
 
   constructor(feed: Pick<ChangeFeedCapability, "listEndedSessions">, options: RevocationListOptions) {
     this.#feed = feed;
@@ -97,6 +99,22 @@ export class RevocationList implements ChangeListener {
   check(sessionId: string): boolean | undefined {
     if (!this.#answersFromMemory()) return undefined;
     return this.#ended.has(sessionId);
+  }
+
+  /**
+   * Resolves true once the list is live (connected and caught up), or false after
+   * `timeoutMs`: start-up waits a moment so the first requests are answered from memory.
+   */
+  whenLive(timeoutMs: number): Promise<boolean> {
+    if (this.#phase === "live") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+      this.#waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
   }
 
   status(): RevocationStatus {
@@ -187,5 +205,6 @@ export class RevocationList implements ChangeListener {
     this.#leaseUntil = startedAt + this.#leaseMs;
     this.#completeUntil = now;
     this.#catchUps++;
+    for (const wake of this.#waiters.splice(0)) wake();
   }
 }
