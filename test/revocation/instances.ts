@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 import express from "express";
 import { createGatehouse, type CreateGatehouseOptions, type Gatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
@@ -87,3 +90,41 @@ export function median(values: readonly number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
+
+const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const TSX = import.meta.resolve("tsx");
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `gatehouse` CLI in its own process against `databaseUrl`. */
+export function runCli(databaseUrl: string, args: string[]): Promise<CliRun> {
+  const env = { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", DATABASE_URL: databaseUrl };
+  const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { env, cwd: tmpdir() });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  child.stdin.end();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  return new Promise((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+/** A PostgreSQL URL whose connections use `schema`, as a CLI or server given only DATABASE_URL would. */
+export function urlWithSchema(url: string, schema: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("options", `-c search_path=${schema}`);
+  return parsed.toString();
+}
+
+/** The `kid` in an access token's header. */
+export const kidOf = (token: string): string =>
+  (JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as { kid: string }).kid;

@@ -123,8 +123,8 @@ export function registerKeysCommand(program: Command): void {
       });
       if (options.json) return printJson(result);
       printLines(
-        `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. ` +
-          "Running servers pick it up within a minute.",
+        `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}.`,
+        "Running servers pick it up within a second (within a minute while their database change feed is down).",
       );
     });
 

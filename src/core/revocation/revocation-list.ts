@@ -109,7 +109,6 @@ export class RevocationList implements ChangeListener {
     if (this.#phase === "live") return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
-      timer.unref();
       this.#waiters.push(() => {
         clearTimeout(timer);
         resolve(true);
@@ -143,7 +142,7 @@ export class RevocationList implements ChangeListener {
     this.#completeUntil = this.#clock.now();
   }
 
-  lost(): void {
+  lost(_error?: unknown): void {
     this.#generation++;
     this.#phase = "down";
     clearTimeout(this.#retry);
