@@ -107,7 +107,6 @@ export interface OpenApiOptions {
 const ROTATION_KEY_SETTING = "refresh_rotation_key";
 /** Failed introspection-caller authentications allowed per address per window (the token itself is unguessable). */
 const INTROSPECTION_FAILURES = { points: 20, durationSeconds: 900 };
-const PENDING_CLOCK_TOLERANCE_SECONDS = 60; // becomes a setting once the settings table lands
 /** Start-up waits at most this long for the revocation list to catch up; meanwhile checks read the database. */
 const REVOCATION_START_WAIT_MS = 3000;
 
@@ -182,7 +181,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       audience: config.audience,
       clock,
       maxLifetimeSeconds: config.accessTokenTtlSeconds,
-      clockToleranceSeconds: PENDING_CLOCK_TOLERANCE_SECONDS,
+      clockToleranceSeconds: config.clockToleranceSeconds,
       cache: config.verifyCacheSize > 0 ? { maxEntries: config.verifyCacheSize } : false,
     });
     const revocations = followRevocations(store, config, logger, stops);
@@ -330,7 +329,7 @@ function followRevocations(
   }
   const revocations = new RevocationList(store, {
     clock: config.clock,
-    tokenWindowMs: (config.accessTokenTtlSeconds + PENDING_CLOCK_TOLERANCE_SECONDS) * 1000,
+    tokenWindowMs: (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * 1000,
     onError: (error) => logger.warn({ err: error }, "revocation catch-up failed; session checks read the database"),
   });
   stops.push(() => revocations.close());
