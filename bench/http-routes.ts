@@ -129,7 +129,8 @@ export async function benchHttpRoutes(
 
   const checksAfter = await server.command<SessionCheckStatus>({ cmd: "session-checks" });
   const databaseChecks = checksAfter.databaseChecks - checksBefore.databaseChecks;
-  const section = `HTTP on ${set.label}, ${connections} connections, ${rounds}×${secondsPerRound} s per route (HS256 tokens)`;
+  const perRoute = `${rounds}×${secondsPerRound} s per route`;
+  const section = `HTTP on ${set.label}, ${connections} connections, ${perRoute} (HS256 tokens)`;
   const values: Record<string, number> = {};
   const rows: ResultRow[] = [];
   let publicRps = 0;

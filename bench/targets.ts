@@ -160,7 +160,9 @@ export function evaluateTargets(values: Values): TargetOutcome[] {
       ? { target: "verify cache stays within its cap", measured: "not measured", pass: null }
       : {
           target: "verify cache stays within its cap",
-          measured: `${fmt(entries)} cached tokens after ${fmt(values["memory.distinctTokens"] ?? 0)} distinct (cap ${fmt(cap)})`,
+          measured:
+            `${fmt(entries)} cached tokens after ${fmt(values["memory.distinctTokens"] ?? 0)} distinct ` +
+            `(cap ${fmt(cap)})`,
           pass: entries <= cap,
         },
   );

@@ -91,7 +91,7 @@ describe("library: createGatehouse + requireAuth in a user's own app", () => {
     assert.match(res.headers.get("www-authenticate") ?? "", /scope="reports:read"/);
   });
 
-  it("the session check is the default: a logged-out session's token is refused at once; checkSession: false accepts it until exp", async () => {
+  it("checks the session by default: an ended session's token is refused; checkSession: false accepts it", async () => {
     const token = await tokenFor("plain");
     const get = async (path: string) =>
       (await request(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } })).status;

@@ -39,7 +39,7 @@ describe("the change feed's connection is cut (pg_terminate_backend)", () => {
   };
   const fromMemory = (instance: Instance) => instance.auth.sessionCheckStatus().answersFromMemory;
 
-  it("no revoked token is accepted while the instances reconnect; afterwards they know every ending from memory", async (t) => {
+  it("no revoked token is accepted while they reconnect; afterwards they know every ending from memory", async (t) => {
     const [a, b, c] = instances;
     const username = `u${randomBytes(5).toString("hex")}`;
     const password = randomPassword();

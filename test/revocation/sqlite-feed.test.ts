@@ -38,7 +38,7 @@ describe("revocation on SQLite", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("the server's own endings take effect before the ending request has been answered, with no database read", async () => {
+  it("the server's own endings take effect before the ending request is answered, with no database read", async () => {
     const sessions = [await login(server, username, password), await login(server, username, password)];
     for (const session of sessions) assert.equal(await server.orders(session.accessToken), 200);
     const before = server.auth.sessionCheckStatus();

@@ -119,8 +119,8 @@ export const OPTION_SETTINGS = {
     env: "CLOCK_TOLERANCE",
     default: MINUTE,
     doc:
-      "Clock skew allowed when checking a token's `exp`, `nbf` and `iat`. With `requireAuth({ checkSession: false })` " +
-      "a signed-out token keeps working for the token lifetime plus this.",
+      "Clock skew allowed when checking a token's `exp`, `nbf` and `iat`. " +
+      "With `requireAuth({ checkSession: false })` a signed-out token keeps working for the token lifetime plus this.",
   }),
   accessTokenSecret: setting(optional(hmacSecret()), {
     env: "ACCESS_TOKEN_SECRET",
