@@ -524,6 +524,20 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         await subscription.close();
       });
 
+      it("closing the store tells its listeners the feed is lost, so none goes on vouching for it", async () => {
+        const store = await open();
+        await store.migrate();
+        const lost: unknown[] = [];
+        store.subscribeChanges!({
+          change: () => undefined,
+          connected: () => undefined,
+          synced: () => undefined,
+          lost: (error) => lost.push(error),
+        });
+        await store.close();
+        assert.equal(lost.length, 1);
+      });
+
       it("listEndedSessions pages through ended sessions in (endedAt, id) order from a cursor", async () => {
         const store = await fresh();
         const ended = [3, 1, 2, 2, 5].map((minutes) =>

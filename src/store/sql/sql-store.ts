@@ -270,7 +270,9 @@ class ChangeFanOut {
     };
   }
 
+  /** Listeners still subscribed are told the feed is gone, so none goes on vouching for it. */
   async close(): Promise<void> {
+    if (this.#driverFeed !== undefined) this.#each((listener) => listener.lost(new Error("The store was closed.")));
     this.#listeners.clear();
     const feed = this.#driverFeed;
     this.#driverFeed = undefined;
