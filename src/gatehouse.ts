@@ -5,13 +5,20 @@ import { type GatehouseConfig, type GatehouseOptions, resolveConfig } from "./co
 import { type Metrics, NO_METRICS } from "./core/observability/metrics.ts";
 import { createReadinessProbe, type ReadinessProbe } from "./core/observability/readiness.ts";
 import { tokenRejectionOf } from "./core/observability/token-rejection.ts";
-import { type KeyRing, keepKeyRingFresh, loadKeyRing, sealedSigningKeys } from "./core/keys/key-ring.ts";
+import {
+  followKeyChanges,
+  type KeyRing,
+  keepKeyRingFresh,
+  loadKeyRing,
+  sealedSigningKeys,
+} from "./core/keys/key-ring.ts";
 import { assertStrongSecret } from "./core/keys/secret-strength.ts";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
 import type { HashingLoad } from "./core/passwords/hashing-slots.ts";
 import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
+import { RevocationList } from "./core/revocation/revocation-list.ts";
 import { schedulePruning } from "./core/sessions/prune-schedule.ts";
-import { SessionService } from "./core/sessions/session-service.ts";
+import { type SessionCheckStatus, SessionService } from "./core/sessions/session-service.ts";
 import { AuthError } from "./core/errors.ts";
 import type { CounterStore } from "./core/store/counters.ts";
 import { createLoginThrottle, createRateLimit } from "./core/throttle/login-throttle.ts";
@@ -28,7 +35,7 @@ import { type MetricsAccess, metricsEndpoint } from "./observability/metrics-end
 import type { ScrapableMetrics } from "./observability/prometheus.ts";
 import { countingHasherRefusals, countingLoginRefusals, countingRateLimitRefusals } from "./observability/refusals.ts";
 import { keyFileFor, openStore } from "./store/open-store.ts";
-import type { Store } from "./core/store/store.ts";
+import type { ChangeFeedCapability, Store } from "./core/store/store.ts";
 import { loadSecretBox } from "./core/crypto/load-secret-box.ts";
 import type { SecretBox } from "./core/crypto/secret-box.ts";
 import { settingContext } from "./core/crypto/secret-contexts.ts";
@@ -72,6 +79,11 @@ export interface Gatehouse {
   openapi(options?: OpenApiOptions): OpenApiDocument;
   /** Verifies an access token (signature and claims, not the session) or throws AuthError. */
   verifyAccessToken(token: string): AccessTokenClaims;
+  /**
+   * Where session checks are answered from right now: memory (the revocation list the
+   * store's change feed keeps) or the database (no feed, or it is down or catching up).
+   */
+  sessionCheckStatus(): SessionCheckStatus;
   /** What Gatehouse counts (no-ops when metrics are off); background workers and the server report here too. */
   readonly meter: Metrics;
   readonly service: AuthService;
@@ -99,6 +111,8 @@ export interface OpenApiOptions {
 const ROTATION_KEY_SETTING = "refresh_rotation_key";
 /** Failed introspection-caller authentications allowed per address per window (the token itself is unguessable). */
 const INTROSPECTION_FAILURES = { points: 20, durationSeconds: 900 };
+/** Start-up waits at most this long for the revocation list to catch up; meanwhile checks read the database. */
+const REVOCATION_START_WAIT_MS = 3000;
 
 /**
  * Builds a Gatehouse: validates options (errors name the option), opens and migrates the
@@ -132,6 +146,11 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
 
   const store = givenStore ?? (await openStore(config.database));
   const startupNotes: string[] = [];
+  // What close() (or a failed start) stops before the store closes: the feed subscriptions, the key reload.
+  const stops: (() => unknown)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
   try {
     await store.migrate();
     const throttleBackend = await countersOf(store);
@@ -167,8 +186,10 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       audience: config.audience,
       clock,
       maxLifetimeSeconds: config.accessTokenTtlSeconds,
+      clockToleranceSeconds: config.clockToleranceSeconds,
       cache: config.verifyCacheSize > 0 ? { maxEntries: config.verifyCacheSize } : false,
     });
+    const revocations = followRevocations(store, config, logger, stops);
     const sessions = new SessionService(
       store,
       clock,
@@ -179,7 +200,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       },
       Buffer.from(rotationKey.value, "base64url"),
       config.maxSessionsPerUser,
-      { metrics, log: logger },
+      { metrics, log: logger, revocations },
     );
     const loginThrottle = countingLoginRefusals(
       createLoginThrottle({
@@ -218,13 +239,15 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     // Without a session check the token alone decides, synchronously: the hot path stays promise-free.
     const authenticate = (token: string, checkSession: boolean) =>
       checkSession ? service.authenticate(token, true) : toAuthContext(verifyAccessToken(token));
-    // Started last, once nothing else can fail: keys rotated by another instance or the CLI
-    // reach this one within a minute.
-    const stopKeyReload = hmacSecret
-      ? () => undefined
-      : keepKeyRingFresh(ring, sealedSigningKeys(store, secretBox), {
-          onError: (error) => logger.warn({ err: error }, "signing key reload failed"),
-        });
+    // Keys rotated or removed by another instance or the CLI reach this one through the change
+    // feed at once; the minute's poll is the safety net (and all a store without a feed gets).
+    const onKeyError = (error: unknown) => logger.warn({ err: error }, "signing key reload failed");
+    if (!hmacSecret) {
+      const keys = sealedSigningKeys(store, secretBox);
+      stops.push(keepKeyRingFresh(ring, keys, { onError: onKeyError }));
+      if (hasChangeFeed(store)) stops.push(followKeyChanges(ring, keys, store, { onError: onKeyError }));
+    }
+    if (revocations) await revocations.whenLive(REVOCATION_START_WAIT_MS);
     // Counting refusals is the only cost metrics add to a bearer check, and only on failure.
     const onTokenRefused = scrapable === undefined ? undefined : countTokenRefusal(metrics);
     const readiness = createReadinessProbe({
@@ -279,6 +302,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
         closeHooks.push(hook);
       },
       verifyAccessToken,
+      sessionCheckStatus: () => sessions.checkStatus(),
       meter: metrics,
       service,
       store,
@@ -289,14 +313,44 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       passwordHashing: argon2.load,
       startupNotes,
       close: () => {
-        closing ??= closeAll(readiness, stopKeyReload, closeHooks, logger, store);
+        closing ??= closeAll(readiness, stopAll, closeHooks, logger, store);
         return closing;
       },
     };
   } catch (error) {
+    await stopAll().catch(() => undefined);
     if (!givenStore) await store.close().catch(() => undefined);
     throw error;
   }
+}
+
+function hasChangeFeed(store: Store): store is Store & Required<ChangeFeedCapability> {
+  return typeof store.subscribeChanges === "function" && typeof store.listEndedSessions === "function";
+}
+
+/**
+ * The revocation list for session checks, fed by the store's change feed; undefined (every
+ * session check reads the database) for a store without one. Its stops go on `stops`.
+ */
+function followRevocations(
+  store: Store,
+  config: GatehouseConfig,
+  logger: Logger,
+  stops: (() => unknown)[],
+): RevocationList | undefined {
+  if (!hasChangeFeed(store)) {
+    logger.warn("the store has no change feed (subscribeChanges): every session check reads the database");
+    return undefined;
+  }
+  const revocations = new RevocationList(store, {
+    clock: config.clock,
+    tokenWindowMs: (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * 1000,
+    onError: (error) => logger.warn({ err: error }, "revocation catch-up failed; session checks read the database"),
+  });
+  stops.push(() => revocations.close());
+  const subscription = store.subscribeChanges(revocations);
+  stops.push(() => subscription.close());
+  return revocations;
 }
 
 /** Metrics are on with a token (protected) or `"public"`; the token wins when both are given. */
@@ -322,18 +376,19 @@ function hasSigningKey(ring: KeyRing): boolean {
 }
 
 /**
- * Shutdown of the library part: readiness turns 503, the key reload stops, registered hooks
- * run (a failing one is logged and the rest still run), then the store closes.
+ * Shutdown of the library part: readiness turns 503, the change feed and the key reload stop
+ * (session checks read the database from then on), registered hooks run (a failing one is
+ * logged and the rest still run), then the store closes.
  */
 async function closeAll(
   readiness: ReadinessProbe,
-  stopKeyReload: () => void,
+  stopFollowing: () => Promise<void>,
   hooks: readonly CloseHook[],
   logger: Logger,
   store: Store,
 ): Promise<void> {
   readiness.startDraining();
-  stopKeyReload();
+  await stopFollowing().catch((error: unknown) => logger.error({ err: error }, "stopping the change feed failed"));
   for (const hook of hooks) {
     try {
       await hook();

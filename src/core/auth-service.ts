@@ -61,6 +61,11 @@ export interface AuthServiceParts {
 }
 
 const INVALID_CREDENTIALS = "Wrong username or password.";
+const sessionEnded = () =>
+  new AuthError("invalid_token", "This session has ended. Log in again.", {
+    tokenPresented: true,
+    reason: "session_ended",
+  });
 
 export const publicUser = (user: UserRecord): PublicUser => ({ id: user.id, username: user.username });
 
@@ -197,18 +202,20 @@ export class AuthService {
 
   /**
    * Verifies a bearer token; with `checkSession`, also that its session is still live
-   * and belongs to the token's subject (revocation takes effect at once).
+   * and belongs to the token's subject (revocation takes effect at once). Synchronous when
+   * the answer needs no database read (no session check, or the revocation list vouches);
+   * a promise otherwise. Throws (or rejects with) AuthError("invalid_token").
    */
-  async authenticate(token: string, checkSession: boolean): Promise<AuthContext> {
+  authenticate(token: string, checkSession: boolean): AuthContext | Promise<AuthContext> {
     const claims = this.#p.verifyAccessToken(token);
-    if (checkSession) {
-      const session = await this.#p.sessions.findLive(claims.sid);
-      if (!session || session.userId !== claims.sub) {
-        const options = { tokenPresented: true, reason: "session_ended" } as const;
-        throw new AuthError("invalid_token", "This session has ended. Log in again.", options);
-      }
-    }
-    return toAuthContext(claims);
+    if (!checkSession) return toAuthContext(claims);
+    const live = this.#p.sessions.isLive(claims.sid, claims.sub);
+    if (live === true) return toAuthContext(claims);
+    if (live === false) throw sessionEnded();
+    return live.then((ok) => {
+      if (!ok) throw sessionEnded();
+      return toAuthContext(claims);
+    });
   }
 
   /** RFC 7662: is this token (either kind) live right now, and whose is it? Consumes nothing. */

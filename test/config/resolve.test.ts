@@ -30,6 +30,7 @@ describe("resolveConfig: defaults", () => {
         issuer: "gatehouse",
         audience: "gatehouse",
         accessTokenTtlSeconds: 900,
+        clockToleranceSeconds: 60,
         accessTokenSecret: undefined,
         introspectionToken: undefined,
         keyEncryptionKey: undefined,

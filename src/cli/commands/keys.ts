@@ -5,6 +5,7 @@ import { flagValue } from "../../core/config/flags.ts";
 import { formatDuration } from "../../core/config/kinds.ts";
 import { AuthError, isAuthError } from "../../core/errors.ts";
 import { loadKeyRing, rotateSigningKeys, sealedSigningKeys } from "../../core/keys/key-ring.ts";
+import { revokeSigningKey } from "../../core/keys/key-revocation.ts";
 import { isExpired, isRetired, signingRecordAt } from "../../core/keys/signing-key-choice.ts";
 import type { SigningKeyRecord } from "../../core/store/store.ts";
 import { keyFileFor } from "../../store/open-store.ts";
@@ -62,7 +63,7 @@ function describeKeys(records: readonly SigningKeyRecord[], now: number) {
 }
 
 export function registerKeysCommand(program: Command): void {
-  const keys = program.command("keys").description("list or rotate the signing keys stored in the database");
+  const keys = program.command("keys").description("list, rotate or revoke the signing keys stored in the database");
 
   keys
     .command("list")
@@ -122,8 +123,8 @@ export function registerKeysCommand(program: Command): void {
       });
       if (options.json) return printJson(result);
       printLines(
-        `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. ` +
-          "Running servers pick it up within a minute.",
+        `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}.`,
+        "Running servers pick it up within a second (within a minute while their database change feed is down).",
       );
     });
 
@@ -164,5 +165,37 @@ export function registerKeysCommand(program: Command): void {
       } else {
         printLines("Now set KEY_ENCRYPTION_KEY to the new key on every instance and restart them.");
       }
+    });
+
+  keys
+    .command("revoke")
+    .argument("<kid>", "the key id, as `keys list` shows it")
+    .description(
+      "remove a signing key at once (it leaked): tokens it signed stop verifying on every running server; " +
+        "a new key signs from now if it was the signing one",
+    )
+    .option("--json", "print JSON")
+    .action(async (kid: string, options: { json?: boolean }, command: Command) => {
+      const result = await withGatehouse(command.optsWithGlobals<GlobalOptions>(), async (auth) => {
+        if (auth.keys.isHmac) {
+          throw new AuthError(
+            "invalid_config",
+            "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; change the secret instead.",
+          );
+        }
+        const { config } = auth;
+        return revokeSigningKey(sealedSigningKeys(auth.store, auth.secretBox), kid, {
+          algorithm: config.signingAlgorithm,
+          clock: config.clock,
+          accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+        });
+      });
+      if (options.json) return printJson(result);
+      if (!result.removed) return printLines(`Key ${result.kid} had already expired; nothing changed.`);
+      printLines(
+        `Removed key ${result.kid}: running servers stop accepting the tokens it signed within a second.` +
+          (result.replacementKid ? ` Key ${result.replacementKid} signs from now.` : ""),
+        "Resource servers that verify through the JWKS drop it when they next refresh their key cache.",
+      );
     });
 }

@@ -135,6 +135,13 @@ export const OPTION_SETTINGS = {
     default: 15 * MINUTE,
     doc: "Access-token lifetime.",
   }),
+  clockToleranceSeconds: setting(seconds(0, MINUTE), {
+    env: "CLOCK_TOLERANCE",
+    default: MINUTE,
+    doc:
+      "Clock skew allowed when checking a token's `exp`, `nbf` and `iat`. " +
+      "With `requireAuth({ checkSession: false })` a signed-out token keeps working for the token lifetime plus this.",
+  }),
   accessTokenSecret: setting(optional(hmacSecret()), {
     env: "ACCESS_TOKEN_SECRET",
     default: undefined,

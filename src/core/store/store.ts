@@ -1,4 +1,6 @@
+import type { ChangeFeedCapability } from "./change-feed.ts";
 import type { CounterStore } from "./counters.ts";
+import type { RefreshRotationCapability } from "./refresh-rotation.ts";
 import type { RefreshTokenLocks, RefreshTokenStore } from "./refresh-tokens.ts";
 import type { SessionLocks, SessionStore } from "./sessions.ts";
 import type { SettingsStore } from "./settings.ts";
@@ -6,7 +8,19 @@ import type { SigningKeyStore } from "./signing-keys.ts";
 import type { StoredSecretStore } from "./stored-secrets.ts";
 import type { UserStore } from "./users.ts";
 
+export type {
+  ChangeFeedCapability,
+  ChangeListener,
+  ChangeSubscription,
+  EndedSession,
+  StoreChange,
+} from "./change-feed.ts";
 export type { CounterLimiter, CounterOptions, CounterStore } from "./counters.ts";
+export type {
+  RefreshRotationCapability,
+  RefreshRotationRequest,
+  RefreshRotationResult,
+} from "./refresh-rotation.ts";
 export type { RefreshTokenLocks, RefreshTokenRecord, RefreshTokenStore } from "./refresh-tokens.ts";
 export type { SessionCursor, SessionLocks, SessionRecord, SessionStore } from "./sessions.ts";
 export type { SettingsStore } from "./settings.ts";
@@ -30,11 +44,17 @@ export interface TransactionOps extends StoreOps, RefreshTokenLocks, SessionLock
 
 /**
  * A database Gatehouse can run on. Beyond the roles, a store offers capabilities: what a
- * database does in its own way (counters every instance shares, later a change feed). A
- * capability is a method of the store, so a store that cannot provide it says so by type,
- * and Gatehouse checks for it once, at start-up.
+ * database does in its own way (counters every instance shares, a change feed, a refresh
+ * rotation in one round trip). A capability is a method of the store, so a store that cannot
+ * provide it says so by type, and Gatehouse checks for it once, at start-up. The optional
+ * ones have a fallback: without a change feed every session check reads the database; without
+ * `rotateRefreshToken` a rotation runs as a transaction of the role operations.
  */
-export interface Store extends StoreOps, StoredSecretStore {
+export interface Store
+  extends StoreOps,
+    StoredSecretStore,
+    Partial<ChangeFeedCapability>,
+    Partial<RefreshRotationCapability> {
   /** Creates or upgrades the schema. Idempotent; safe when several instances start at once. */
   migrate(): Promise<void>;
   /**

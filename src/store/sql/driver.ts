@@ -1,3 +1,4 @@
+import type { ChangeListener, ChangeSubscription } from "../../core/store/change-feed.ts";
 import type { CounterStore } from "../../core/store/counters.ts";
 import type { Dialect } from "./dialect.ts";
 import type { SqlValue, Statement } from "./statement.ts";
@@ -50,6 +51,12 @@ export interface SqlDriver {
   truncateWriteAheadLog(): Promise<void>;
   /** The throttle counters this database can hold (see Store.counters). */
   counters(): Promise<CounterStore>;
+  /**
+   * Hears changes other processes commit: PostgreSQL LISTENs on a dedicated connection,
+   * SQLite notices commits by other connections to its file. Changes this process makes reach
+   * listeners through the SQL store, not here. The store opens one and shares it.
+   */
+  openChangeFeed(listener: ChangeListener): ChangeSubscription;
   /** Idempotent. */
   close(): Promise<void>;
 }

@@ -68,4 +68,9 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "index on sessions.ended_at, for the change feed's catch-up",
+    ddl: () => "CREATE INDEX sessions_ended_at ON sessions(ended_at) WHERE ended_at IS NOT NULL;",
+  },
 ];

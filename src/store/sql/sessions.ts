@@ -1,4 +1,6 @@
+import type { EndedSession } from "../../core/store/change-feed.ts";
 import type { SessionCursor, SessionRecord } from "../../core/store/sessions.ts";
+import type { NotifyRows } from "./dialect.ts";
 import type { SqlRunner } from "./driver.ts";
 import { statement } from "./statement.ts";
 
@@ -64,15 +66,38 @@ const TOUCH = statement<[number, number, string]>(
   "touchSession",
   "UPDATE sessions SET last_used_at = ?, idle_expires_at = ? WHERE id = ?",
 );
-const END = statement<[number, string, string]>(
+
+/** An ended session as the statements that end sessions return it (and announce it: "s <ended_at> <id>"). */
+export interface EndedRow {
+  id: string;
+  ended_at: number;
+}
+
+/**
+ * Every statement that ends sessions announces each one on the change feed, from inside the
+ * statement: on PostgreSQL the notification leaves when the transaction commits, so no code
+ * path can end a session without every instance hearing of it.
+ */
+export const SESSION_ENDED: NotifyRows = { returning: "id, ended_at", payload: "'s ' || ended_at || ' ' || id" };
+
+const END = statement<[number, string, string], EndedRow>(
   "endSession",
   "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
+  { notify: SESSION_ENDED },
 );
 // IS DISTINCT FROM is a null-safe "<>": with no exception (null) it matches every session.
-const END_ALL_OF_USER = statement<[number, string, string, Nullable<string>]>(
+const END_ALL_OF_USER = statement<[number, string, string, Nullable<string>], EndedRow>(
   "endUserSessions",
   `UPDATE sessions SET ended_at = ?, end_reason = ?
    WHERE user_id = ? AND ended_at IS NULL AND id IS DISTINCT FROM CAST(? AS TEXT)`,
+  { notify: SESSION_ENDED },
+);
+// Keyset paging in (ended_at, id) order over the sessions_ended_at index: each page is bounded.
+const LIST_ENDED = statement<[number, number, string, number], EndedRow>(
+  "listEndedSessions",
+  `SELECT id, ended_at FROM sessions
+   WHERE ended_at IS NOT NULL AND (ended_at > ? OR (ended_at = ? AND id > ?))
+   ORDER BY ended_at, id LIMIT ?`,
 );
 // Refresh tokens go with their session (ON DELETE CASCADE). One batch per statement.
 const PRUNE = statement<[number, number, number, number]>(
@@ -150,8 +175,11 @@ export async function touch(db: SqlRunner, id: string, lastUsedAt: number, idleE
   await db.run(TOUCH, [lastUsedAt, idleExpiresAt, id]);
 }
 
-export async function end(db: SqlRunner, id: string, at: number, reason: string): Promise<boolean> {
-  return (await db.run(END, [at, reason, id])) > 0;
+export const toEndedSession = (row: EndedRow): EndedSession => ({ id: row.id, endedAt: row.ended_at });
+
+/** Ends a session if still open; returns it when this call ended it (for the change feed). */
+export async function end(db: SqlRunner, id: string, at: number, reason: string): Promise<EndedSession[]> {
+  return (await db.all(END, [at, reason, id])).map(toEndedSession);
 }
 
 export async function endAllOfUser(
@@ -160,8 +188,12 @@ export async function endAllOfUser(
   at: number,
   reason: string,
   exceptSessionId: string | undefined,
-): Promise<number> {
-  return db.run(END_ALL_OF_USER, [at, reason, userId, exceptSessionId ?? null]);
+): Promise<EndedSession[]> {
+  return (await db.all(END_ALL_OF_USER, [at, reason, userId, exceptSessionId ?? null])).map(toEndedSession);
+}
+
+export async function listEnded(db: SqlRunner, after: EndedSession, limit: number): Promise<EndedSession[]> {
+  return (await db.all(LIST_ENDED, [after.endedAt, after.endedAt, after.id, limit])).map(toEndedSession);
 }
 
 export async function prune(db: SqlRunner, before: number): Promise<number> {

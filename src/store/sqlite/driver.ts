@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import type { Database as Connection, Statement as Prepared } from "better-sqlite3";
 import { AuthError } from "../../core/errors.ts";
 import { ensurePrivateDir, touchPrivateFile } from "../../core/private-files.ts";
+import type { ChangeListener, ChangeSubscription } from "../../core/store/change-feed.ts";
 import type { CounterStore } from "../../core/store/counters.ts";
 import { memoryCounters } from "../../core/throttle/limiter-backend.ts";
 import { SQLITE } from "../sql/dialect.ts";
@@ -11,6 +12,7 @@ import { SqlStore } from "../sql/sql-store.ts";
 import type { SqlValue, Statement } from "../sql/statement.ts";
 import { toStoreError } from "../store-errors.ts";
 import { AsyncMutex } from "./async-mutex.ts";
+import { openSqliteChangeFeed } from "./change-feed.ts";
 
 export interface SqliteDriverOptions {
   /** Sees every statement and its values as better-sqlite3 receives them (tests, debugging). */
@@ -233,6 +235,15 @@ export class SqliteDriver implements SqlDriver {
         throw toStoreError(error);
       }
     });
+  }
+
+  /** Notices commits by other connections to the file (see openSqliteChangeFeed). */
+  openChangeFeed(listener: ChangeListener): ChangeSubscription {
+    const dataVersion = this.#connection.prepare<[], number>("PRAGMA data_version").pluck();
+    return openSqliteChangeFeed(() => {
+      if (!this.#connection.open) throw new AuthError("unavailable", "The SQLite database is closed.");
+      return dataVersion.get()!;
+    }, listener);
   }
 
   /** One process per SQLite file is the supported setup, so counters stay in memory. */
