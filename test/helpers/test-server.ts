@@ -25,7 +25,7 @@ export interface TestServer {
  * KEY_ENCRYPTION_KEY in production, and no key file lands in the working directory. A server
  * on its own SQLite file gets a key file generated in its temp directory.
  */
-const SHARED_STORE_KEY_ENCRYPTION_KEY = randomBytes(32).toString("hex");
+export const SHARED_STORE_KEY_ENCRYPTION_KEY = randomBytes(32).toString("hex");
 const sharesDatabase = (options: TestServerOptions): boolean =>
   options.store !== undefined || /^postgres(?:ql)?:/i.test(options.database ?? "");
 

@@ -1,3 +1,4 @@
+import { SHARED_STORE_KEY_ENCRYPTION_KEY } from "../helpers/test-server.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -22,7 +23,11 @@ export interface Instance {
 }
 
 export async function startInstance(options: Omit<CreateGatehouseOptions, "logger">): Promise<Instance> {
-  const auth = await createGatehouse({ ...options, logger: createLogger({ level: "silent" }) });
+  const auth = await createGatehouse({
+    keyEncryptionKey: SHARED_STORE_KEY_ENCRYPTION_KEY,
+    ...options,
+    logger: createLogger({ level: "silent" }),
+  });
   const app = express();
   app.use("/auth", auth.router());
   app.get("/api/orders", auth.requireAuth(), (req, res) => {
@@ -102,7 +107,13 @@ export interface CliRun {
 
 /** Runs the real `gatehouse` CLI in its own process against `databaseUrl`. */
 export function runCli(databaseUrl: string, args: string[]): Promise<CliRun> {
-  const env = { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", DATABASE_URL: databaseUrl };
+  const env = {
+    PATH: process.env["PATH"] ?? "",
+    HOME: process.env["HOME"] ?? "/tmp",
+    DATABASE_URL: databaseUrl,
+    // The key the test servers on this database were started with, as an operator would set it for the CLI too.
+    KEY_ENCRYPTION_KEY: SHARED_STORE_KEY_ENCRYPTION_KEY,
+  };
   const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { env, cwd: tmpdir() });
   let stdout = "";
   let stderr = "";
