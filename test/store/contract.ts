@@ -4,6 +4,7 @@ import { setTimeout as delay, setImmediate as yieldToEventLoop } from "node:time
 import { afterEach, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
 import type {
+  AuditEventRecord,
   OutboxRecord,
   RefreshTokenRecord,
   SessionRecord,
@@ -76,6 +77,23 @@ export function makeOutboxMessage(overrides: Partial<OutboxRecord> = {}): Outbox
     deliveredAt: null,
     deadAt: null,
     lastError: null,
+    ...overrides,
+  };
+}
+
+/** Ids sort like the times they were made at: a fixed-width hex prefix from `n`, then a random tail. */
+export function makeAuditEvent(n: number, overrides: Partial<AuditEventRecord> = {}): AuditEventRecord {
+  const prefix = n.toString(16).padStart(12, "0");
+  const id = `${prefix.slice(0, 8)}-${prefix.slice(8)}-7${randomUUID().slice(15)}`;
+  return {
+    id,
+    at: T0 + n,
+    type: "login_succeeded",
+    userId: "u1",
+    sessionId: null,
+    ip: "203.0.113.9",
+    userAgent: "agent/1.0",
+    data: {},
     ...overrides,
   };
 }
@@ -953,6 +971,85 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         );
         assert.equal(await store.findOutboxMessage(message.id), null);
         assert.equal(await store.countOutboxBacklog(), 0);
+      });
+    });
+
+    describe("audit events", () => {
+      it("round-trips every field, data included", async () => {
+        const store = await fresh();
+        const event = makeAuditEvent(1, {
+          sessionId: "s1",
+          data: { reason: "wrong_password", count: 2, current: true, none: null },
+        });
+        await store.insertAuditEvent(event);
+        const bare = makeAuditEvent(2, { userId: null, ip: null, userAgent: null });
+        await store.insertAuditEvent(bare);
+        assert.deepEqual(await store.listAuditEvents({ limit: 10 }), [bare, event]);
+      });
+
+      it("pages one user's events newest first with the id of the last one seen as the cursor", async () => {
+        const store = await fresh();
+        const mine = Array.from({ length: 7 }, (_, n) => makeAuditEvent(n * 2, { userId: "me" }));
+        const theirs = Array.from({ length: 7 }, (_, n) => makeAuditEvent(n * 2 + 1, { userId: "them" }));
+        for (const event of [...theirs, ...mine].reverse()) await store.insertAuditEvent(event);
+        const newestFirst = [...mine].reverse().map((e) => e.id);
+        const first = await store.listAuditEvents({ userId: "me", limit: 3 });
+        assert.deepEqual(
+          first.map((e) => e.id),
+          newestFirst.slice(0, 3),
+        );
+        const second = await store.listAuditEvents({ userId: "me", before: first.at(-1)!.id, limit: 3 });
+        assert.deepEqual(
+          second.map((e) => e.id),
+          newestFirst.slice(3, 6),
+        );
+        const last = await store.listAuditEvents({ userId: "me", before: second.at(-1)!.id, limit: 3 });
+        assert.deepEqual(
+          last.map((e) => e.id),
+          newestFirst.slice(6),
+        );
+        assert.deepEqual(await store.listAuditEvents({ userId: "me", before: last[0]!.id, limit: 3 }), []);
+      });
+
+      it("filters by user, type and time, each optional, together", async () => {
+        const store = await fresh();
+        const events = [
+          makeAuditEvent(1, { userId: "a", type: "login_failed" }),
+          makeAuditEvent(2, { userId: "b", type: "login_failed" }),
+          makeAuditEvent(3, { userId: "a", type: "logout" }),
+          makeAuditEvent(4, { userId: null, type: "login_failed" }),
+          makeAuditEvent(5, { userId: "a", type: "login_failed" }),
+        ];
+        for (const event of events) await store.insertAuditEvent(event);
+        const ids = async (query: Parameters<Store["listAuditEvents"]>[0]) =>
+          (await store.listAuditEvents(query)).map((e) => events.indexOf(events.find((x) => x.id === e.id)!) + 1);
+        assert.deepEqual(await ids({ limit: 10 }), [5, 4, 3, 2, 1]);
+        assert.deepEqual(await ids({ type: "login_failed", limit: 10 }), [5, 4, 2, 1]);
+        assert.deepEqual(await ids({ userId: "a", type: "login_failed", limit: 10 }), [5, 1]);
+        assert.deepEqual(await ids({ userId: "a", since: T0 + 3, limit: 10 }), [5, 3]);
+        assert.deepEqual(await ids({ since: T0 + 2, before: events[4]!.id, limit: 2 }), [4, 3]);
+      });
+
+      it("pruneAuditEvents deletes events older than the limit", async () => {
+        const store = await fresh();
+        for (let n = 0; n < 5; n++) await store.insertAuditEvent(makeAuditEvent(n));
+        assert.equal(await store.pruneAuditEvents(T0 + 3), 3);
+        assert.deepEqual(
+          (await store.listAuditEvents({ limit: 10 })).map((e) => e.at),
+          [T0 + 4, T0 + 3],
+        );
+      });
+
+      it("an event recorded in a transaction that rolls back is gone with it", async () => {
+        const store = await fresh();
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.insertAuditEvent(makeAuditEvent(1));
+            throw new Error("rollback");
+          }),
+          /rollback/,
+        );
+        assert.deepEqual(await store.listAuditEvents({ limit: 10 }), []);
       });
     });
 

@@ -132,6 +132,23 @@ async function script(store: Store): Promise<unknown[]> {
   );
   await note(store.countOutboxBacklog());
   await note(store.pruneOutbox(T0 + 3, T0 + 3));
+
+  const event = {
+    id: "0000018f-0000-7000-8000-000000000001",
+    at: T0,
+    type: "login_failed",
+    userId: "u-1",
+    sessionId: null,
+    ip: "203.0.113.5",
+    userAgent: "agent",
+    data: { reason: "wrong_password" },
+  };
+  await store.insertAuditEvent(event);
+  await store.insertAuditEvent({ ...event, id: "0000018f-0000-7000-8000-000000000002", at: T0 + 1 });
+  await note(store.listAuditEvents({ userId: "u-1", limit: 5 }));
+  await note(store.listAuditEvents({ userId: "u-1", before: "0000018f-0000-7000-8000-000000000002", limit: 5 }));
+  await note(store.listAuditEvents({ type: "login_failed", since: T0, limit: 5 }));
+  await note(store.pruneAuditEvents(T0 + 1));
   await store.ping();
   return seen;
 }

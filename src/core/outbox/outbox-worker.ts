@@ -35,9 +35,9 @@ export interface OutboxWorkerOptions {
   /** Added to a handler's timeout to make the lease: covers a slow database and clock skew (default 5 s). */
   leaseMarginMs?: number;
   /** Messages not yet delivered or dead, reported after busy passes and every few seconds. */
-  onBacklog?: (count: number) => void;
+  onBacklog?: ((count: number) => void) | undefined;
   /** Every failed attempt, by kind. */
-  onDeliveryFailed?: (kind: string) => void;
+  onDeliveryFailed?: ((kind: string) => void) | undefined;
   random?: () => number;
 }
 

@@ -1,3 +1,4 @@
+import type { AuditEventStore } from "./audit-events.ts";
 import type { ChangeFeedCapability } from "./change-feed.ts";
 import type { CounterStore } from "./counters.ts";
 import type { OutboxClaims, OutboxStore } from "./outbox.ts";
@@ -16,6 +17,7 @@ export type {
   EndedSession,
   StoreChange,
 } from "./change-feed.ts";
+export type { AuditEventQuery, AuditEventRecord, AuditEventStore } from "./audit-events.ts";
 export type { CounterLimiter, CounterOptions, CounterStore } from "./counters.ts";
 export type {
   RefreshRotationCapability,
@@ -45,7 +47,8 @@ export interface StoreOps
     RefreshTokenStore,
     SigningKeyStore,
     SettingsStore,
-    OutboxStore {}
+    OutboxStore,
+    AuditEventStore {}
 
 /** What a transaction's work may do: every operation, plus row locks and work to run once it commits. */
 export interface TransactionOps extends StoreOps, RefreshTokenLocks, SessionLocks {

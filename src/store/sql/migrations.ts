@@ -92,4 +92,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_due ON outbox(kind, next_attempt_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
     `,
   },
+  {
+    version: 3,
+    description: "audit_events: the security events of every account",
+    // Ids are compared as cursors: byte order on both databases (SQLite's default is already binary).
+    ddl: ({ millisType: millis, name }) => `
+      CREATE TABLE audit_events (
+        id         TEXT${name === "postgres" ? ' COLLATE "C"' : ""} PRIMARY KEY,
+        at         ${millis} NOT NULL,
+        type       TEXT NOT NULL,
+        user_id    TEXT,
+        session_id TEXT,
+        ip         TEXT,
+        user_agent TEXT,
+        data       TEXT NOT NULL
+      );
+      CREATE INDEX audit_events_user ON audit_events(user_id, id);
+      CREATE INDEX audit_events_at ON audit_events(at);
+    `,
+  },
 ];

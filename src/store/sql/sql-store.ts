@@ -1,3 +1,4 @@
+import type { AuditEventQuery, AuditEventRecord } from "../../core/store/audit-events.ts";
 import { rotateInTransaction } from "../../core/sessions/rotate-in-transaction.ts";
 import type { ChangeListener, ChangeSubscription, EndedSession, StoreChange } from "../../core/store/change-feed.ts";
 import type { CounterStore } from "../../core/store/counters.ts";
@@ -9,6 +10,7 @@ import type { SigningKeyChanges, SigningKeyRecord } from "../../core/store/signi
 import type { Store, StoreOps, TransactionOps } from "../../core/store/store.ts";
 import type { StoredSecret } from "../../core/store/stored-secrets.ts";
 import type { UserRecord } from "../../core/store/users.ts";
+import * as auditEvents from "./audit-events.ts";
 import type { SqlDriver, SqlRunner } from "./driver.ts";
 import { CHANGE_CHANNEL_SQL, type DialectName } from "./dialect.ts";
 import { isSchemaCurrent, migrate } from "./migrate.ts";
@@ -163,6 +165,16 @@ class SqlOps implements StoreOps {
   }
   pruneOutbox(deliveredBefore: number, deadBefore: number): Promise<number> {
     return outbox.prune(this.db, deliveredBefore, deadBefore);
+  }
+
+  insertAuditEvent(event: AuditEventRecord): Promise<void> {
+    return auditEvents.insert(this.db, event);
+  }
+  listAuditEvents(query: AuditEventQuery): Promise<AuditEventRecord[]> {
+    return auditEvents.list(this.db, query);
+  }
+  pruneAuditEvents(before: number): Promise<number> {
+    return auditEvents.prune(this.db, before);
   }
 }
 
