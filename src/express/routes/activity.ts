@@ -30,7 +30,9 @@ export const activityResponse = z.object({
       session_id: z.string().nullable(),
       ip: z.string().nullable(),
       user_agent: z.string().nullable(),
-      details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+      details: z
+        .record(z.string(), z.unknown())
+        .describe("Flat details of the event (strings, numbers, booleans, null); see docs/events.md."),
     }),
   ),
   next_before: z.string().nullable().describe("Pass as `before` for the next (older) page; null on the last."),
