@@ -64,6 +64,7 @@ export class OutboxWorker {
   readonly #batchSize: number;
   readonly #leaseMarginMs: number;
   #running: Promise<void> | undefined;
+  #started = false;
   #stopping = false;
   #wakePending = false;
   #wake: (() => void) | undefined;
@@ -84,6 +85,7 @@ export class OutboxWorker {
   /** Sets the handler for a kind; messages of kinds without one wait in the outbox. */
   register(kind: string, handler: OutboxHandler, options: OutboxHandlerOptions): void {
     this.#handlers.set(kind, { handler, timeoutMs: options.timeoutMs });
+    if (this.#started) this.#run();
     this.wake();
   }
 
@@ -91,9 +93,15 @@ export class OutboxWorker {
     return [...this.#handlers.keys()];
   }
 
-  /** Starts polling (idempotent). */
+  /** Starts polling (idempotent); with no handler yet, at the first `register()`. */
   start(): void {
-    if (this.#running || this.#stopping) return;
+    this.#started = true;
+    this.#run();
+  }
+
+  #run(): void {
+    // Nothing to deliver without a handler: no timer, no queries.
+    if (this.#running || this.#stopping || this.#handlers.size === 0) return;
     this.#running = this.#loop();
   }
 
