@@ -7,6 +7,7 @@ import { createLogger } from "../../src/logging/logger.ts";
 import { request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { createThrowawaySchema } from "../helpers/postgres-schema.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { sample, scrape } from "../ops/scrape.ts";
 import { eventually } from "./eventually.ts";
 import { newWebhookSecret, WebhookReceiver } from "./webhook-receiver.ts";
 
@@ -131,6 +132,37 @@ describe("webhooks from a running server", () => {
     const warning = server.logs.find((line) => line.includes("delivery given up"))!;
     assert.match(warning, /HTTP 410/);
     assert.ok(!warning.includes(receiver.url), "the URL (it may hold a credential) is not logged");
+  });
+});
+
+describe("outbox metrics", () => {
+  it("count failed webhook attempts by kind and show the backlog until it drains", async () => {
+    const receiver = new WebhookReceiver();
+    // Started and stopped once to own a port: the receiver is down when the events happen.
+    await receiver.start();
+    await receiver.stop();
+    const server = await startTestServer({
+      ...FAST,
+      metrics: "public",
+      webhook: { url: receiver.url, secret: receiver.secret, timeoutSeconds: 1 },
+    });
+    try {
+      const events = await Promise.all(
+        [1, 2, 3].map((n) =>
+          server.auth.events.recordAlone(server.auth.store, { type: "login_failed", userId: null, data: { n } }),
+        ),
+      );
+      // The receiver is down: the backlog is reported after the failed pass.
+      await eventually(async () => sample(await scrape(server.url), "gatehouse_outbox_backlog") === 3);
+      const failures = (text: string) => sample(text, 'gatehouse_outbox_delivery_failures_total{kind="webhook"}');
+      assert.ok(failures(await scrape(server.url)) >= 3);
+      await receiver.start();
+      await eventually(() => events.every((e) => receiver.acknowledged().has(e.id)), 20_000);
+      await eventually(async () => sample(await scrape(server.url), "gatehouse_outbox_backlog") === 0, 20_000);
+    } finally {
+      await server.close();
+      await receiver.stop();
+    }
   });
 });
 
