@@ -660,6 +660,18 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         ]);
       });
 
+      it("lists sealed outbox payloads (a mail's link) but never a plain JSON one (a webhook)", async () => {
+        const store = await fresh();
+        await store.insertOutboxMessage(makeOutboxMessage({ id: "o-plain", payload: '{"type":"logout"}' }));
+        await store.insertOutboxMessage(makeOutboxMessage({ id: "o-sealed", payload: "ghenc1.k.iv.body" }));
+        assert.deepEqual(await store.listStoredSecrets(), [
+          { column: "outbox.payload", id: "o-sealed", context: "outbox:o-sealed", value: "ghenc1.k.iv.body" },
+        ]);
+        assert.equal(await store.rewriteStoredSecrets(() => "ghenc1.k2.iv.body"), 1);
+        assert.equal((await store.findOutboxMessage("o-sealed"))?.payload, "ghenc1.k2.iv.body");
+        assert.equal((await store.findOutboxMessage("o-plain"))?.payload, '{"type":"logout"}');
+      });
+
       it("rewriteStoredSecrets replaces what the function returns, leaves the rest, counts the changes", async () => {
         const store = await fresh();
         const key = makeKey({ kid: "kid-a" });

@@ -132,6 +132,10 @@ async function script(store: Store): Promise<unknown[]> {
   );
   await note(store.countOutboxBacklog());
   await note(store.pruneOutbox(T0 + 3, T0 + 3));
+  await store.insertOutboxMessage({ ...message, id: "o-3", payload: "ghenc1.k.iv.body" });
+  await note(
+    store.rewriteStoredSecrets((secret) => (secret.column === "outbox.payload" ? "ghenc1.k2.iv.body" : undefined)),
+  );
 
   const event = {
     id: "0000018f-0000-7000-8000-000000000001",
@@ -206,6 +210,7 @@ describe("every statement, rendered for each dialect", () => {
     const locking = all.filter((s) => s.text.postgres.endsWith(" FOR UPDATE")).map((s) => s.name);
     assert.deepEqual(locking.sort(), [
       "gatehouse_lockRefreshToken",
+      "gatehouse_lockSecrets_outbox_payload",
       "gatehouse_lockSecrets_settings_value",
       "gatehouse_lockSecrets_signing_keys_private_jwk",
       "gatehouse_lockUserSessions",
