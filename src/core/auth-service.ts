@@ -78,9 +78,6 @@ export interface ActivityPage {
   nextBefore: string | null;
 }
 
-/** Who or what started an administrative change (the CLI, an app calling the library). */
-const ADMINISTRATOR: CallerContext = { ip: "", userAgent: null };
-
 const INVALID_CREDENTIALS = "Wrong username or password.";
 const sessionEnded = () =>
   new AuthError("invalid_token", "This session has ended. Log in again.", {
@@ -248,9 +245,9 @@ export class AuthService {
     }
   }
 
-  /** The who and where of an event. */
+  /** The who and where of an event; no caller: an administrator's act (the CLI, an app's own code). */
   #about(userId: string | null, caller: CallerContext | undefined, sessionId: string | null = null) {
-    return { userId, sessionId, ip: caller?.ip || null, userAgent: caller?.userAgent ?? null };
+    return { userId, sessionId, ip: caller?.ip ?? null, userAgent: caller?.userAgent ?? null };
   }
 
   #record(
@@ -395,7 +392,7 @@ export class AuthService {
 
   /** An administrator ends a session (CLI); returns false when it was not open. */
   async revokeSession(sessionId: string): Promise<boolean> {
-    return this.#endSession(sessionId, "revoked", "session_revoked", ADMINISTRATOR, { by: "administrator" });
+    return this.#endSession(sessionId, "revoked", "session_revoked", undefined, { by: "administrator" });
   }
 
   /** The user's own security events, newest first; `before` is the previous page's `nextBefore`. */
@@ -440,9 +437,9 @@ export class AuthService {
     const now = this.#p.clock.now();
     await this.#p.store.transaction(async (tx) => {
       await tx.setUserDisabled(userId, disabled ? now : null);
-      if (!disabled) return this.#record(tx, "user_enabled", userId, ADMINISTRATOR);
+      if (!disabled) return this.#record(tx, "user_enabled", userId, undefined);
       const ended = await this.#p.sessions.endAllForUser(userId, "user_disabled", undefined, tx);
-      return this.#record(tx, "user_disabled", userId, ADMINISTRATOR, null, { sessions_ended: ended });
+      return this.#record(tx, "user_disabled", userId, undefined, null, { sessions_ended: ended });
     });
   }
 
