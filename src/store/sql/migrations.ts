@@ -93,7 +93,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 3,
+    version: 4,
     description: "audit_events: the security events of every account",
     // Ids are compared as cursors: byte order on both databases (SQLite's default is already binary).
     ddl: ({ millisType: millis, name }) => `
