@@ -19,6 +19,11 @@ import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
 import { RevocationList } from "./core/revocation/revocation-list.ts";
 import { schedulePruning } from "./core/sessions/prune-schedule.ts";
 import { type SessionCheckStatus, SessionService } from "./core/sessions/session-service.ts";
+import { createEventParts } from "./core/events/event-parts.ts";
+import type { SecurityEventListener, SecurityEvents } from "./core/events/security-events.ts";
+import type { PruneResult } from "./core/events/audit-retention.ts";
+import type { Outbox } from "./core/outbox/outbox.ts";
+import type { OutboxWorker } from "./core/outbox/outbox-worker.ts";
 import { AuthError } from "./core/errors.ts";
 import type { CounterStore } from "./core/store/counters.ts";
 import { createLoginThrottle, createRateLimit } from "./core/throttle/login-throttle.ts";
@@ -48,6 +53,17 @@ export interface CreateGatehouseOptions extends GatehouseOptions {
    * `counters()`; a store only one process uses may return `memoryCounters()`.
    */
   store?: Store;
+  /**
+   * Called in this process with every security event once its transaction has committed.
+   * It never delays or fails the request: a throw or rejection is logged and ignored.
+   */
+  onEvent?: SecurityEventListener;
+  /**
+   * Whether this process runs the background work: the outbox worker (webhooks, mail) and the
+   * hourly pruning of old audit events. Default true; the CLI turns it off, leaving the work to
+   * the server (an outbox message it writes is delivered by the server's next poll).
+   */
+  backgroundWork?: boolean;
 }
 
 /** Work to finish before the database closes (background workers), run by `close()` in order. */
@@ -86,6 +102,14 @@ export interface Gatehouse {
   sessionCheckStatus(): SessionCheckStatus;
   /** What Gatehouse counts (no-ops when metrics are off); background workers and the server report here too. */
   readonly meter: Metrics;
+  /** Security events: `events.subscribe(listener)` adds an in-process subscriber, like `onEvent`. */
+  readonly events: SecurityEvents;
+  /** Messages delivered after commit by the worker (webhooks; mail registers its own kind). */
+  readonly outbox: Outbox;
+  /** The worker delivering the outbox; `outboxWorker.stop()` ends it cleanly (`close()` does too). */
+  readonly outboxWorker: OutboxWorker;
+  /** Deletes audit events older than the retention (and old outbox messages) now; also done hourly. */
+  pruneExpiredEvents(): Promise<PruneResult>;
   readonly service: AuthService;
   readonly store: Store;
   readonly keys: KeyRing;
@@ -124,7 +148,7 @@ const REVOCATION_START_WAIT_MS = 3000;
  * app.get("/api/orders", auth.requireAuth(), (req, res) => res.json(req.auth));
  */
 export async function createGatehouse(options: CreateGatehouseOptions = {}): Promise<Gatehouse> {
-  const { logger: givenLogger, store: givenStore, ...rest } = options;
+  const { logger: givenLogger, store: givenStore, onEvent, backgroundWork = true, ...rest } = options;
   const config = resolveConfig(rest);
   const metricsAccess = metricsAccessOf(config);
   const hmacSecret =
@@ -172,6 +196,17 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     startupNotes.push(...created);
     const rotationKey = await loadRotationKey(store, secretBox);
     if (rotationKey.created) startupNotes.push("created refresh-rotation key");
+    const eventParts = createEventParts({
+      settings: config,
+      store,
+      clock,
+      log: logger,
+      // Outbox payloads holding a secret (a mail's link) are sealed under the key-encryption key.
+      sealer: secretBox,
+      onEvent,
+      onOutboxBacklog: (count) => metrics.setOutboxBacklog(count),
+      onOutboxDeliveryFailed: (kind) => metrics.outboxDeliveryFailed(kind),
+    });
 
     const sign = createAccessTokenSigner({
       ring,
@@ -200,7 +235,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       },
       Buffer.from(rotationKey.value, "base64url"),
       config.maxSessionsPerUser,
-      { metrics, log: logger, revocations },
+      { metrics, log: logger, revocations, events: eventParts.events },
     );
     const loginThrottle = countingLoginRefusals(
       createLoginThrottle({
@@ -230,6 +265,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       verifyAccessToken,
       metrics,
       log: logger,
+      events: eventParts.events,
     });
     const introspectionFailures = createRateLimit({
       ...INTROSPECTION_FAILURES,
@@ -262,9 +298,11 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       onPruned: (removed) => logger.info({ removed }, "pruned ended and expired sessions"),
       onError: (error) => logger.warn({ err: error }, "session pruning failed; trying again at the next interval"),
     });
-    // A prune in progress finishes before the database closes.
-    const closeHooks: CloseHook[] = [stopPruning];
+    // The outbox worker stops first (deliveries in flight finish and are recorded), and a prune in
+    // progress finishes, before the database closes.
+    const closeHooks: CloseHook[] = [() => eventParts.stop(), stopPruning];
     let closing: Promise<void> | undefined;
+    if (backgroundWork) eventParts.startBackgroundWork();
 
     return {
       router: () =>
@@ -304,6 +342,10 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       verifyAccessToken,
       sessionCheckStatus: () => sessions.checkStatus(),
       meter: metrics,
+      events: eventParts.events,
+      outbox: eventParts.outbox,
+      outboxWorker: eventParts.worker,
+      pruneExpiredEvents: () => eventParts.pruneNow(),
       service,
       store,
       keys: ring,

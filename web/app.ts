@@ -4,6 +4,7 @@
  * refresh token and never stores the access token.
  */
 import { createGatehouseClient, type GatehouseSessionInfo, type GatehouseState } from "../src/client/index.ts";
+import { activityItem } from "./activity.ts";
 import { element, formatCountdown, formatTime, hideError, showError, summariseUserAgent, withBusy } from "./dom.ts";
 import { describeError } from "./messages.ts";
 
@@ -40,7 +41,13 @@ const ui = {
   reloadSessions: element<HTMLButtonElement>("reload-sessions"),
   sessions: element("sessions"),
   sessionsError: element("sessions-error"),
+  reloadActivity: element<HTMLButtonElement>("reload-activity"),
+  activity: element("activity"),
+  activityError: element("activity-error"),
 };
+
+/** How many recent events the page shows. */
+const RECENT_ACTIVITY = 10;
 
 /** Set while this tab is logging out, so the status says who ended the session. */
 let signingOutHere = false;
@@ -61,6 +68,7 @@ function render(state: GatehouseState): void {
   if (state.status === "signed-in") {
     void loadIdentity();
     void loadSessions();
+    void loadActivity();
   } else {
     clearSignedInData();
     if (previous === "signed-in" && !signingOutHere) announce("You were signed out: the session ended in another tab or on the server.");
@@ -82,9 +90,12 @@ function runAction(button: HTMLButtonElement, errorBox: HTMLElement, work: () =>
 function clearSignedInData(): void {
   for (const node of [ui.username, ui.userId, ui.sessionId]) node.textContent = "…";
   ui.sessions.replaceChildren();
+  ui.activity.replaceChildren();
   ui.apiResult.textContent = "";
   ui.apiResult.hidden = true;
-  for (const node of [ui.identityError, ui.apiError, ui.sessionsError, ui.passwordError]) hideError(node);
+  for (const node of [ui.identityError, ui.apiError, ui.sessionsError, ui.passwordError, ui.activityError]) {
+    hideError(node);
+  }
 }
 
 function updateCountdown(): void {
@@ -111,6 +122,16 @@ async function loadSessions(): Promise<void> {
     hideError(ui.sessionsError);
   } catch (error) {
     showError(ui.sessionsError, describeError(error));
+  }
+}
+
+async function loadActivity(): Promise<void> {
+  try {
+    const page = await client.activity({ limit: RECENT_ACTIVITY });
+    ui.activity.replaceChildren(...page.events.map(activityItem));
+    hideError(ui.activityError);
+  } catch (error) {
+    showError(ui.activityError, describeError(error));
   }
 }
 
@@ -144,7 +165,7 @@ function sessionRow(session: GatehouseSessionInfo): HTMLTableRowElement {
         if (session.current) signingOutHere = true;
         await client.endSession(session.id);
         announce(session.current ? "You ended this session and are now logged out." : "Session ended.");
-        if (!session.current) await loadSessions();
+        if (!session.current) await Promise.all([loadSessions(), loadActivity()]);
       } catch (error) {
         showError(ui.sessionsError, describeError(error));
       } finally {
@@ -252,11 +273,12 @@ ui.passwordForm.addEventListener("submit", (event) => {
     ui.currentPassword.value = "";
     ui.newPassword.value = "";
     announce("Password changed. Your other sessions have ended.");
-    await loadSessions();
+    await Promise.all([loadSessions(), loadActivity()]);
   });
 });
 
 ui.reloadSessions.addEventListener("click", () => withBusy(ui.reloadSessions, loadSessions));
+ui.reloadActivity.addEventListener("click", () => withBusy(ui.reloadActivity, loadActivity));
 
 client.onChange(render);
 setInterval(updateCountdown, 250);

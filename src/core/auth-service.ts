@@ -2,6 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import type { GatehouseConfig } from "./config.ts";
 import { AuthError, isAuthError } from "./errors.ts";
+import { OncePerWindow } from "./events/once-per-window.ts";
+import type { SecurityEventData, SecurityEventType } from "./events/security-event.ts";
+import type { SecurityEvents } from "./events/security-events.ts";
 import type { LoginResult, Metrics } from "./observability/metrics.ts";
 import type { SecurityLog } from "./observability/security-log.ts";
 import type { PasswordHasher } from "./passwords/argon2-hasher.ts";
@@ -11,8 +14,15 @@ import type { SessionMeta, SessionService } from "./sessions/session-service.ts"
 import { type Introspection, introspectToken } from "./sessions/token-introspection.ts";
 import type { AccessTokenClaims } from "./tokens/access-token-verifier.ts";
 import { throttleIp } from "./throttle/throttle-keys.ts";
-import { normalizeUsername, validateNewUsername } from "./users/username.ts";
-import type { SessionCursor, SessionRecord, Store, UserRecord } from "./store/store.ts";
+import { normalizeUsername, usernameKey, validateNewUsername } from "./users/username.ts";
+import type {
+  AuditEventRecord,
+  SessionCursor,
+  SessionRecord,
+  Store,
+  TransactionOps,
+  UserRecord,
+} from "./store/store.ts";
 
 /** Who is calling, as far as the transport can tell. */
 export interface CallerContext extends SessionMeta {
@@ -58,6 +68,14 @@ export interface AuthServiceParts {
   verifyAccessToken: (token: string) => AccessTokenClaims;
   metrics: Metrics;
   log: SecurityLog;
+  events: SecurityEvents;
+}
+
+/** A page of a user's own activity, newest first. */
+export interface ActivityPage {
+  events: AuditEventRecord[];
+  /** Pass as `before` for the next page; null when this was the last. */
+  nextBefore: string | null;
 }
 
 const INVALID_CREDENTIALS = "Wrong username or password.";
@@ -76,6 +94,8 @@ export const publicUser = (user: UserRecord): PublicUser => ({ id: user.id, user
  */
 export class AuthService {
   readonly #p: AuthServiceParts;
+  // One login_throttled event per account and address per minute, however many requests were refused.
+  readonly #throttledEvents = new OncePerWindow(60_000);
 
   constructor(parts: AuthServiceParts) {
     this.#p = parts;
@@ -101,7 +121,10 @@ export class AuthService {
       disabledAt: null,
       roles: [],
     };
-    await this.#p.store.insertUser(user);
+    await this.#p.store.transaction(async (tx) => {
+      await tx.insertUser(user);
+      await this.#record(tx, "user_registered", user.id, caller);
+    });
     return publicUser(user);
   }
 
@@ -124,8 +147,9 @@ export class AuthService {
     const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     const address = throttleIp(caller.ip);
-    const user = await this.#throttled(username, caller.ip, async () => {
-      const found = await this.#p.store.findUserByUsername(username);
+    let found = null as UserRecord | null;
+    const user = await this.#throttled(username, caller, "login", async () => {
+      found = await this.#p.store.findUserByUsername(username);
       if (found?.disabledAt != null) {
         this.#p.log.warn({ userId: found.id, ip: caller.ip }, "login refused: account disabled");
       }
@@ -135,9 +159,26 @@ export class AuthService {
           : await this.#p.hasher.verifyDummy(password, address);
       return ok ? found : null;
     });
-    if (!user) throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
-    if (this.#p.hasher.needsRehash(user.passwordHash)) await this.#rehash(user, password, address);
-    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller);
+    if (!user) {
+      // The name typed for an unknown account is not kept: it is personal data, and people type
+      // passwords into the username field. The address and user agent are what stuffing shows in.
+      const reason =
+        found === null ? "unknown_user" : found.disabledAt !== null ? "account_disabled" : "wrong_password";
+      await this.#p.events.recordAlone(this.#p.store, {
+        ...this.#about(found?.id ?? null, caller),
+        type: "login_failed",
+        data: { reason },
+      });
+      throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
+    }
+    // Hashed before the transaction: nothing slow happens while it holds its locks.
+    const rehashed = this.#p.hasher.needsRehash(user.passwordHash)
+      ? await this.#upgradedHash(password, address)
+      : undefined;
+    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, async (tx, started) => {
+      if (rehashed !== undefined) await tx.updatePasswordHash(user.id, rehashed);
+      await this.#record(tx, "login_succeeded", user.id, caller, started.id);
+    });
     return this.#grant(user, session, refreshToken);
   }
 
@@ -152,9 +193,21 @@ export class AuthService {
    * is neither: the slot is given back and nothing is counted, so faults cannot lock the real
    * user out.
    */
-  async #throttled(username: string, ip: string, judge: () => Promise<UserRecord | null>): Promise<UserRecord | null> {
+  async #throttled(
+    username: string,
+    caller: CallerContext,
+    action: "login" | "password_change",
+    judge: () => Promise<UserRecord | null>,
+  ): Promise<UserRecord | null> {
     const throttle = this.#p.loginThrottle;
-    await throttle.check(username, ip);
+    const ip = caller.ip;
+    try {
+      await throttle.check(username, ip);
+    } catch (error) {
+      if (isAuthError(error) && error.code === "too_many_requests")
+        await this.#recordThrottled(username, caller, action);
+      throw error;
+    }
     let user: UserRecord | null;
     try {
       user = await judge();
@@ -167,16 +220,45 @@ export class AuthService {
     return user;
   }
 
-  /** Stores a hash with the current parameters; when hashing is busy it waits for the next login. */
-  async #rehash(user: UserRecord, password: string, address: string): Promise<void> {
-    let upgraded: string;
+  /** A hash with the current parameters, or undefined when hashing is busy (the next login upgrades it). */
+  async #upgradedHash(password: string, address: string): Promise<string | undefined> {
     try {
-      upgraded = await this.#p.hasher.hash(password, address);
+      return await this.#p.hasher.hash(password, address);
     } catch (error) {
-      if (error instanceof AuthError && error.code === "too_many_requests") return;
+      if (error instanceof AuthError && error.code === "too_many_requests") return undefined;
       throw error;
     }
-    await this.#p.store.updatePasswordHash(user.id, upgraded);
+  }
+
+  /**
+   * Records login_throttled at most once per account and address per minute. Best effort: the
+   * caller gets its 429 whether or not the record could be written.
+   */
+  async #recordThrottled(username: string, caller: CallerContext, action: string): Promise<void> {
+    if (!this.#throttledEvents.take(`${usernameKey(username)}\n${caller.ip}`, this.#p.clock.now())) return;
+    try {
+      const user = await this.#p.store.findUserByUsername(username);
+      const input = { ...this.#about(user?.id ?? null, caller), type: "login_throttled" as const, data: { action } };
+      await this.#p.events.recordAlone(this.#p.store, input);
+    } catch {
+      // The database is what failed; the throttle's answer stands.
+    }
+  }
+
+  /** The who and where of an event; no caller: an administrator's act (the CLI, an app's own code). */
+  #about(userId: string | null, caller: CallerContext | undefined, sessionId: string | null = null) {
+    return { userId, sessionId, ip: caller?.ip ?? null, userAgent: caller?.userAgent ?? null };
+  }
+
+  #record(
+    tx: TransactionOps,
+    type: SecurityEventType,
+    userId: string,
+    caller: CallerContext | undefined,
+    sessionId: string | null = null,
+    data?: SecurityEventData,
+  ) {
+    return this.#p.events.record(tx, { ...this.#about(userId, caller, sessionId), type, ...(data ? { data } : {}) });
   }
 
   #grant(user: UserRecord, session: SessionRecord, refreshToken: string): TokenGrant {
@@ -187,17 +269,40 @@ export class AuthService {
   }
 
   /** Ends the session a refresh token belongs to. Unknown tokens are ignored: logout is idempotent. */
-  async logoutByRefreshToken(refreshToken: unknown): Promise<void> {
+  async logoutByRefreshToken(refreshToken: unknown, caller?: CallerContext): Promise<void> {
     const sessionId = await this.#p.sessions.sessionIdOf(refreshToken);
-    if (sessionId) await this.#p.sessions.end(sessionId, "logout");
+    if (sessionId) await this.#endSession(sessionId, "logout", "logout", caller);
   }
 
-  async logoutSession(sessionId: string): Promise<void> {
-    await this.#p.sessions.end(sessionId, "logout");
+  async logoutSession(sessionId: string, caller?: CallerContext): Promise<void> {
+    await this.#endSession(sessionId, "logout", "logout", caller);
   }
 
-  async logoutAll(userId: string): Promise<void> {
-    await this.#p.sessions.endAllForUser(userId, "logout_all");
+  /** Ends every session of the user; `sessionId` is the session that asked, if any. */
+  async logoutAll(userId: string, caller?: CallerContext, sessionId?: string): Promise<void> {
+    await this.#p.store.transaction(async (tx) => {
+      const ended = await this.#p.sessions.endAllForUser(userId, "logout_all", undefined, tx);
+      await this.#record(tx, "logout_all", userId, caller, sessionId ?? null, { sessions_ended: ended });
+    });
+  }
+
+  /**
+   * Ends a session and records the event in one transaction; nothing is recorded when the
+   * session had already ended (a repeated logout). Returns whether it ended it.
+   */
+  async #endSession(
+    sessionId: string,
+    reason: string,
+    type: SecurityEventType,
+    caller: CallerContext | undefined,
+    data?: SecurityEventData,
+  ): Promise<boolean> {
+    return this.#p.store.transaction(async (tx) => {
+      const session = await tx.findSession(sessionId);
+      if (!session || !(await this.#p.sessions.end(sessionId, reason, tx))) return false;
+      await this.#record(tx, type, session.userId, caller, sessionId, data);
+      return true;
+    });
   }
 
   /**
@@ -229,11 +334,11 @@ export class AuthService {
    * RFC 7009: ends the session (the grant) a token belongs to, whichever kind it is, so every
    * token of that session stops working. Unknown, malformed or expired tokens change nothing.
    */
-  async revoke(token: string): Promise<void> {
+  async revoke(token: string, caller?: CallerContext): Promise<void> {
     const sessionId = isWellFormedRefreshToken(token)
       ? await this.#p.sessions.sessionIdOf(token)
       : this.#sessionOfAccessToken(token);
-    if (sessionId) await this.#p.sessions.end(sessionId, "revoked");
+    if (sessionId) await this.#endSession(sessionId, "revoked", "session_revoked", caller, { by: "token_revocation" });
   }
 
   /** The session of an authentic, unexpired access token, or null. */
@@ -266,13 +371,37 @@ export class AuthService {
     return { sessions, next };
   }
 
-  /** Ends one of the user's own live sessions; anything else is "not found" (no probing of ids). */
-  async endOwnSession(userId: string, sessionId: string): Promise<void> {
+  /**
+   * Ends one of the user's own live sessions; anything else is "not found" (no probing of ids).
+   * `currentSessionId` is the session of the request, to tell whether it ended itself.
+   */
+  async endOwnSession(
+    userId: string,
+    sessionId: string,
+    caller?: CallerContext,
+    currentSessionId?: string,
+  ): Promise<void> {
     const session = await this.#p.sessions.findLive(sessionId);
     if (!session || session.userId !== userId) {
       throw new AuthError("not_found", "No such session among yours. List them with GET /auth/sessions.");
     }
-    await this.#p.sessions.end(sessionId, "revoked");
+    await this.#endSession(sessionId, "revoked", "session_revoked", caller, {
+      current: sessionId === currentSessionId,
+    });
+  }
+
+  /** An administrator ends a session (CLI); returns false when it was not open. */
+  async revokeSession(sessionId: string): Promise<boolean> {
+    return this.#endSession(sessionId, "revoked", "session_revoked", undefined, { by: "administrator" });
+  }
+
+  /** The user's own security events, newest first; `before` is the previous page's `nextBefore`. */
+  async activity(userId: string, page: { limit: number; before?: string }): Promise<ActivityPage> {
+    const query = { userId, limit: page.limit + 1, ...(page.before === undefined ? {} : { before: page.before }) };
+    const events = await this.#p.store.listAuditEvents(query);
+    const more = events.length > page.limit;
+    if (more) events.length = page.limit;
+    return { events, nextBefore: more ? events.at(-1)!.id : null };
   }
 
   /** Changes the password after checking the current one; every other session ends. */
@@ -287,7 +416,7 @@ export class AuthService {
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
     const current = normalizePassword(currentPassword);
     const address = throttleIp(caller.ip);
-    const verified = await this.#throttled(user.username, caller.ip, async () =>
+    const verified = await this.#throttled(user.username, caller, "password_change", async () =>
       (await this.#p.hasher.verify(user.passwordHash, current, address)) ? user : null,
     );
     if (!verified) {
@@ -295,15 +424,23 @@ export class AuthService {
     }
     const next = normalizePassword(newPassword);
     await this.#p.checkPasswordPolicy(next, { username: user.username });
-    await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(next, address));
-    await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId);
+    const hash = await this.#p.hasher.hash(next, address);
+    await this.#p.store.transaction(async (tx) => {
+      await tx.updatePasswordHash(user.id, hash);
+      const ended = await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId, tx);
+      await this.#record(tx, "password_changed", user.id, caller, auth.sessionId, { sessions_ended: ended });
+    });
   }
 
-  /** Disables or re-enables an account; disabling ends every session at once. */
+  /** Disables or re-enables an account (an administrator's act); disabling ends every session at once. */
   async setUserDisabled(userId: string, disabled: boolean): Promise<void> {
     const now = this.#p.clock.now();
-    await this.#p.store.setUserDisabled(userId, disabled ? now : null);
-    if (disabled) await this.#p.sessions.endAllForUser(userId, "user_disabled");
+    await this.#p.store.transaction(async (tx) => {
+      await tx.setUserDisabled(userId, disabled ? now : null);
+      if (!disabled) return this.#record(tx, "user_enabled", userId, undefined);
+      const ended = await this.#p.sessions.endAllForUser(userId, "user_disabled", undefined, tx);
+      return this.#record(tx, "user_disabled", userId, undefined, null, { sessions_ended: ended });
+    });
   }
 
   async me(userId: string): Promise<PublicUser> {

@@ -16,6 +16,7 @@ import { routeMounter } from "./route-spec.ts";
 import { authRoutes } from "./routes.ts";
 import { formBody } from "./form-body.ts";
 import { type FailureLimit, introspectionGuard } from "./introspection-guard.ts";
+import { DEFAULT_ACTIVITY_LIMIT, describeEvent } from "./routes/activity.ts";
 
 export interface RouterSettings {
   service: AuthService;
@@ -55,8 +56,8 @@ export function createAuthRouter(s: RouterSettings): Router {
   });
 
   // RFC 7009 §2.2: 200 whether or not the token was known, so the answer tells nothing.
-  serve(authRoutes.revoke, async (_req, res, { body }) => {
-    await s.service.revoke(body.token);
+  serve(authRoutes.revoke, async (req, res, { body }) => {
+    await s.service.revoke(body.token, callerOf(req));
     res.setHeader("Cache-Control", "no-store");
     res.status(200).end();
   });
@@ -133,15 +134,16 @@ export function createAuthRouter(s: RouterSettings): Router {
         cookieToken = cookie.read(req);
       });
     }
-    if (cookieToken !== undefined) await s.service.logoutByRefreshToken(cookieToken);
-    if (body.refresh_token !== undefined) await s.service.logoutByRefreshToken(body.refresh_token);
+    const caller = callerOf(req);
+    if (cookieToken !== undefined) await s.service.logoutByRefreshToken(cookieToken, caller);
+    if (body.refresh_token !== undefined) await s.service.logoutByRefreshToken(body.refresh_token, caller);
     const byRefreshToken = cookieToken !== undefined || body.refresh_token !== undefined;
     try {
       const bearerToken = readBearerToken(req.headers.authorization);
       if (bearerToken !== undefined) {
         // The signature and claims must check out, but an already-ended session is fine: logout is idempotent.
         const auth = await s.service.authenticate(bearerToken, false);
-        await s.service.logoutSession(auth.sessionId);
+        await s.service.logoutSession(auth.sessionId, caller);
       }
     } catch (error) {
       // An expired access token beside a refresh token must not stop the logout the refresh token asked for.
@@ -152,7 +154,7 @@ export function createAuthRouter(s: RouterSettings): Router {
   });
 
   serve(authRoutes.logoutAll, async (req, res) => {
-    await s.service.logoutAll(req.auth!.userId);
+    await s.service.logoutAll(req.auth!.userId, callerOf(req), req.auth!.sessionId);
     res.setHeader("Set-Cookie", cookie.clear(req));
     res.status(204).end();
   });
@@ -168,7 +170,7 @@ export function createAuthRouter(s: RouterSettings): Router {
   });
 
   serve(authRoutes.endSession, async (req, res, { params }) => {
-    await s.service.endOwnSession(req.auth!.userId, params.id);
+    await s.service.endOwnSession(req.auth!.userId, params.id, callerOf(req), req.auth!.sessionId);
     res.status(204).end();
   });
 
@@ -181,6 +183,15 @@ export function createAuthRouter(s: RouterSettings): Router {
     const user = await s.service.me(req.auth!.userId);
     res.setHeader("Cache-Control", "no-store");
     res.json({ user, session_id: req.auth!.sessionId });
+  });
+
+  serve(authRoutes.activity, async (req, res, { query }) => {
+    const page = await s.service.activity(req.auth!.userId, {
+      limit: query.limit ?? DEFAULT_ACTIVITY_LIMIT,
+      ...(query.before === undefined ? {} : { before: query.before }),
+    });
+    res.setHeader("Cache-Control", "no-store");
+    res.json({ events: page.events.map(describeEvent), next_before: page.nextBefore });
   });
 
   router.use((req) => {

@@ -109,18 +109,62 @@ async function script(store: Store): Promise<unknown[]> {
   await store.putSettingIfAbsent("refresh_rotation_key", "rotation");
   await note(store.listStoredSecrets());
   await note(store.rewriteStoredSecrets((secret) => `sealed:${secret.id}`));
+
+  const message = {
+    id: "o-1",
+    kind: "webhook",
+    payload: '{"n":1}',
+    createdAt: T0,
+    attempts: 0,
+    nextAttemptAt: T0,
+    lockedUntil: null,
+    deliveredAt: null,
+    deadAt: null,
+    lastError: null,
+  };
+  await store.insertOutboxMessage(message);
+  await store.insertOutboxMessage({ ...message, id: "o-2" });
+  await note(store.claimOutboxMessages({ kind: "webhook", now: T0 + 1, leaseUntil: T0 + 100, limit: 5 }));
+  await note(store.findOutboxMessage("o-1"));
+  await note(store.markOutboxDelivered("o-1", T0 + 2));
+  await note(
+    store.markOutboxFailed("o-2", { attempts: 1, lastError: "HTTP 500", nextAttemptAt: T0 + 50, deadAt: null }),
+  );
+  await note(store.countOutboxBacklog());
+  await note(store.pruneOutbox(T0 + 3, T0 + 3));
+  await store.insertOutboxMessage({ ...message, id: "o-3", payload: "ghenc1.k.iv.body" });
+  await note(
+    store.rewriteStoredSecrets((secret) => (secret.column === "outbox.payload" ? "ghenc1.k2.iv.body" : undefined)),
+  );
+
+  const event = {
+    id: "0000018f-0000-7000-8000-000000000001",
+    at: T0,
+    type: "login_failed",
+    userId: "u-1",
+    sessionId: null,
+    ip: "203.0.113.5",
+    userAgent: "agent",
+    data: { reason: "wrong_password" },
+  };
+  await store.insertAuditEvent(event);
+  await store.insertAuditEvent({ ...event, id: "0000018f-0000-7000-8000-000000000002", at: T0 + 1 });
+  await note(store.listAuditEvents({ userId: "u-1", limit: 5 }));
+  await note(store.listAuditEvents({ userId: "u-1", before: "0000018f-0000-7000-8000-000000000002", limit: 5 }));
+  await note(store.listAuditEvents({ type: "login_failed", since: T0, limit: 5 }));
+  await note(store.pruneAuditEvents(T0 + 1));
   await store.ping();
   return seen;
 }
 
 /**
- * The statement as both databases share it: PostgreSQL appends FOR UPDATE to a locking read,
+ * The statement as both databases share it: PostgreSQL appends FOR UPDATE (SKIP LOCKED) to a locking read,
  * and wraps a write that announces its rows on the change feed (SQLite returns the rows instead).
  */
 function shared(sql: string, dialect: "sqlite" | "postgres"): string {
   if (dialect === "sqlite") return numberPlaceholders(sql.replace(/ RETURNING [a-z_, ]+$/, "")).text;
   const announced = /^WITH changed AS \((.*) RETURNING [a-z_, ]+\) SELECT .* FROM changed$/s.exec(sql);
-  return (announced ? announced[1]! : sql).replace(/ FOR UPDATE$/, "");
+  return (announced ? announced[1]! : sql).replace(/ FOR UPDATE( SKIP LOCKED)?$/, "");
 }
 
 /** Statements only PostgreSQL runs (its own way of doing a capability) are not compared. */
@@ -166,10 +210,13 @@ describe("every statement, rendered for each dialect", () => {
     const locking = all.filter((s) => s.text.postgres.endsWith(" FOR UPDATE")).map((s) => s.name);
     assert.deepEqual(locking.sort(), [
       "gatehouse_lockRefreshToken",
+      "gatehouse_lockSecrets_outbox_payload",
       "gatehouse_lockSecrets_settings_value",
       "gatehouse_lockSecrets_signing_keys_private_jwk",
       "gatehouse_lockUserSessions",
     ]);
+    const skipping = all.filter((s) => s.text.postgres.endsWith(" FOR UPDATE SKIP LOCKED")).map((s) => s.name);
+    assert.deepEqual(skipping, ["gatehouse_selectDueOutboxMessages"]);
     assert.ok(all.every((s) => s.onlyFor === "postgres" || !s.text.sqlite.includes("FOR UPDATE")));
   });
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { systemClock } from "../../core/clock.ts";
 import { AuthError } from "../../core/errors.ts";
-import { withStore } from "../connect.ts";
+import { withGatehouse, withStore } from "../connect.ts";
 import { cliSettings, type GlobalOptions } from "../environment.ts";
 import { isoTime, printJson, printLines, printTable } from "../output.ts";
 import { requireUser } from "./users.ts";
@@ -40,8 +40,8 @@ export function registerSessionsCommand(program: Command): void {
     .description("end a session now: its refresh token stops working at once")
     .argument("<session-id>")
     .action(async (sessionId: string, _options: unknown, command: Command) => {
-      const ended = await withStore(command.optsWithGlobals<GlobalOptions>(), (store) =>
-        store.endSession(sessionId, systemClock.now(), "revoked"),
+      const ended = await withGatehouse(command.optsWithGlobals<GlobalOptions>(), (auth) =>
+        auth.service.revokeSession(sessionId),
       );
       if (!ended)
         throw new AuthError(

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
 import { parseKeyEncryptionKey } from "../crypto/key-encryption-key.ts";
+import { parseWebhookSecret } from "../events/webhook-signature.ts";
 import { assertStrongSecret } from "../keys/secret-strength.ts";
 import { codeOnly, type Kind, oneOf, optional, origins, seconds, text, wholeNumber, yesNo } from "./kinds.ts";
 import { setting } from "./setting.ts";
@@ -69,6 +70,38 @@ function rangeApiUrl(): Kind<string> {
       }
       if (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) return undefined;
       return `${subject} must use https:// (plain http:// is allowed only for 127.0.0.1, localhost or [::1]).`;
+    },
+  };
+}
+
+/** Where webhooks go: an absolute http(s) URL. */
+function webhookUrl(): Kind<string> {
+  return {
+    ...text({ max: 2048, rule: "an absolute http:// or https:// URL" }),
+    check(value, subject) {
+      let url: URL | undefined;
+      try {
+        url = new URL(value);
+      } catch {
+        url = undefined;
+      }
+      if (url?.protocol === "https:" || url?.protocol === "http:") return undefined;
+      return `${subject} must be an absolute http:// or https:// URL (the receiver of the security events).`;
+    },
+  };
+}
+
+/** A Standard Webhooks secret (`whsec_` + base64 of 24–64 bytes); never echoed. */
+function webhookSecret(): Kind<string> {
+  return {
+    ...text({ max: 200, rule: "whsec_ followed by the base64 of 24 to 64 random bytes" }),
+    check(value, subject) {
+      try {
+        parseWebhookSecret(value, subject);
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
     },
   };
 }
@@ -330,6 +363,48 @@ export const OPTION_SETTINGS = {
         "(`npx gatehouse secret` prints one).",
     },
   ),
+  auditRetentionSeconds: setting(seconds(HOUR, 3650 * DAY), {
+    env: "AUDIT_RETENTION",
+    default: 90 * DAY,
+    doc: "Security events (the audit trail) are deleted this long after they happened; checked every hour.",
+  }),
+  webhook: {
+    url: setting(optional(webhookUrl()), {
+      env: "WEBHOOK_URL",
+      default: undefined,
+      sensitive: true,
+      doc: "Each security event is POSTed here as JSON, signed as Standard Webhooks specifies (needs `WEBHOOK_SECRET`).",
+    }),
+    secret: setting(optional(webhookSecret()), {
+      env: "WEBHOOK_SECRET",
+      default: undefined,
+      sensitive: true,
+      doc: "Signing secret of the webhooks: `whsec_` and the base64 of 24–64 random bytes.",
+    }),
+    timeoutSeconds: setting(seconds(1, MINUTE), {
+      env: "WEBHOOK_TIMEOUT",
+      default: 10,
+      doc: "How long one webhook call may take before it counts as failed (and is retried).",
+    }),
+  },
+  // Defaults: waits of 5 s doubling to an hour; the 20th failure gives up, about 8–10 hours after the event.
+  outbox: {
+    retryBaseSeconds: setting(seconds(1, HOUR), {
+      env: "OUTBOX_RETRY_BASE",
+      default: 5,
+      doc: "Wait before retrying a failed webhook or mail; each later wait doubles (with jitter).",
+    }),
+    retryMaxSeconds: setting(seconds(1, DAY), {
+      env: "OUTBOX_RETRY_MAX",
+      default: HOUR,
+      doc: "Longest wait between two attempts of one webhook or mail.",
+    }),
+    maxAttempts: setting(wholeNumber(1, 100), {
+      env: "OUTBOX_MAX_ATTEMPTS",
+      default: 20,
+      doc: "Attempts of one webhook or mail before it is given up (kept as dead, never sent).",
+    }),
+  },
   realm: setting(
     text({ max: 128, pattern: /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/, rule: "printable ASCII, no quote or backslash" }),
     {

@@ -10,5 +10,8 @@ export const signingKeyContext = (kid: string): string => `signing_key:${kid}`;
 /** A secret kept in the shared settings table. */
 export const settingContext = (name: string): string => `setting:${name}`;
 
+/** An outbox message whose payload holds a secret (e.g. a mail with a link). */
+export const outboxPayloadContext = (id: string): string => `outbox:${id}`;
+
 /** The settings that hold secrets, and so are stored sealed. */
 export const SECRET_SETTINGS: readonly string[] = ["refresh_rotation_key"];

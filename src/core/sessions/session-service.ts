@@ -3,12 +3,15 @@ import type { Clock } from "../clock.ts";
 import { AuthError, isAuthError } from "../errors.ts";
 import { type Metrics, NO_METRICS, type RefreshResult } from "../observability/metrics.ts";
 import { NO_SECURITY_LOG, type SecurityLog } from "../observability/security-log.ts";
+import type { SecurityEvents } from "../events/security-events.ts";
 import type { RevocationList, RevocationStatus } from "../revocation/revocation-list.ts";
 import type {
   RefreshRotationResult,
   SessionCursor,
   SessionRecord,
   Store,
+  StoreOps,
+  TransactionOps,
   UserRecord,
 } from "../store/store.ts";
 import {
@@ -78,6 +81,7 @@ export class SessionService {
   readonly #maxPerUser: number;
   readonly #revocations: RevocationList | undefined;
   #databaseChecks = 0;
+  readonly #events: SecurityEvents | undefined;
 
   /**
    * `maxPerUser`: live sessions a user may have; a login past it ends the oldest (setting `maxSessionsPerUser`).
@@ -89,7 +93,13 @@ export class SessionService {
     lifetimes: SessionLifetimes,
     rotationKey: Buffer,
     maxPerUser: number,
-    parts: { metrics?: Metrics; log?: SecurityLog; revocations?: RevocationList | undefined } = {},
+    /** With `events`, starts and reuse detections are recorded (see start and rotate). */
+    parts: {
+      metrics?: Metrics;
+      log?: SecurityLog;
+      revocations?: RevocationList | undefined;
+      events?: SecurityEvents;
+    } = {},
   ) {
     this.#store = store;
     this.#clock = clock;
@@ -99,9 +109,15 @@ export class SessionService {
     this.#metrics = parts.metrics ?? NO_METRICS;
     this.#log = parts.log ?? NO_SECURITY_LOG;
     this.#revocations = parts.revocations;
+    this.#events = parts.events;
   }
 
-  async start(userId: string, meta: SessionMeta): Promise<IssuedSession> {
+  /** Starts a session; `alsoInTransaction` runs in the same transaction (e.g. to record the login). */
+  async start(
+    userId: string,
+    meta: SessionMeta,
+    alsoInTransaction?: (tx: TransactionOps, session: SessionRecord) => Promise<void>,
+  ): Promise<IssuedSession> {
     const now = this.#clock.now();
     const absoluteExpiresAt = now + this.#lifetimes.absoluteSeconds * 1000;
     const session: SessionRecord = {
@@ -130,7 +146,16 @@ export class SessionService {
       // Through endSession, like every other ending, so whoever watches ended sessions sees these too.
       for (const oldest of await tx.listLiveSessionIdsBeyond(userId, now, this.#maxPerUser)) {
         await tx.endSession(oldest, now, "session_limit");
+        await this.#events?.record(tx, {
+          type: "session_revoked",
+          userId,
+          sessionId: oldest,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          data: { by: "session_limit" },
+        });
       }
+      await alsoInTransaction?.(tx, session);
     });
     return { session, refreshToken };
   }
@@ -176,6 +201,7 @@ export class SessionService {
       case "reused": {
         const fields = { userId: result.userId, sessionId: result.sessionId, ip: caller?.ip ?? null };
         this.#log.warn(fields, "refresh token reused: session ended");
+        await this.#recordReuse(result.userId, result.sessionId, caller);
         throw invalidGrant(
           "This refresh token was already used, so the session has been ended to protect you. Log in again.",
         );
@@ -187,6 +213,26 @@ export class SessionService {
       default:
         throw invalidGrant(ENDED);
     }
+  }
+
+  /**
+   * Records refresh_reused once the rotation has ended the session. On PostgreSQL the rotation
+   * is one statement (one round trip), so the event follows in a transaction of its own right
+   * after it; a failure to write it is logged and the caller still gets invalid_grant.
+   */
+  async #recordReuse(userId: string, sessionId: string, caller: SessionMeta | undefined): Promise<void> {
+    if (this.#events === undefined) return;
+    const input = {
+      type: "refresh_reused" as const,
+      userId,
+      sessionId,
+      ip: caller?.ip ?? null,
+      userAgent: caller?.userAgent ?? null,
+    };
+    await this.#events.recordAlone(this.#store, input).catch((error: unknown) => {
+      const reason = isAuthError(error) ? error.code : "error";
+      this.#log.warn({ userId, sessionId, reason }, "could not record the refresh_reused event");
+    });
   }
 
   /**
@@ -211,12 +257,18 @@ export class SessionService {
     return row?.sessionId ?? null;
   }
 
-  async end(sessionId: string, reason: string): Promise<boolean> {
-    return this.#store.endSession(sessionId, this.#clock.now(), reason);
+  /** Ends a session (in `db`, e.g. the caller's transaction); returns whether it was still open. */
+  async end(sessionId: string, reason: string, db: StoreOps = this.#store): Promise<boolean> {
+    return db.endSession(sessionId, this.#clock.now(), reason);
   }
 
-  async endAllForUser(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
-    return this.#store.endUserSessions(userId, this.#clock.now(), reason, exceptSessionId);
+  async endAllForUser(
+    userId: string,
+    reason: string,
+    exceptSessionId?: string,
+    db: StoreOps = this.#store,
+  ): Promise<number> {
+    return db.endUserSessions(userId, this.#clock.now(), reason, exceptSessionId);
   }
 
   /**

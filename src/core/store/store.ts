@@ -1,5 +1,7 @@
+import type { AuditEventStore } from "./audit-events.ts";
 import type { ChangeFeedCapability } from "./change-feed.ts";
 import type { CounterStore } from "./counters.ts";
+import type { OutboxClaims, OutboxStore } from "./outbox.ts";
 import type { RefreshRotationCapability } from "./refresh-rotation.ts";
 import type { RefreshTokenLocks, RefreshTokenStore } from "./refresh-tokens.ts";
 import type { SessionLocks, SessionStore } from "./sessions.ts";
@@ -15,12 +17,14 @@ export type {
   EndedSession,
   StoreChange,
 } from "./change-feed.ts";
+export type { AuditEventQuery, AuditEventRecord, AuditEventStore } from "./audit-events.ts";
 export type { CounterLimiter, CounterOptions, CounterStore } from "./counters.ts";
 export type {
   RefreshRotationCapability,
   RefreshRotationRequest,
   RefreshRotationResult,
 } from "./refresh-rotation.ts";
+export type { OutboxClaimRequest, OutboxClaims, OutboxFailure, OutboxRecord, OutboxStore } from "./outbox.ts";
 export type { RefreshTokenLocks, RefreshTokenRecord, RefreshTokenStore } from "./refresh-tokens.ts";
 export type { SessionCursor, SessionLocks, SessionRecord, SessionStore } from "./sessions.ts";
 export type { SettingsStore } from "./settings.ts";
@@ -37,10 +41,24 @@ export type { UserRecord, UserStore } from "./users.ts";
  */
 
 /** Every role's operations; available on the store and inside a transaction. */
-export interface StoreOps extends UserStore, SessionStore, RefreshTokenStore, SigningKeyStore, SettingsStore {}
+export interface StoreOps
+  extends UserStore,
+    SessionStore,
+    RefreshTokenStore,
+    SigningKeyStore,
+    SettingsStore,
+    OutboxStore,
+    AuditEventStore {}
 
-/** What a transaction's work may do: every operation, plus row locks. */
-export interface TransactionOps extends StoreOps, RefreshTokenLocks, SessionLocks {}
+/** What a transaction's work may do: every operation, plus row locks and work to run once it commits. */
+export interface TransactionOps extends StoreOps, RefreshTokenLocks, SessionLocks {
+  /**
+   * Runs `callback` right after this transaction commits, never when it rolls back (e.g. to
+   * tell in-process listeners about an event, or wake a worker for a new outbox message).
+   * Callbacks run in order; one that throws is ignored, so each handles its own errors.
+   */
+  afterCommit(callback: () => void): void;
+}
 
 /**
  * A database Gatehouse can run on. Beyond the roles, a store offers capabilities: what a
@@ -53,6 +71,7 @@ export interface TransactionOps extends StoreOps, RefreshTokenLocks, SessionLock
 export interface Store
   extends StoreOps,
     StoredSecretStore,
+    OutboxClaims,
     Partial<ChangeFeedCapability>,
     Partial<RefreshRotationCapability> {
   /** Creates or upgrades the schema. Idempotent; safe when several instances start at once. */

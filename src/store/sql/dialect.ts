@@ -26,9 +26,15 @@ export interface NotifyRows {
   readonly payload: string;
 }
 
+export type RowLock = boolean | "skip locked";
+
 export interface RenderOptions {
-  /** A read that locks the rows it returns until the transaction ends. */
-  forUpdate?: boolean;
+  /**
+   * A read that locks the rows it returns until the transaction ends: `true` waits for rows
+   * another transaction holds; "skip locked" passes over them (a queue's claim: two workers
+   * never wait on, or take, the same row).
+   */
+  forUpdate?: RowLock;
   notify?: NotifyRows;
 }
 
@@ -97,7 +103,8 @@ export const POSTGRES: Dialect = {
       const notified = `pg_notify(${CHANGE_CHANNEL_SQL}, ${payload}) AS notified`;
       return `WITH changed AS (${text} RETURNING ${returning}) SELECT ${returning}, ${notified} FROM changed`;
     }
-    return forUpdate ? `${text} FOR UPDATE` : text;
+    if (!forUpdate) return text;
+    return forUpdate === "skip locked" ? `${text} FOR UPDATE SKIP LOCKED` : `${text} FOR UPDATE`;
   },
   // 23505: unique_violation (PostgreSQL error codes, appendix A).
   isUniqueViolation: (error, key) =>

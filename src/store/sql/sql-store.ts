@@ -1,17 +1,21 @@
+import type { AuditEventQuery, AuditEventRecord } from "../../core/store/audit-events.ts";
 import { rotateInTransaction } from "../../core/sessions/rotate-in-transaction.ts";
 import type { ChangeListener, ChangeSubscription, EndedSession, StoreChange } from "../../core/store/change-feed.ts";
 import type { CounterStore } from "../../core/store/counters.ts";
 import type { RefreshRotationRequest, RefreshRotationResult } from "../../core/store/refresh-rotation.ts";
+import type { OutboxClaimRequest, OutboxFailure, OutboxRecord } from "../../core/store/outbox.ts";
 import type { RefreshTokenRecord } from "../../core/store/refresh-tokens.ts";
 import type { SessionCursor, SessionRecord } from "../../core/store/sessions.ts";
 import type { SigningKeyChanges, SigningKeyRecord } from "../../core/store/signing-keys.ts";
 import type { Store, StoreOps, TransactionOps } from "../../core/store/store.ts";
 import type { StoredSecret } from "../../core/store/stored-secrets.ts";
 import type { UserRecord } from "../../core/store/users.ts";
+import * as auditEvents from "./audit-events.ts";
 import type { SqlDriver, SqlRunner } from "./driver.ts";
 import { CHANGE_CHANNEL_SQL, type DialectName } from "./dialect.ts";
 import { isSchemaCurrent, migrate } from "./migrate.ts";
 import { rotateInOneStatement } from "./refresh-rotation.ts";
+import * as outbox from "./outbox.ts";
 import * as refreshTokens from "./refresh-tokens.ts";
 import * as sessions from "./sessions.ts";
 import * as settings from "./settings.ts";
@@ -143,15 +147,49 @@ class SqlOps implements StoreOps {
   putSettingIfAbsent(name: string, value: string): Promise<string> {
     return settings.putIfAbsent(this.db, name, value);
   }
+
+  insertOutboxMessage(message: OutboxRecord): Promise<void> {
+    return outbox.insert(this.db, message);
+  }
+  findOutboxMessage(id: string): Promise<OutboxRecord | null> {
+    return outbox.find(this.db, id);
+  }
+  markOutboxDelivered(id: string, at: number): Promise<boolean> {
+    return outbox.markDelivered(this.db, id, at);
+  }
+  markOutboxFailed(id: string, failure: OutboxFailure): Promise<boolean> {
+    return outbox.markFailed(this.db, id, failure);
+  }
+  countOutboxBacklog(): Promise<number> {
+    return outbox.countBacklog(this.db);
+  }
+  pruneOutbox(deliveredBefore: number, deadBefore: number): Promise<number> {
+    return outbox.prune(this.db, deliveredBefore, deadBefore);
+  }
+
+  insertAuditEvent(event: AuditEventRecord): Promise<void> {
+    return auditEvents.insert(this.db, event);
+  }
+  listAuditEvents(query: AuditEventQuery): Promise<AuditEventRecord[]> {
+    return auditEvents.list(this.db, query);
+  }
+  pruneAuditEvents(before: number): Promise<number> {
+    return auditEvents.prune(this.db, before);
+  }
 }
 
 /** The `tx` handed to transaction work. */
 class SqlTransaction extends SqlOps implements TransactionOps {
+  readonly afterCommitCallbacks: (() => void)[] = [];
+
   lockRefreshToken(hash: string): Promise<RefreshTokenRecord | null> {
     return refreshTokens.lock(this.db, hash);
   }
   lockUserSessions(userId: string): Promise<void> {
     return sessions.lockUser(this.db, userId);
+  }
+  afterCommit(callback: () => void): void {
+    this.afterCommitCallbacks.push(callback);
   }
 }
 
@@ -184,11 +222,24 @@ export class SqlStore extends SqlOps implements Store {
 
   async transaction<T>(work: (tx: TransactionOps) => Promise<T>): Promise<T> {
     const committed: StoreChange[] = [];
+    let tx: SqlTransaction | undefined;
     const result = await this.#driver.transaction((runner) =>
-      work(new SqlTransaction(runner, (changes) => committed.push(...changes))),
+      work((tx = new SqlTransaction(runner, (changes) => committed.push(...changes)))),
     );
     if (committed.length > 0) this.#feed.publish(committed);
+    for (const callback of tx?.afterCommitCallbacks ?? []) {
+      try {
+        callback();
+      } catch {
+        // The work has committed; a listener's failure must not turn that into an error.
+      }
+    }
     return result;
+  }
+
+  async claimOutboxMessages(request: OutboxClaimRequest): Promise<OutboxRecord[]> {
+    if (!(await outbox.anyDue(this.db, request))) return [];
+    return this.#driver.transaction((tx) => outbox.claim(tx, request));
   }
 
   /** PostgreSQL: one statement, one round trip. SQLite: a transaction (it runs in-process anyway). */

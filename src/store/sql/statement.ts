@@ -29,7 +29,7 @@ export interface StatementOptions extends RenderOptions {
 
 /**
  * Defines a statement in SQLite's spelling with `?` placeholders; `forUpdate` makes it a
- * locking read (PostgreSQL appends FOR UPDATE), `notify` a write that announces each changed
+ * locking read (PostgreSQL appends FOR UPDATE, or FOR UPDATE SKIP LOCKED for "skip locked"), `notify` a write that announces each changed
  * row on the change feed (see Dialect.render). A name used twice throws at load time.
  */
 export function statement<Args extends readonly SqlValue[], Row = never>(

@@ -1,4 +1,9 @@
-import { SECRET_SETTINGS, settingContext, signingKeyContext } from "../../core/crypto/secret-contexts.ts";
+import {
+  outboxPayloadContext,
+  SECRET_SETTINGS,
+  settingContext,
+  signingKeyContext,
+} from "../../core/crypto/secret-contexts.ts";
 import type { StoredSecret } from "../../core/store/stored-secrets.ts";
 import type { SqlRunner } from "./driver.ts";
 import { type Statement, statement } from "./statement.ts";
@@ -28,6 +33,14 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     valueColumn: "value",
     where: `name IN (${quoted(SECRET_SETTINGS)})`,
     context: settingContext,
+  },
+  // Only sealed payloads: a JSON payload (a webhook) holds no secret and is never sealed.
+  {
+    table: "outbox",
+    idColumn: "id",
+    valueColumn: "payload",
+    where: "payload NOT LIKE '{%'",
+    context: outboxPayloadContext,
   },
 ];
 
