@@ -4,6 +4,7 @@
  * refresh token and never stores the access token.
  */
 import { createGatehouseClient, type GatehouseSessionInfo, type GatehouseState } from "../src/client/index.ts";
+import { activityItem } from "./activity.ts";
 import { element, formatCountdown, formatTime, hideError, showError, summariseUserAgent, withBusy } from "./dom.ts";
 import { describeError } from "./messages.ts";
 import { renderQrCode } from "./qr.ts";
@@ -62,7 +63,13 @@ const ui = {
   reloadSessions: element<HTMLButtonElement>("reload-sessions"),
   sessions: element("sessions"),
   sessionsError: element("sessions-error"),
+  reloadActivity: element<HTMLButtonElement>("reload-activity"),
+  activity: element("activity"),
+  activityError: element("activity-error"),
 };
+
+/** How many recent events the page shows. */
+const RECENT_ACTIVITY = 10;
 
 /** Set while this tab is logging out, so the status says who ended the session. */
 let signingOutHere = false;
@@ -84,6 +91,7 @@ function render(state: GatehouseState): void {
     void loadIdentity();
     void loadSessions();
     void showPasskeys().catch((error: unknown) => showError(ui.passkeyError, describeError(error)));
+    void loadActivity();
   } else {
     clearSignedInData();
     if (previous === "signed-in" && !signingOutHere)
@@ -106,9 +114,12 @@ function runAction(button: HTMLButtonElement, errorBox: HTMLElement, work: () =>
 function clearSignedInData(): void {
   for (const node of [ui.username, ui.userId, ui.sessionId]) node.textContent = "…";
   ui.sessions.replaceChildren();
+  ui.activity.replaceChildren();
   ui.apiResult.textContent = "";
   ui.apiResult.hidden = true;
-  for (const node of [ui.identityError, ui.apiError, ui.sessionsError, ui.passwordError]) hideError(node);
+  for (const node of [ui.identityError, ui.apiError, ui.sessionsError, ui.passwordError, ui.activityError]) {
+    hideError(node);
+  }
 }
 
 function updateCountdown(): void {
@@ -138,6 +149,16 @@ async function loadSessions(): Promise<void> {
   }
 }
 
+async function loadActivity(): Promise<void> {
+  try {
+    const page = await client.activity({ limit: RECENT_ACTIVITY });
+    ui.activity.replaceChildren(...page.events.map(activityItem));
+    hideError(ui.activityError);
+  } catch (error) {
+    showError(ui.activityError, describeError(error));
+  }
+}
+
 function sessionRow(session: GatehouseSessionInfo): HTMLTableRowElement {
   const row = document.createElement("tr");
   row.dataset["testid"] = "session-row";
@@ -150,7 +171,12 @@ function sessionRow(session: GatehouseSessionInfo): HTMLTableRowElement {
     badge.textContent = "this tab";
     device.append(" ", badge);
   }
-  const cells = [session.ip ?? "unknown", formatTime(session.created_at), formatTime(session.last_used_at), formatTime(session.expires_at)].map((text) => {
+  const cells = [
+    session.ip ?? "unknown",
+    formatTime(session.created_at),
+    formatTime(session.last_used_at),
+    formatTime(session.expires_at),
+  ].map((text) => {
     const cell = document.createElement("td");
     cell.textContent = text;
     return cell;
@@ -161,14 +187,17 @@ function sessionRow(session: GatehouseSessionInfo): HTMLTableRowElement {
   end.className = session.current ? "danger small" : "small";
   end.textContent = session.current ? "End (logs out)" : "End";
   end.dataset["testid"] = "end-session";
-  end.setAttribute("aria-label", `End the session started ${formatTime(session.created_at)}${session.current ? " (this one: logs you out)" : ""}`);
+  end.setAttribute(
+    "aria-label",
+    `End the session started ${formatTime(session.created_at)}${session.current ? " (this one: logs you out)" : ""}`,
+  );
   end.addEventListener("click", () =>
     withBusy(end, async () => {
       try {
         if (session.current) signingOutHere = true;
         await client.endSession(session.id);
         announce(session.current ? "You ended this session and are now logged out." : "Session ended.");
-        if (!session.current) await loadSessions();
+        if (!session.current) await Promise.all([loadSessions(), loadActivity()]);
       } catch (error) {
         showError(ui.sessionsError, describeError(error));
       } finally {
@@ -350,7 +379,9 @@ ui.callApi.addEventListener("click", () =>
     ui.apiResult.textContent = `HTTP ${response.status}\n${JSON.stringify(body, null, 2)}`;
     ui.apiResult.hidden = false;
     ui.apiResult.dataset["status"] = String(response.status);
-    announce(response.ok ? "The protected API answered." : `The protected API refused the call (HTTP ${response.status}).`);
+    announce(
+      response.ok ? "The protected API answered." : `The protected API refused the call (HTTP ${response.status}).`,
+    );
   }),
 );
 
@@ -404,11 +435,12 @@ ui.passwordForm.addEventListener("submit", (event) => {
     ui.currentPassword.value = "";
     ui.newPassword.value = "";
     announce("Password changed. Your other sessions have ended.");
-    await loadSessions();
+    await Promise.all([loadSessions(), loadActivity()]);
   });
 });
 
 ui.reloadSessions.addEventListener("click", () => withBusy(ui.reloadSessions, loadSessions));
+ui.reloadActivity.addEventListener("click", () => withBusy(ui.reloadActivity, loadActivity));
 
 client.onChange(render);
 setInterval(updateCountdown, 250);

@@ -70,6 +70,24 @@ export interface GatehouseSessionInfo {
   current: boolean;
 }
 
+/** One security event of `GET /auth/activity`. `at` is an ISO 8601 string. */
+export interface GatehouseActivityEvent {
+  id: string;
+  /** `login_succeeded`, `login_failed`, `logout`, `password_changed`, … */
+  type: string;
+  at: string;
+  session_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: Record<string, string | number | boolean | null>;
+}
+
+/** A page of the user's activity, newest first; pass `next_before` as `before` for the next page. */
+export interface GatehouseActivityPage {
+  events: GatehouseActivityEvent[];
+  next_before: string | null;
+}
+
 export interface GatehouseClientOptions {
   /**
    * Where the Gatehouse server is. Default `""`: the page's own origin. A different origin
@@ -159,12 +177,17 @@ export interface GatehouseClient {
   getAccessToken(): Promise<string | undefined>;
   /** `GET /auth/me`. */
   me(): Promise<GatehouseMe>;
-  /** `GET /auth/sessions`: the user's live sessions. */
+  /** `GET /auth/sessions`: the user's live sessions, newest first (every page, followed for you). */
   sessions(): Promise<GatehouseSessionInfo[]>;
   /** `DELETE /auth/sessions/:id`. Ending the current session signs this client out. */
   endSession(id: string): Promise<void>;
   /** `POST /auth/password`. Every other session of the user ends. */
   changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /**
+   * `GET /auth/activity`: the user's own security events (logins, failed logins, logouts,
+   * password changes, …), newest first, `limit` per page (default 20, at most 100).
+   */
+  activity(options?: { limit?: number; before?: string }): Promise<GatehouseActivityPage>;
   /** Calls `listener` on sign-in, sign-out and every new token. Returns an unsubscribe function. */
   onChange(listener: (state: GatehouseState) => void): () => void;
   /** `"unknown"` until `restore()` (or a login) has settled it. */
@@ -412,8 +435,19 @@ class BrowserGatehouseClient implements GatehouseClient {
   }
 
   async sessions(): Promise<GatehouseSessionInfo[]> {
-    const body = await this.#api<{ sessions: GatehouseSessionInfo[] }>("GET", "/sessions");
-    return body.sessions;
+    const all: GatehouseSessionInfo[] = [];
+    let cursor: string | null | undefined;
+    // The server caps live sessions per user (100 by default): one or two pages of 100.
+    do {
+      const query = `?limit=100${cursor ? `&before=${encodeURIComponent(cursor)}` : ""}`;
+      const page = await this.#api<{ sessions: GatehouseSessionInfo[]; next_cursor?: string | null }>(
+        "GET",
+        `/sessions${query}`,
+      );
+      all.push(...page.sessions);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return all;
   }
 
   async endSession(id: string): Promise<void> {
@@ -425,6 +459,14 @@ class BrowserGatehouseClient implements GatehouseClient {
 
   async changePassword(currentPassword: string, newPassword: string): Promise<void> {
     await this.#api<undefined>("POST", "/password", { current_password: currentPassword, new_password: newPassword });
+  }
+
+  activity(options: { limit?: number; before?: string } = {}): Promise<GatehouseActivityPage> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    if (options.before !== undefined) query.set("before", options.before);
+    const search = query.toString();
+    return this.#api<GatehouseActivityPage>("GET", search === "" ? "/activity" : `/activity?${search}`);
   }
 
   onChange(listener: (state: GatehouseState) => void): () => void {
@@ -581,7 +623,11 @@ class BrowserGatehouseClient implements GatehouseClient {
       case "refresh-finished": {
         const current = this.#token;
         // Another tab refreshed the session we share: take its token if it is newer.
-        if (message.token && this.#status !== "signed-out" && (!current || message.token.expiresAt > current.expiresAt)) {
+        if (
+          message.token &&
+          this.#status !== "signed-out" &&
+          (!current || message.token.expiresAt > current.expiresAt)
+        ) {
           this.#setToken(message.token);
         }
         return;
@@ -600,7 +646,9 @@ class BrowserGatehouseClient implements GatehouseClient {
 
   #state(): GatehouseState {
     const token = this.#token;
-    return this.#status === "signed-in" && token ? { status: "signed-in", expiresAt: token.expiresAt } : { status: "signed-out" };
+    return this.#status === "signed-in" && token
+      ? { status: "signed-in", expiresAt: token.expiresAt }
+      : { status: "signed-out" };
   }
 
   #emit(): void {
@@ -637,7 +685,10 @@ class BrowserGatehouseClient implements GatehouseClient {
 
   /** The bearer token only ever goes to the auth server's origin and the configured API origins. */
   #mayCarryToken(url: string): boolean {
-    this.#tokenOrigins ??= new Set([originOf(this.#baseUrl || "/"), ...this.#extraOrigins.map((o) => new URL(o).origin)]);
+    this.#tokenOrigins ??= new Set([
+      originOf(this.#baseUrl || "/"),
+      ...this.#extraOrigins.map((o) => new URL(o).origin),
+    ]);
     return this.#tokenOrigins.has(originOf(url));
   }
 
@@ -664,7 +715,12 @@ function withBearer(request: Request, token: string): Request {
 function sessionIdOf(token: string): string | undefined {
   try {
     const payload = token.split(".")[1] ?? "";
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
+    const json = atob(
+      payload
+        .replace(/-/g, "+")
+        .replace(/_/g, "/")
+        .padEnd(Math.ceil(payload.length / 4) * 4, "="),
+    );
     const sid = (JSON.parse(json) as { sid?: unknown }).sid;
     return typeof sid === "string" ? sid : undefined;
   } catch {

@@ -2,6 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import type { GatehouseConfig } from "./config.ts";
 import { AuthError, isAuthError } from "./errors.ts";
+import { OncePerWindow } from "./events/once-per-window.ts";
+import type { SecurityEventData, SecurityEventType } from "./events/security-event.ts";
+import type { SecurityEvents } from "./events/security-events.ts";
 import type { LoginResult, Metrics } from "./observability/metrics.ts";
 import type { SecurityLog } from "./observability/security-log.ts";
 import type { MfaChallenge, MfaService, SecondFactorProof } from "./mfa/mfa-service.ts";
@@ -14,8 +17,15 @@ import type { SessionMeta, SessionService } from "./sessions/session-service.ts"
 import { type Introspection, introspectToken } from "./sessions/token-introspection.ts";
 import type { AccessTokenClaims } from "./tokens/access-token-verifier.ts";
 import { throttleIp } from "./throttle/throttle-keys.ts";
-import { normalizeUsername, validateNewUsername } from "./users/username.ts";
-import type { SessionRecord, Store, UserRecord } from "./store/store.ts";
+import { normalizeUsername, usernameKey, validateNewUsername } from "./users/username.ts";
+import type {
+  AuditEventRecord,
+  SessionCursor,
+  SessionRecord,
+  Store,
+  TransactionOps,
+  UserRecord,
+} from "./store/store.ts";
 
 /** Who is calling, as far as the transport can tell. */
 export interface CallerContext extends SessionMeta {
@@ -70,9 +80,22 @@ export interface AuthServiceParts {
   mfa?: MfaService;
   /** Passkey logins; without it, the passkey routes are not served. */
   passkeys?: PasskeyService;
+  events: SecurityEvents;
+}
+
+/** A page of a user's own activity, newest first. */
+export interface ActivityPage {
+  events: AuditEventRecord[];
+  /** Pass as `before` for the next page; null when this was the last. */
+  nextBefore: string | null;
 }
 
 const INVALID_CREDENTIALS = "Wrong username or password.";
+const sessionEnded = () =>
+  new AuthError("invalid_token", "This session has ended. Log in again.", {
+    tokenPresented: true,
+    reason: "session_ended",
+  });
 
 export const publicUser = (user: UserRecord): PublicUser => ({ id: user.id, username: user.username });
 
@@ -83,6 +106,8 @@ export const publicUser = (user: UserRecord): PublicUser => ({ id: user.id, user
  */
 export class AuthService {
   readonly #p: AuthServiceParts;
+  // One login_throttled event per account and address per minute, however many requests were refused.
+  readonly #throttledEvents = new OncePerWindow(60_000);
 
   constructor(parts: AuthServiceParts) {
     this.#p = parts;
@@ -98,16 +123,20 @@ export class AuthService {
     const username = validateNewUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     await this.#p.checkPasswordPolicy(password, { username });
-    await this.#p.registrationLimit.consume(throttleIp(caller.ip));
+    const address = throttleIp(caller.ip);
+    await this.#p.registrationLimit.consume(address);
     const user: UserRecord = {
       id: randomUUID(),
       username,
-      passwordHash: await this.#p.hasher.hash(password),
+      passwordHash: await this.#p.hasher.hash(password, address),
       createdAt: this.#p.clock.now(),
       disabledAt: null,
       roles: [],
     };
-    await this.#p.store.insertUser(user);
+    await this.#p.store.transaction(async (tx) => {
+      await tx.insertUser(user);
+      await this.#record(tx, "user_registered", user.id, caller);
+    });
     return publicUser(user);
   }
 
@@ -148,31 +177,52 @@ export class AuthService {
   async #login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant | MfaChallenge> {
     const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
+    const address = throttleIp(caller.ip);
+    let found = null as UserRecord | null;
     let challenge: MfaChallenge | null = null;
     const user = await this.#throttled(
       username,
-      caller.ip,
+      caller,
+      "login",
       async () => {
-        const found = await this.#p.store.findUserByUsername(username);
+        found = await this.#p.store.findUserByUsername(username);
         if (found?.disabledAt != null) {
           this.#p.log.warn({ userId: found.id, ip: caller.ip }, "login refused: account disabled");
         }
         const ok =
           found !== null && found.disabledAt === null
-            ? await this.#p.hasher.verify(found.passwordHash, password)
-            : await this.#p.hasher.verifyDummy(password);
+            ? await this.#p.hasher.verify(found.passwordHash, password, address)
+            : await this.#p.hasher.verifyDummy(password, address);
         if (ok && found) challenge = (await this.#p.mfa?.challengeFor(found.id)) ?? null;
         return ok ? found : null;
       },
       // Half a login clears no failures: else each right password would buy five more code guesses.
       () => challenge === null,
     );
-    if (!user) throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
-    if (this.#p.hasher.needsRehash(user.passwordHash)) {
-      await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(password));
+    if (!user) {
+      // The name typed for an unknown account is not kept: it is personal data, and people type
+      // passwords into the username field. The address and user agent are what stuffing shows in.
+      const reason =
+        found === null ? "unknown_user" : found.disabledAt !== null ? "account_disabled" : "wrong_password";
+      await this.#p.events.recordAlone(this.#p.store, {
+        ...this.#about(found?.id ?? null, caller),
+        type: "login_failed",
+        data: { reason },
+      });
+      throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
     }
-    if (challenge) return challenge;
-    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller);
+    // Hashed before the transaction: nothing slow happens while it holds its locks.
+    const rehashed = this.#p.hasher.needsRehash(user.passwordHash)
+      ? await this.#upgradedHash(password, address)
+      : undefined;
+    if (challenge) {
+      if (rehashed !== undefined) await this.#p.store.updatePasswordHash(user.id, rehashed);
+      return challenge;
+    }
+    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, ["pwd"], async (tx, started) => {
+      if (rehashed !== undefined) await tx.updatePasswordHash(user.id, rehashed);
+      await this.#record(tx, "login_succeeded", user.id, caller, started.id);
+    });
     return this.#grant(user, session, refreshToken);
   }
 
@@ -191,14 +241,13 @@ export class AuthService {
     const found = await this.#p.store.findUserById(userId);
     if (!found || found.disabledAt !== null) throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
     let amr: readonly string[] | null = null;
-    const user = await this.#throttled(found.username, caller.ip, async () => {
+    const user = await this.#throttled(found.username, caller, "login", async () => {
       amr = await mfa.verify(found.id, proof);
       return amr ? found : null;
     });
     if (!user || !amr) throw new AuthError("invalid_credentials", "The code is wrong, expired or already used.");
     await mfa.consume(mfaToken as string);
-    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, amr);
-    return this.#grant(user, session, refreshToken);
+    return this.#startLogin(user, caller, amr);
   }
 
   /** A login with a passkey alone (discoverable credential, user verification required). */
@@ -213,7 +262,14 @@ export class AuthService {
     const user = await this.#p.store.findUserById(userId);
     if (!user || user.disabledAt !== null)
       throw new AuthError("invalid_credentials", "The passkey could not be verified.");
-    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, passkeyAmr(keyKind, false));
+    return this.#startLogin(user, caller, passkeyAmr(keyKind, false));
+  }
+
+  /** Starts the session of a finished login and records it, in one transaction. */
+  async #startLogin(user: UserRecord, caller: CallerContext, amr: readonly string[]): Promise<TokenGrant> {
+    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, amr, async (tx, started) => {
+      await this.#record(tx, "login_succeeded", user.id, caller, started.id);
+    });
     return this.#grant(user, session, refreshToken);
   }
 
@@ -238,8 +294,9 @@ export class AuthService {
     if (!user || user.disabledAt !== null)
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
     const current = normalizePassword(rawPassword);
-    const verified = await this.#throttled(user.username, caller.ip, async () =>
-      (await this.#p.hasher.verify(user.passwordHash, current)) ? user : null,
+    const address = throttleIp(caller.ip);
+    const verified = await this.#throttled(user.username, caller, "password_change", async () =>
+      (await this.#p.hasher.verify(user.passwordHash, current, address)) ? user : null,
     );
     if (!verified) throw new AuthError("invalid_credentials", "The current password is wrong.");
     return verified;
@@ -258,12 +315,20 @@ export class AuthService {
    */
   async #throttled(
     username: string,
-    ip: string,
+    caller: CallerContext,
+    action: "login" | "password_change",
     judge: () => Promise<UserRecord | null>,
     clearsFailures: () => boolean = () => true,
   ): Promise<UserRecord | null> {
     const throttle = this.#p.loginThrottle;
-    await throttle.check(username, ip);
+    const ip = caller.ip;
+    try {
+      await throttle.check(username, ip);
+    } catch (error) {
+      if (isAuthError(error) && error.code === "too_many_requests")
+        await this.#recordThrottled(username, caller, action);
+      throw error;
+    }
     let user: UserRecord | null;
     try {
       user = await judge();
@@ -277,6 +342,47 @@ export class AuthService {
     return user;
   }
 
+  /** A hash with the current parameters, or undefined when hashing is busy (the next login upgrades it). */
+  async #upgradedHash(password: string, address: string): Promise<string | undefined> {
+    try {
+      return await this.#p.hasher.hash(password, address);
+    } catch (error) {
+      if (error instanceof AuthError && error.code === "too_many_requests") return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Records login_throttled at most once per account and address per minute. Best effort: the
+   * caller gets its 429 whether or not the record could be written.
+   */
+  async #recordThrottled(username: string, caller: CallerContext, action: string): Promise<void> {
+    if (!this.#throttledEvents.take(`${usernameKey(username)}\n${caller.ip}`, this.#p.clock.now())) return;
+    try {
+      const user = await this.#p.store.findUserByUsername(username);
+      const input = { ...this.#about(user?.id ?? null, caller), type: "login_throttled" as const, data: { action } };
+      await this.#p.events.recordAlone(this.#p.store, input);
+    } catch {
+      // The database is what failed; the throttle's answer stands.
+    }
+  }
+
+  /** The who and where of an event; no caller: an administrator's act (the CLI, an app's own code). */
+  #about(userId: string | null, caller: CallerContext | undefined, sessionId: string | null = null) {
+    return { userId, sessionId, ip: caller?.ip ?? null, userAgent: caller?.userAgent ?? null };
+  }
+
+  #record(
+    tx: TransactionOps,
+    type: SecurityEventType,
+    userId: string,
+    caller: CallerContext | undefined,
+    sessionId: string | null = null,
+    data?: SecurityEventData,
+  ) {
+    return this.#p.events.record(tx, { ...this.#about(userId, caller, sessionId), type, ...(data ? { data } : {}) });
+  }
+
   #grant(user: UserRecord, session: SessionRecord, refreshToken: string): TokenGrant {
     const base = { sub: user.id, sid: session.id, amr: session.amr };
     const subject = user.roles.length > 0 ? { ...base, roles: user.roles } : base;
@@ -285,33 +391,58 @@ export class AuthService {
   }
 
   /** Ends the session a refresh token belongs to. Unknown tokens are ignored: logout is idempotent. */
-  async logoutByRefreshToken(refreshToken: unknown): Promise<void> {
+  async logoutByRefreshToken(refreshToken: unknown, caller?: CallerContext): Promise<void> {
     const sessionId = await this.#p.sessions.sessionIdOf(refreshToken);
-    if (sessionId) await this.#p.sessions.end(sessionId, "logout");
+    if (sessionId) await this.#endSession(sessionId, "logout", "logout", caller);
   }
 
-  async logoutSession(sessionId: string): Promise<void> {
-    await this.#p.sessions.end(sessionId, "logout");
+  async logoutSession(sessionId: string, caller?: CallerContext): Promise<void> {
+    await this.#endSession(sessionId, "logout", "logout", caller);
   }
 
-  async logoutAll(userId: string): Promise<void> {
-    await this.#p.sessions.endAllForUser(userId, "logout_all");
+  /** Ends every session of the user; `sessionId` is the session that asked, if any. */
+  async logoutAll(userId: string, caller?: CallerContext, sessionId?: string): Promise<void> {
+    await this.#p.store.transaction(async (tx) => {
+      const ended = await this.#p.sessions.endAllForUser(userId, "logout_all", undefined, tx);
+      await this.#record(tx, "logout_all", userId, caller, sessionId ?? null, { sessions_ended: ended });
+    });
+  }
+
+  /**
+   * Ends a session and records the event in one transaction; nothing is recorded when the
+   * session had already ended (a repeated logout). Returns whether it ended it.
+   */
+  async #endSession(
+    sessionId: string,
+    reason: string,
+    type: SecurityEventType,
+    caller: CallerContext | undefined,
+    data?: SecurityEventData,
+  ): Promise<boolean> {
+    return this.#p.store.transaction(async (tx) => {
+      const session = await tx.findSession(sessionId);
+      if (!session || !(await this.#p.sessions.end(sessionId, reason, tx))) return false;
+      await this.#record(tx, type, session.userId, caller, sessionId, data);
+      return true;
+    });
   }
 
   /**
    * Verifies a bearer token; with `checkSession`, also that its session is still live
-   * and belongs to the token's subject (revocation takes effect at once).
+   * and belongs to the token's subject (revocation takes effect at once). Synchronous when
+   * the answer needs no database read (no session check, or the revocation list vouches);
+   * a promise otherwise. Throws (or rejects with) AuthError("invalid_token").
    */
-  async authenticate(token: string, checkSession: boolean): Promise<AuthContext> {
+  authenticate(token: string, checkSession: boolean): AuthContext | Promise<AuthContext> {
     const claims = this.#p.verifyAccessToken(token);
-    if (checkSession) {
-      const session = await this.#p.sessions.findLive(claims.sid);
-      if (!session || session.userId !== claims.sub) {
-        const options = { tokenPresented: true, reason: "session_ended" } as const;
-        throw new AuthError("invalid_token", "This session has ended. Log in again.", options);
-      }
-    }
-    return toAuthContext(claims);
+    if (!checkSession) return toAuthContext(claims);
+    const live = this.#p.sessions.isLive(claims.sid, claims.sub);
+    if (live === true) return toAuthContext(claims);
+    if (live === false) throw sessionEnded();
+    return live.then((ok) => {
+      if (!ok) throw sessionEnded();
+      return toAuthContext(claims);
+    });
   }
 
   /** RFC 7662: is this token (either kind) live right now, and whose is it? Consumes nothing. */
@@ -325,11 +456,11 @@ export class AuthService {
    * RFC 7009: ends the session (the grant) a token belongs to, whichever kind it is, so every
    * token of that session stops working. Unknown, malformed or expired tokens change nothing.
    */
-  async revoke(token: string): Promise<void> {
+  async revoke(token: string, caller?: CallerContext): Promise<void> {
     const sessionId = isWellFormedRefreshToken(token)
       ? await this.#p.sessions.sessionIdOf(token)
       : this.#sessionOfAccessToken(token);
-    if (sessionId) await this.#p.sessions.end(sessionId, "revoked");
+    if (sessionId) await this.#endSession(sessionId, "revoked", "session_revoked", caller, { by: "token_revocation" });
   }
 
   /** The session of an authentic, unexpired access token, or null. */
@@ -346,13 +477,53 @@ export class AuthService {
     return this.#p.sessions.listLive(userId);
   }
 
-  /** Ends one of the user's own live sessions; anything else is "not found" (no probing of ids). */
-  async endOwnSession(userId: string, sessionId: string): Promise<void> {
+  /**
+   * One page of the user's live sessions, newest first, and where the next page starts (null
+   * on the last one). One row more than asked says whether there is a next page.
+   */
+  async listSessionsPage(
+    userId: string,
+    limit: number,
+    before: SessionCursor | null,
+  ): Promise<{ sessions: SessionRecord[]; next: SessionCursor | null }> {
+    const rows = await this.#p.sessions.listLivePage(userId, limit + 1, before);
+    const sessions = rows.slice(0, limit);
+    const last = sessions.at(-1);
+    const next = rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null;
+    return { sessions, next };
+  }
+
+  /**
+   * Ends one of the user's own live sessions; anything else is "not found" (no probing of ids).
+   * `currentSessionId` is the session of the request, to tell whether it ended itself.
+   */
+  async endOwnSession(
+    userId: string,
+    sessionId: string,
+    caller?: CallerContext,
+    currentSessionId?: string,
+  ): Promise<void> {
     const session = await this.#p.sessions.findLive(sessionId);
     if (!session || session.userId !== userId) {
       throw new AuthError("not_found", "No such session among yours. List them with GET /auth/sessions.");
     }
-    await this.#p.sessions.end(sessionId, "revoked");
+    await this.#endSession(sessionId, "revoked", "session_revoked", caller, {
+      current: sessionId === currentSessionId,
+    });
+  }
+
+  /** An administrator ends a session (CLI); returns false when it was not open. */
+  async revokeSession(sessionId: string): Promise<boolean> {
+    return this.#endSession(sessionId, "revoked", "session_revoked", undefined, { by: "administrator" });
+  }
+
+  /** The user's own security events, newest first; `before` is the previous page's `nextBefore`. */
+  async activity(userId: string, page: { limit: number; before?: string }): Promise<ActivityPage> {
+    const query = { userId, limit: page.limit + 1, ...(page.before === undefined ? {} : { before: page.before }) };
+    const events = await this.#p.store.listAuditEvents(query);
+    const more = events.length > page.limit;
+    if (more) events.length = page.limit;
+    return { events, nextBefore: more ? events.at(-1)!.id : null };
   }
 
   /** Changes the password after checking the current one; every other session ends. */
@@ -366,23 +537,32 @@ export class AuthService {
     if (!user || user.disabledAt !== null)
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
     const current = normalizePassword(currentPassword);
-    const verified = await this.#throttled(user.username, caller.ip, async () =>
-      (await this.#p.hasher.verify(user.passwordHash, current)) ? user : null,
+    const address = throttleIp(caller.ip);
+    const verified = await this.#throttled(user.username, caller, "password_change", async () =>
+      (await this.#p.hasher.verify(user.passwordHash, current, address)) ? user : null,
     );
     if (!verified) {
       throw new AuthError("invalid_credentials", "The current password is wrong.");
     }
     const next = normalizePassword(newPassword);
     await this.#p.checkPasswordPolicy(next, { username: user.username });
-    await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(next));
-    await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId);
+    const hash = await this.#p.hasher.hash(next, address);
+    await this.#p.store.transaction(async (tx) => {
+      await tx.updatePasswordHash(user.id, hash);
+      const ended = await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId, tx);
+      await this.#record(tx, "password_changed", user.id, caller, auth.sessionId, { sessions_ended: ended });
+    });
   }
 
-  /** Disables or re-enables an account; disabling ends every session at once. */
+  /** Disables or re-enables an account (an administrator's act); disabling ends every session at once. */
   async setUserDisabled(userId: string, disabled: boolean): Promise<void> {
     const now = this.#p.clock.now();
-    await this.#p.store.setUserDisabled(userId, disabled ? now : null);
-    if (disabled) await this.#p.sessions.endAllForUser(userId, "user_disabled");
+    await this.#p.store.transaction(async (tx) => {
+      await tx.setUserDisabled(userId, disabled ? now : null);
+      if (!disabled) return this.#record(tx, "user_enabled", userId, undefined);
+      const ended = await this.#p.sessions.endAllForUser(userId, "user_disabled", undefined, tx);
+      return this.#record(tx, "user_disabled", userId, undefined, null, { sessions_ended: ended });
+    });
   }
 
   async me(userId: string): Promise<PublicUser> {

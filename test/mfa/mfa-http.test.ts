@@ -51,7 +51,12 @@ describe("TOTP and the two-step login over HTTP", () => {
   }
 
   before(async () => {
-    server = await startTestServer({ clock, cookie: { secure: false } });
+    // Far more logins from 127.0.0.1 than one address gets a minute: the attempt limits have their own tests.
+    server = await startTestServer({
+      clock,
+      cookie: { secure: false },
+      loginRate: { perIp: { attempts: 10_000 }, perAccount: { attempts: 10_000 } },
+    });
     const app = express();
     app.get("/needs-mfa", server.auth.requireAuth({ mfa: true }), (req, res) => {
       res.json({ amr: req.auth!.amr });

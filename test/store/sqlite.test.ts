@@ -61,18 +61,19 @@ function describeSchema(file: string): unknown {
 
 describe("the SQLite schema", () => {
   it("a new database gets the same tables, column types, indexes and keys as an upgraded previous one", async () => {
-    const file = join(await tempDir(), "new.db");
-    const store = openSqliteStore(file);
-    await store.migrate();
-    await store.close();
-    const legacy = await legacyFile();
-    const upgraded = openSqliteStore(legacy);
-    await upgraded.migrate();
-    await upgraded.close();
-    assert.deepEqual(describeSchema(file), describeSchema(legacy));
+    const migrated = async (file: string): Promise<string> => {
+      const store = openSqliteStore(file);
+      await store.migrate();
+      await store.close();
+      return file;
+    };
+    assert.deepEqual(
+      describeSchema(await migrated(join(await tempDir(), "new.db"))),
+      describeSchema(await migrated(await legacyFile())),
+    );
   });
 
-  it("opens a database the previous schema made, applies only the later steps, and keeps its rows", async () => {
+  it("opens a database the previous schema made, applying only the later steps, and keeps its rows", async () => {
     const file = await legacyFile();
     const raw = new Database(file);
     raw
@@ -103,7 +104,7 @@ describe("the SQLite schema", () => {
     try {
       assert.deepEqual(
         check.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all(),
-        MIGRATIONS.map((m) => m.version),
+        MIGRATIONS.map((step) => step.version),
       );
     } finally {
       check.close();
@@ -155,7 +156,7 @@ describe("the SQLite store on disk", () => {
       assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
       assert.deepEqual(
         raw.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all(),
-        MIGRATIONS.map((m) => m.version),
+        MIGRATIONS.map((step) => step.version),
       );
     } finally {
       raw.close();

@@ -98,9 +98,14 @@ export function registerUsersCommand(program: Command): void {
     .action(async (username: string, options: { json?: boolean }, command: Command) => {
       const outcome = await withGatehouse(command.optsWithGlobals<GlobalOptions>(), async (auth) => {
         const user = await requireUser(auth.store, username);
-        const removed = await auth.mfa.resetAll(user.id, async (tx) => {
-          await tx.endUserSessions(user.id, Date.now(), "mfa_reset");
-          // TODO(events): events.record(tx, { type: "mfa_disabled", userId: user.id, data: { by: "administrator" } })
+        const removed = await auth.mfa.resetAll(user.id, async (tx, removedAny) => {
+          const ended = await tx.endUserSessions(user.id, Date.now(), "mfa_reset");
+          if (!removedAny) return;
+          await auth.events.record(tx, {
+            type: "mfa_disabled",
+            userId: user.id,
+            data: { by: "administrator", sessions_ended: ended },
+          });
         });
         return { user, removed };
       });

@@ -1,6 +1,7 @@
 import type { AuthContext, AuthService, CallerContext } from "../auth-service.ts";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
+import type { SecurityEvents } from "../events/security-events.ts";
 import type { Store, TransactionOps } from "../store/store.ts";
 import type { MfaService, TotpEnrolment } from "./mfa-service.ts";
 import type { PasskeyService } from "./passkeys.ts";
@@ -14,6 +15,8 @@ export interface MfaAccountParts {
   store: Store;
   clock: Clock;
   passkeys?: PasskeyService;
+  /** With it, adding and removing a factor are recorded (mfa_enabled, mfa_disabled). */
+  events?: SecurityEvents;
 }
 
 /**
@@ -109,8 +112,17 @@ export class MfaAccount {
     return user;
   }
 
-  async #endOtherSessions(tx: TransactionOps, auth: AuthContext, reason: string): Promise<void> {
-    await tx.endUserSessions(auth.userId, this.#p.clock.now(), reason, auth.sessionId);
-    // TODO(events): events.record(tx, { type: reason, userId: auth.userId, sessionId: auth.sessionId })
+  async #endOtherSessions(
+    tx: TransactionOps,
+    auth: AuthContext,
+    reason: "mfa_enabled" | "mfa_disabled",
+  ): Promise<void> {
+    const ended = await tx.endUserSessions(auth.userId, this.#p.clock.now(), reason, auth.sessionId);
+    await this.#p.events?.record(tx, {
+      type: reason,
+      userId: auth.userId,
+      sessionId: auth.sessionId,
+      data: { sessions_ended: ended },
+    });
   }
 }

@@ -5,7 +5,8 @@ import { generateMfaToken, hashMfaToken, isWellFormedMfaToken } from "./mfa-toke
 import { findRecoveryCode, generateRecoveryCodes, hashRecoveryCode } from "./recovery-codes.ts";
 import { AMR, passkeyAmr } from "./amr.ts";
 import type { PasskeyService } from "./passkeys.ts";
-import type { SecretSealer } from "./secret-sealer.ts";
+import type { SecretBox } from "../crypto/secret-box.ts";
+import { totpSecretContext } from "../crypto/secret-contexts.ts";
 import { generateTotpSecret, matchTotpStep, totpUri } from "./totp.ts";
 
 /** How long the second login step may take. */
@@ -32,7 +33,7 @@ export interface MfaServiceParts {
   store: Store;
   clock: Clock;
   /** Seals TOTP secrets (AES-256-GCM) under the key-encryption key. */
-  sealer: SecretSealer;
+  sealer: SecretBox;
   /** The issuer an authenticator app shows next to the account. */
   totpIssuer: string;
   /** Passkeys as a second factor; without it, only TOTP and recovery codes. */
@@ -41,8 +42,6 @@ export interface MfaServiceParts {
 
 const WRONG_CODE = "The code is wrong, expired or already used.";
 const DEAD_MFA_TOKEN = "This login step has expired, was used, or ran out of tries. Log in with your password again.";
-
-const totpContext = (userId: string) => `totp:${userId}`;
 
 /**
  * Second factors: TOTP enrolment and removal, recovery codes, and the token that links the
@@ -60,7 +59,7 @@ export class MfaService {
     const secret = generateTotpSecret();
     const stored = await this.#p.store.putPendingTotpFactor({
       userId,
-      sealedSecret: this.#p.sealer.seal(secret, totpContext(userId)),
+      sealedSecret: this.#p.sealer.seal(secret, totpSecretContext(userId)),
       createdAt: this.#p.clock.now(),
       confirmedAt: null,
       lastUsedStep: null,
@@ -210,13 +209,17 @@ export class MfaService {
   }
 
   /** Removes every factor of a user (administrator reset); answers whether there was one. */
-  async resetAll(userId: string, afterReset: (tx: TransactionOps) => Promise<void>): Promise<boolean> {
+  async resetAll(
+    userId: string,
+    afterReset: (tx: TransactionOps, removed: boolean) => Promise<void>,
+  ): Promise<boolean> {
     return this.#p.store.transaction(async (tx) => {
       const removedTotp = await tx.deleteTotpFactor(userId);
       await tx.deleteRecoveryCodes(userId);
       const removedPasskeys = await tx.deletePasskeys(userId);
-      await afterReset(tx);
-      return removedTotp || removedPasskeys > 0;
+      const removed = removedTotp || removedPasskeys > 0;
+      await afterReset(tx, removed);
+      return removed;
     });
   }
 
@@ -226,6 +229,6 @@ export class MfaService {
   }
 
   #openSecret(userId: string, sealed: string): string {
-    return this.#p.sealer.open(sealed, totpContext(userId));
+    return this.#p.sealer.open(sealed, totpSecretContext(userId));
   }
 }

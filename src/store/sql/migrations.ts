@@ -70,12 +70,55 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    description: "index on sessions.ended_at, for the change feed's catch-up",
+    ddl: () => "CREATE INDEX sessions_ended_at ON sessions(ended_at) WHERE ended_at IS NOT NULL;",
+  },
+  {
+    version: 3,
+    description: "outbox: messages (webhook calls, mails) delivered by a worker after commit",
+    ddl: ({ millisType: millis }) => `
+      CREATE TABLE outbox (
+        id              TEXT PRIMARY KEY,
+        kind            TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        created_at      ${millis} NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at ${millis} NOT NULL,
+        locked_until    ${millis},
+        delivered_at    ${millis},
+        dead_at         ${millis},
+        last_error      TEXT
+      );
+      CREATE INDEX outbox_due ON outbox(kind, next_attempt_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
+    `,
+  },
+  {
+    version: 4,
+    description: "audit_events: the security events of every account",
+    // Ids are compared as cursors: byte order on both databases (SQLite's default is already binary).
+    ddl: ({ millisType: millis, name }) => `
+      CREATE TABLE audit_events (
+        id         TEXT${name === "postgres" ? ' COLLATE "C"' : ""} PRIMARY KEY,
+        at         ${millis} NOT NULL,
+        type       TEXT NOT NULL,
+        user_id    TEXT,
+        session_id TEXT,
+        ip         TEXT,
+        user_agent TEXT,
+        data       TEXT NOT NULL
+      );
+      CREATE INDEX audit_events_user ON audit_events(user_id, id);
+      CREATE INDEX audit_events_at ON audit_events(at);
+    `,
+  },
+  {
+    version: 6,
     description: "sessions remember how the user proved it (amr, RFC 8176)",
     // Sessions that existed before were all password logins.
     ddl: () => `ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]';`,
   },
   {
-    version: 3,
+    version: 7,
     description: "TOTP factors",
     ddl: ({ millisType: millis }) => `
       CREATE TABLE totp_factors (
@@ -88,7 +131,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 4,
+    version: 8,
     description: "recovery codes",
     ddl: ({ millisType: millis }) => `
       CREATE TABLE recovery_codes (
@@ -101,7 +144,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 5,
+    version: 9,
     description: "tokens between the two login steps",
     ddl: ({ millisType: millis }) => `
       CREATE TABLE mfa_tokens (
@@ -116,7 +159,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 6,
+    version: 10,
     description: "passkeys (WebAuthn credentials)",
     ddl: ({ millisType: millis }) => `
       CREATE TABLE passkeys (
@@ -135,7 +178,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 7,
+    version: 11,
     description: "WebAuthn challenges",
     ddl: ({ millisType: millis }) => `
       CREATE TABLE webauthn_challenges (
