@@ -4,6 +4,7 @@ import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { afterEach, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
 import type {
+  OutboxRecord,
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyRecord,
@@ -58,6 +59,22 @@ function makeKey(overrides: Partial<SigningKeyRecord> = {}): SigningKeyRecord {
     activatesAt: T0,
     retiredAt: null,
     expiresAt: null,
+    ...overrides,
+  };
+}
+
+export function makeOutboxMessage(overrides: Partial<OutboxRecord> = {}): OutboxRecord {
+  return {
+    id: randomUUID(),
+    kind: "webhook",
+    payload: '{"n":1}',
+    createdAt: T0,
+    attempts: 0,
+    nextAttemptAt: T0,
+    lockedUntil: null,
+    deliveredAt: null,
+    deadAt: null,
+    lastError: null,
     ...overrides,
   };
 }
@@ -497,6 +514,174 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           ),
         );
         assert.equal(outcomes.filter(Boolean).length, 1);
+      });
+    });
+
+    describe("outbox", () => {
+      const claim = (store: Store, now: number, limit = 10, kind = "webhook") =>
+        store.claimOutboxMessages({ kind, now, leaseUntil: now + MINUTE, limit });
+
+      it("round-trips every field", async () => {
+        const store = await fresh();
+        const message = makeOutboxMessage({ lastError: "HTTP 500", lockedUntil: T0 + 1, attempts: 2 });
+        await store.insertOutboxMessage(message);
+        assert.deepEqual(await store.findOutboxMessage(message.id), message);
+        assert.equal(await store.findOutboxMessage("nope"), null);
+      });
+
+      it("claims due messages of one kind, oldest due first, leasing each and counting the attempt", async () => {
+        const store = await fresh();
+        const later = makeOutboxMessage({ nextAttemptAt: T0 + 2 });
+        const first = makeOutboxMessage({ nextAttemptAt: T0 + 1 });
+        const notYet = makeOutboxMessage({ nextAttemptAt: T0 + HOUR });
+        const mail = makeOutboxMessage({ kind: "mail" });
+        for (const message of [later, first, notYet, mail]) await store.insertOutboxMessage(message);
+        const claimed = await claim(store, T0 + 10);
+        assert.deepEqual(
+          claimed.map((m) => m.id),
+          [first.id, later.id],
+        );
+        assert.deepEqual(claimed[0], { ...first, attempts: 1, lockedUntil: T0 + 10 + MINUTE });
+        assert.deepEqual(await store.findOutboxMessage(first.id), claimed[0]);
+        assert.deepEqual(await claim(store, T0 + 20), [], "leased messages are not claimed again");
+        assert.deepEqual(
+          (await claim(store, T0 + 20, 10, "mail")).map((m) => m.id),
+          [mail.id],
+        );
+      });
+
+      it("a message whose lease ran out (its worker died) is claimed again, one attempt more", async () => {
+        const store = await fresh();
+        const message = makeOutboxMessage();
+        await store.insertOutboxMessage(message);
+        assert.equal((await claim(store, T0))[0]?.attempts, 1);
+        const again = await claim(store, T0 + MINUTE);
+        assert.equal(again[0]?.id, message.id);
+        assert.equal(again[0]?.attempts, 2);
+      });
+
+      it("respects the limit", async () => {
+        const store = await fresh();
+        for (let i = 0; i < 5; i++) await store.insertOutboxMessage(makeOutboxMessage({ nextAttemptAt: T0 + i }));
+        assert.equal((await claim(store, T0 + 10, 3)).length, 3);
+        assert.equal((await claim(store, T0 + 10, 3)).length, 2);
+      });
+
+      it("delivered and dead messages leave the backlog and are never claimed; a failure reschedules", async () => {
+        const store = await fresh();
+        const [a, b, c] = [makeOutboxMessage(), makeOutboxMessage(), makeOutboxMessage()];
+        for (const message of [a, b, c]) await store.insertOutboxMessage(message);
+        assert.equal(await store.countOutboxBacklog(), 3);
+        await claim(store, T0);
+        assert.equal(await store.markOutboxDelivered(a.id, T0 + 5), true);
+        assert.equal(await store.markOutboxDelivered(a.id, T0 + 6), false, "delivered once");
+        const failure = { attempts: 1, lastError: "HTTP 503", nextAttemptAt: T0 + 100, deadAt: null };
+        assert.equal(await store.markOutboxFailed(b.id, { ...failure, attempts: 7 }), false, "another claim's count");
+        assert.equal(await store.markOutboxFailed(b.id, failure), true);
+        assert.equal(await store.markOutboxFailed(c.id, { ...failure, deadAt: T0 + 5 }), true);
+        assert.equal(await store.countOutboxBacklog(), 1);
+        assert.deepEqual(await store.findOutboxMessage(b.id), {
+          ...b,
+          attempts: 1,
+          lockedUntil: null,
+          lastError: "HTTP 503",
+          nextAttemptAt: T0 + 100,
+        });
+        assert.deepEqual(await claim(store, T0 + 99), [], "not before its retry time");
+        const retried = await store.claimOutboxMessages({
+          kind: "webhook",
+          now: T0 + 100,
+          leaseUntil: T0 + 2 * HOUR,
+          limit: 9,
+        });
+        assert.deepEqual(
+          retried.map((m) => m.id),
+          [b.id],
+        );
+        assert.equal(await store.markOutboxFailed(a.id, failure), false, "a delivered message stays delivered");
+        assert.deepEqual(await claim(store, T0 + HOUR), [], "b is leased again; a is delivered and c dead for good");
+      });
+
+      it("pruneOutbox deletes delivered and dead messages older than their limits, never pending ones", async () => {
+        const store = await fresh();
+        const oldDelivered = makeOutboxMessage({ deliveredAt: T0 });
+        const newDelivered = makeOutboxMessage({ deliveredAt: T0 + HOUR });
+        const oldDead = makeOutboxMessage({ deadAt: T0 });
+        const pending = makeOutboxMessage({ createdAt: T0 - HOUR, nextAttemptAt: T0 - HOUR });
+        for (const m of [oldDelivered, newDelivered, oldDead, pending]) await store.insertOutboxMessage(m);
+        assert.equal(await store.pruneOutbox(T0 + 1, T0 - 1), 1);
+        assert.equal(await store.pruneOutbox(T0 + 1, T0 + 1), 1);
+        assert.notEqual(await store.findOutboxMessage(newDelivered.id), null);
+        assert.notEqual(await store.findOutboxMessage(pending.id), null);
+      });
+
+      it("concurrent claimers share the due messages: each is claimed exactly once", async () => {
+        const store = await fresh();
+        const ids = new Set<string>();
+        for (let i = 0; i < 60; i++) {
+          const message = makeOutboxMessage({ nextAttemptAt: T0 + i });
+          ids.add(message.id);
+          await store.insertOutboxMessage(message);
+        }
+        const batches = await Promise.all(Array.from({ length: 8 }, () => claim(store, T0 + 100, 5)));
+        const more = await Promise.all(Array.from({ length: 8 }, () => claim(store, T0 + 100, 5)));
+        const claimed = [...batches, ...more].flat().map((m) => m.id);
+        assert.equal(claimed.length, 60);
+        assert.deepEqual(new Set(claimed), ids);
+      });
+
+      it("an enqueue inside a transaction that rolls back leaves no message", async () => {
+        const store = await fresh();
+        const message = makeOutboxMessage();
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.insertOutboxMessage(message);
+            throw new Error("rollback");
+          }),
+          /rollback/,
+        );
+        assert.equal(await store.findOutboxMessage(message.id), null);
+        assert.equal(await store.countOutboxBacklog(), 0);
+      });
+    });
+
+    describe("afterCommit", () => {
+      it("runs callbacks in order once the transaction committed, never after a rollback", async () => {
+        const store = await fresh();
+        const calls: string[] = [];
+        const user = makeUser();
+        await store.transaction(async (tx) => {
+          tx.afterCommit(() => calls.push("first"));
+          await tx.insertUser(user);
+          tx.afterCommit(() => calls.push("second"));
+          assert.deepEqual(calls, [], "not before commit");
+        });
+        assert.deepEqual(calls, ["first", "second"]);
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            tx.afterCommit(() => calls.push("rolled back"));
+            throw new Error("rollback");
+          }),
+          /rollback/,
+        );
+        assert.deepEqual(calls, ["first", "second"]);
+      });
+
+      it("a callback that throws neither fails the committed transaction nor stops the others", async () => {
+        const store = await fresh();
+        const calls: string[] = [];
+        const user = makeUser();
+        const result = await store.transaction(async (tx) => {
+          await tx.insertUser(user);
+          tx.afterCommit(() => {
+            throw new Error("listener failed");
+          });
+          tx.afterCommit(() => calls.push("still called"));
+          return "committed";
+        });
+        assert.equal(result, "committed");
+        assert.deepEqual(calls, ["still called"]);
+        assert.deepEqual(await store.findUserById(user.id), user);
       });
     });
 

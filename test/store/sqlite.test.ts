@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { AuthError } from "../../src/core/errors.ts";
+import { MIGRATIONS } from "../../src/store/sql/migrations.ts";
 import { openSqliteStore } from "../../src/store/sqlite/driver.ts";
 import { makeSession, makeToken, makeUser, storeContract } from "./contract.ts";
 import { createSqliteSchemaV1 } from "./legacy-schema.ts";
@@ -59,15 +60,20 @@ function describeSchema(file: string): unknown {
 }
 
 describe("the SQLite schema", () => {
-  it("a new database gets the same tables, column types, indexes and keys as the previous schema made", async () => {
-    const file = join(await tempDir(), "new.db");
-    const store = openSqliteStore(file);
-    await store.migrate();
-    await store.close();
-    assert.deepEqual(describeSchema(file), describeSchema(await legacyFile()));
+  it("a new database gets the same tables, column types, indexes and keys as an upgraded previous one", async () => {
+    const migrated = async (file: string): Promise<string> => {
+      const store = openSqliteStore(file);
+      await store.migrate();
+      await store.close();
+      return file;
+    };
+    assert.deepEqual(
+      describeSchema(await migrated(join(await tempDir(), "new.db"))),
+      describeSchema(await migrated(await legacyFile())),
+    );
   });
 
-  it("opens a database the previous schema made without applying anything, and keeps its rows", async () => {
+  it("opens a database the previous schema made, applying only the later steps, and keeps its rows", async () => {
     const file = await legacyFile();
     const raw = new Database(file);
     raw
@@ -96,7 +102,10 @@ describe("the SQLite schema", () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      assert.deepEqual(check.prepare("SELECT version FROM schema_migrations").pluck().all(), [1]);
+      assert.deepEqual(
+        check.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all(),
+        MIGRATIONS.map((step) => step.version),
+      );
     } finally {
       check.close();
     }
@@ -145,7 +154,10 @@ describe("the SQLite store on disk", () => {
     const raw = new Database(file, { readonly: true });
     try {
       assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
-      assert.deepEqual(raw.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all(), [1]);
+      assert.deepEqual(
+        raw.prepare("SELECT version FROM schema_migrations ORDER BY version").pluck().all(),
+        MIGRATIONS.map((step) => step.version),
+      );
     } finally {
       raw.close();
     }

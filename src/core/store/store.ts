@@ -1,4 +1,5 @@
 import type { CounterStore } from "./counters.ts";
+import type { OutboxClaims, OutboxStore } from "./outbox.ts";
 import type { RefreshTokenLocks, RefreshTokenStore } from "./refresh-tokens.ts";
 import type { SessionStore } from "./sessions.ts";
 import type { SettingsStore } from "./settings.ts";
@@ -6,6 +7,7 @@ import type { SigningKeyStore } from "./signing-keys.ts";
 import type { UserStore } from "./users.ts";
 
 export type { CounterLimiter, CounterOptions, CounterStore } from "./counters.ts";
+export type { OutboxClaimRequest, OutboxClaims, OutboxFailure, OutboxRecord, OutboxStore } from "./outbox.ts";
 export type { RefreshTokenLocks, RefreshTokenRecord, RefreshTokenStore } from "./refresh-tokens.ts";
 export type { SessionRecord, SessionStore } from "./sessions.ts";
 export type { SettingsStore } from "./settings.ts";
@@ -20,10 +22,23 @@ export type { UserRecord, UserStore } from "./users.ts";
  */
 
 /** Every role's operations; available on the store and inside a transaction. */
-export interface StoreOps extends UserStore, SessionStore, RefreshTokenStore, SigningKeyStore, SettingsStore {}
+export interface StoreOps
+  extends UserStore,
+    SessionStore,
+    RefreshTokenStore,
+    SigningKeyStore,
+    SettingsStore,
+    OutboxStore {}
 
-/** What a transaction's work may do: every operation, plus row locks. */
-export interface TransactionOps extends StoreOps, RefreshTokenLocks {}
+/** What a transaction's work may do: every operation, plus row locks and work to run once it commits. */
+export interface TransactionOps extends StoreOps, RefreshTokenLocks {
+  /**
+   * Runs `callback` right after this transaction commits, never when it rolls back (e.g. to
+   * tell in-process listeners about an event, or wake a worker for a new outbox message).
+   * Callbacks run in order; one that throws is ignored, so each handles its own errors.
+   */
+  afterCommit(callback: () => void): void;
+}
 
 /**
  * A database Gatehouse can run on. Beyond the roles, a store offers capabilities: what a
@@ -31,7 +46,7 @@ export interface TransactionOps extends StoreOps, RefreshTokenLocks {}
  * capability is a method of the store, so a store that cannot provide it says so by type,
  * and Gatehouse checks for it once, at start-up.
  */
-export interface Store extends StoreOps {
+export interface Store extends StoreOps, OutboxClaims {
   /** Creates or upgrades the schema. Idempotent; safe when several instances start at once. */
   migrate(): Promise<void>;
   /**

@@ -15,12 +15,19 @@ export interface UniqueKey {
   readonly columns: readonly string[];
 }
 
+/**
+ * How a read locks the rows it returns until its transaction ends: `true` waits for rows
+ * another transaction holds; "skip locked" passes over them (a queue's claim: two workers
+ * never wait on, or take, the same row).
+ */
+export type RowLock = boolean | "skip locked";
+
 export interface Dialect {
   readonly name: DialectName;
   /** Column type for times in milliseconds since the epoch (64-bit integers). */
   readonly millisType: string;
   /** The statement as this database runs it; `forUpdate` marks a read that locks its rows. */
-  render(sql: string, forUpdate: boolean): string;
+  render(sql: string, forUpdate: RowLock): string;
   isUniqueViolation(error: unknown, key: UniqueKey): boolean;
 }
 
@@ -62,10 +69,13 @@ export const SQLITE: Dialect = {
   },
 };
 
+const lockSuffix = (lock: RowLock): string => (lock === "skip locked" ? " SKIP LOCKED" : "");
+
 export const POSTGRES: Dialect = {
   name: "postgres",
   millisType: "BIGINT",
-  render: (sql, forUpdate) => `${numberPlaceholders(sql).text}${forUpdate ? " FOR UPDATE" : ""}`,
+  render: (sql, forUpdate) =>
+    `${numberPlaceholders(sql).text}${forUpdate ? ` FOR UPDATE${lockSuffix(forUpdate)}` : ""}`,
   // 23505: unique_violation (PostgreSQL error codes, appendix A).
   isUniqueViolation: (error, key) =>
     errorField(error, "code") === "23505" && errorField(error, "constraint") === key.constraint,

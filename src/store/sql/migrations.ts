@@ -68,4 +68,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "outbox: messages (webhook calls, mails) delivered by a worker after commit",
+    ddl: ({ millisType: millis }) => `
+      CREATE TABLE outbox (
+        id              TEXT PRIMARY KEY,
+        kind            TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        created_at      ${millis} NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at ${millis} NOT NULL,
+        locked_until    ${millis},
+        delivered_at    ${millis},
+        dead_at         ${millis},
+        last_error      TEXT
+      );
+      CREATE INDEX outbox_due ON outbox(kind, next_attempt_at) WHERE delivered_at IS NULL AND dead_at IS NULL;
+    `,
+  },
 ];

@@ -1,4 +1,5 @@
 import type { CounterStore } from "../../core/store/counters.ts";
+import type { OutboxClaimRequest, OutboxFailure, OutboxRecord } from "../../core/store/outbox.ts";
 import type { RefreshTokenRecord } from "../../core/store/refresh-tokens.ts";
 import type { SessionRecord } from "../../core/store/sessions.ts";
 import type { SigningKeyChanges, SigningKeyRecord } from "../../core/store/signing-keys.ts";
@@ -7,6 +8,7 @@ import type { UserRecord } from "../../core/store/users.ts";
 import type { DialectName } from "./dialect.ts";
 import type { SqlDriver, SqlRunner } from "./driver.ts";
 import { isSchemaCurrent, migrate } from "./migrate.ts";
+import * as outbox from "./outbox.ts";
 import * as refreshTokens from "./refresh-tokens.ts";
 import * as sessions from "./sessions.ts";
 import * as settings from "./settings.ts";
@@ -97,12 +99,36 @@ class SqlOps implements StoreOps {
   putSettingIfAbsent(name: string, value: string): Promise<string> {
     return settings.putIfAbsent(this.db, name, value);
   }
+
+  insertOutboxMessage(message: OutboxRecord): Promise<void> {
+    return outbox.insert(this.db, message);
+  }
+  findOutboxMessage(id: string): Promise<OutboxRecord | null> {
+    return outbox.find(this.db, id);
+  }
+  markOutboxDelivered(id: string, at: number): Promise<boolean> {
+    return outbox.markDelivered(this.db, id, at);
+  }
+  markOutboxFailed(id: string, failure: OutboxFailure): Promise<boolean> {
+    return outbox.markFailed(this.db, id, failure);
+  }
+  countOutboxBacklog(): Promise<number> {
+    return outbox.countBacklog(this.db);
+  }
+  pruneOutbox(deliveredBefore: number, deadBefore: number): Promise<number> {
+    return outbox.prune(this.db, deliveredBefore, deadBefore);
+  }
 }
 
 /** The `tx` handed to transaction work. */
 class SqlTransaction extends SqlOps implements TransactionOps {
+  readonly committed: (() => void)[] = [];
+
   lockRefreshToken(hash: string): Promise<RefreshTokenRecord | null> {
     return refreshTokens.lock(this.db, hash);
+  }
+  afterCommit(callback: () => void): void {
+    this.committed.push(callback);
   }
 }
 
@@ -127,8 +153,22 @@ export class SqlStore extends SqlOps implements Store {
     await migrate(this.#driver);
   }
 
-  transaction<T>(work: (tx: TransactionOps) => Promise<T>): Promise<T> {
-    return this.#driver.transaction((runner) => work(new SqlTransaction(runner)));
+  async transaction<T>(work: (tx: TransactionOps) => Promise<T>): Promise<T> {
+    let tx: SqlTransaction | undefined;
+    const result = await this.#driver.transaction((runner) => work((tx = new SqlTransaction(runner))));
+    for (const callback of tx?.committed ?? []) {
+      try {
+        callback();
+      } catch {
+        // The work has committed; a listener's failure must not turn that into an error.
+      }
+    }
+    return result;
+  }
+
+  async claimOutboxMessages(request: OutboxClaimRequest): Promise<OutboxRecord[]> {
+    if (!(await outbox.anyDue(this.db, request))) return [];
+    return this.#driver.transaction((tx) => outbox.claim(tx, request));
   }
 
   counters(): Promise<CounterStore> {

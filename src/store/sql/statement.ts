@@ -1,4 +1,4 @@
-import { type DialectName, numberPlaceholders, POSTGRES, SQLITE } from "./dialect.ts";
+import { type DialectName, numberPlaceholders, POSTGRES, type RowLock, SQLITE } from "./dialect.ts";
 
 /** A value a statement binds; both drivers pass these through unchanged. */
 export type SqlValue = string | number | null;
@@ -22,12 +22,13 @@ const defined = new Map<string, Statement>();
 
 /**
  * Defines a statement in SQLite's spelling with `?` placeholders; `forUpdate` makes it a
- * locking read (PostgreSQL appends FOR UPDATE). A name used twice throws at load time.
+ * locking read (PostgreSQL appends FOR UPDATE, or FOR UPDATE SKIP LOCKED for "skip locked").
+ * A name used twice throws at load time.
  */
 export function statement<Args extends readonly SqlValue[], Row = never>(
   name: string,
   sql: string,
-  options: { forUpdate?: boolean } = {},
+  options: { forUpdate?: RowLock } = {},
 ): Statement<Args, Row> {
   if (defined.has(name)) throw new Error(`Two SQL statements are named "${name}".`);
   const forUpdate = options.forUpdate ?? false;
