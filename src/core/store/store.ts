@@ -1,4 +1,5 @@
 import type { CounterStore } from "./counters.ts";
+import type { MailTokenStore } from "./mail-tokens.ts";
 import type { OutboxClaims, OutboxStore } from "./outbox.ts";
 import type { RefreshTokenLocks, RefreshTokenStore } from "./refresh-tokens.ts";
 import type { SessionStore } from "./sessions.ts";
@@ -7,6 +8,7 @@ import type { SigningKeyStore } from "./signing-keys.ts";
 import type { UserStore } from "./users.ts";
 
 export type { CounterLimiter, CounterOptions, CounterStore } from "./counters.ts";
+export type { MailTokenPurpose, MailTokenRecord, MailTokenStore } from "./mail-tokens.ts";
 export type { OutboxClaimRequest, OutboxClaims, OutboxFailure, OutboxRecord, OutboxStore } from "./outbox.ts";
 export type { RefreshTokenLocks, RefreshTokenRecord, RefreshTokenStore } from "./refresh-tokens.ts";
 export type { SessionRecord, SessionStore } from "./sessions.ts";
@@ -28,7 +30,8 @@ export interface StoreOps
     RefreshTokenStore,
     SigningKeyStore,
     SettingsStore,
-    OutboxStore {}
+    OutboxStore,
+    MailTokenStore {}
 
 /** What a transaction's work may do: every operation, plus row locks and work to run once it commits. */
 export interface TransactionOps extends StoreOps, RefreshTokenLocks {

@@ -1,4 +1,5 @@
 import type { CounterStore } from "../../core/store/counters.ts";
+import type { MailTokenPurpose, MailTokenRecord } from "../../core/store/mail-tokens.ts";
 import type { OutboxClaimRequest, OutboxFailure, OutboxRecord } from "../../core/store/outbox.ts";
 import type { RefreshTokenRecord } from "../../core/store/refresh-tokens.ts";
 import type { SessionRecord } from "../../core/store/sessions.ts";
@@ -7,6 +8,7 @@ import type { Store, StoreOps, TransactionOps } from "../../core/store/store.ts"
 import type { UserRecord } from "../../core/store/users.ts";
 import type { DialectName } from "./dialect.ts";
 import type { SqlDriver, SqlRunner } from "./driver.ts";
+import * as mailTokens from "./mail-tokens.ts";
 import { isSchemaCurrent, migrate } from "./migrate.ts";
 import * as outbox from "./outbox.ts";
 import * as refreshTokens from "./refresh-tokens.ts";
@@ -37,6 +39,12 @@ class SqlOps implements StoreOps {
   }
   findUserById(id: string): Promise<UserRecord | null> {
     return users.findById(this.db, id);
+  }
+  findUserByEmail(email: string): Promise<UserRecord | null> {
+    return users.findByEmail(this.db, email);
+  }
+  setUserEmail(userId: string, email: string | null, verifiedAt: number | null): Promise<void> {
+    return users.setEmail(this.db, userId, email, verifiedAt);
   }
   listUsers(): Promise<UserRecord[]> {
     return users.list(this.db);
@@ -81,6 +89,22 @@ class SqlOps implements StoreOps {
   }
   markRefreshTokenRotated(hash: string, at: number): Promise<boolean> {
     return refreshTokens.markRotated(this.db, hash, at);
+  }
+
+  insertMailToken(token: MailTokenRecord): Promise<void> {
+    return mailTokens.insert(this.db, token);
+  }
+  findMailToken(hash: string): Promise<MailTokenRecord | null> {
+    return mailTokens.find(this.db, hash);
+  }
+  useMailToken(hash: string, at: number): Promise<boolean> {
+    return mailTokens.use(this.db, hash, at);
+  }
+  voidMailTokens(userId: string, purpose: MailTokenPurpose, at: number): Promise<number> {
+    return mailTokens.voidAll(this.db, userId, purpose, at);
+  }
+  pruneMailTokens(before: number): Promise<number> {
+    return mailTokens.prune(this.db, before);
   }
 
   listSigningKeys(): Promise<SigningKeyRecord[]> {
