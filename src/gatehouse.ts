@@ -15,6 +15,17 @@ import type { CounterStore } from "./core/store/counters.ts";
 import { createLoginThrottle, createRateLimit } from "./core/throttle/login-throttle.ts";
 import { createAccessTokenSigner } from "./core/tokens/access-token-signer.ts";
 import { type AccessTokenClaims, createAccessTokenVerifier } from "./core/tokens/access-token-verifier.ts";
+import { EmailService, RESET_REQUEST_KIND } from "./core/email/email-service.ts";
+import { createInterimSealer } from "./core/email/interim-sealer.ts";
+import { createFileTransport } from "./core/mail/file-transport.ts";
+import { createMailHandler } from "./core/mail/mail-handler.ts";
+import { MAIL_KIND } from "./core/mail/mail-queue.ts";
+import type { MailTransport } from "./core/mail/mail-transport.ts";
+import { createSmtpTransport } from "./core/mail/smtp-transport.ts";
+import { type MailTemplates, mailTemplates } from "./core/mail/templates.ts";
+import { Outbox } from "./core/outbox/outbox.ts";
+import { OutboxWorker } from "./core/outbox/outbox-worker.ts";
+import type { RetryPolicy } from "./core/outbox/retry-policy.ts";
 import { refreshCookieName } from "./express/cookies.ts";
 import { buildOpenApiDocument, type OpenApiDocument } from "./express/openapi.ts";
 import { createAuthRouter } from "./express/router.ts";
@@ -36,6 +47,12 @@ export interface CreateGatehouseOptions extends GatehouseOptions {
    * `counters()`; a store only one process uses may return `memoryCounters()`.
    */
   store?: Store;
+  /** Replacements for the default mails, by name: functions returning `{ subject, text, html }`. */
+  emailTemplates?: Partial<MailTemplates>;
+  /** Overrides of the outbox's retry policy (tests use short delays). */
+  outboxRetry?: Partial<RetryPolicy>;
+  /** Where mail goes instead of SMTP_URL or the outbox directory (tests, custom transports). */
+  mailTransport?: MailTransport;
 }
 
 /** Work to finish before the database closes (background workers), run by `close()` in order. */
@@ -70,6 +87,10 @@ export interface Gatehouse {
   /** What Gatehouse counts (no-ops when metrics are off); background workers and the server report here too. */
   readonly meter: Metrics;
   readonly service: AuthService;
+  /** Verified addresses, recovery and security notices (e.g. `email.notifyUser(id, "mfa_enabled")`). */
+  readonly email: EmailService;
+  /** Delivers queued mail (and other outbox kinds) with retries; stopped by `close()`. */
+  readonly outboxWorker: OutboxWorker;
   readonly store: Store;
   readonly keys: KeyRing;
   readonly config: GatehouseConfig;
@@ -85,6 +106,9 @@ export interface OpenApiOptions {
 }
 
 const ROTATION_KEY_SETTING = "refresh_rotation_key";
+const MAIL_SEAL_KEY_SETTING = "mail_seal_key";
+/** A mail retried for about a day: 1 s doubling to an hour between attempts. */
+const MAIL_RETRY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 3_600_000, maxAttempts: 30 };
 /** Failed introspection-caller authentications allowed per address per window (the token itself is unguessable). */
 const INTROSPECTION_FAILURES = { points: 20, durationSeconds: 900 };
 
@@ -98,7 +122,14 @@ const INTROSPECTION_FAILURES = { points: 20, durationSeconds: 900 };
  * app.get("/api/orders", auth.requireAuth(), (req, res) => res.json(req.auth));
  */
 export async function createGatehouse(options: CreateGatehouseOptions = {}): Promise<Gatehouse> {
-  const { logger: givenLogger, store: givenStore, ...rest } = options;
+  const {
+    logger: givenLogger,
+    store: givenStore,
+    emailTemplates,
+    outboxRetry,
+    mailTransport: givenTransport,
+    ...rest
+  } = options;
   const config = resolveConfig(rest);
   const metricsAccess = metricsAccessOf(config);
   const hmacSecret =
@@ -134,6 +165,15 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
 
     const throttleBackend = await countersOf(store);
 
+    const sealCandidate = randomBytes(32).toString("base64url");
+    const sealKey = await store.putSettingIfAbsent(MAIL_SEAL_KEY_SETTING, sealCandidate);
+    const outbox = new Outbox({ clock, sealer: createInterimSealer(Buffer.from(sealKey, "base64url")) });
+    const mailTransport =
+      givenTransport ??
+      (config.email.smtpUrl !== undefined
+        ? createSmtpTransport({ url: config.email.smtpUrl })
+        : createFileTransport({ directory: config.email.outboxDir, log: logger }));
+
     const sign = createAccessTokenSigner({
       ring,
       issuer: config.issuer,
@@ -160,6 +200,45 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       Buffer.from(rotationKey, "base64url"),
       { metrics, log: logger },
     );
+    const email = new EmailService({
+      store,
+      clock,
+      outbox,
+      hasher,
+      checkPasswordPolicy: (password, context) => checkPassword.check(password, context),
+      publicUrl: config.email.publicUrl,
+      perIp: createRateLimit({
+        points: config.email.requestsPerIpPerHour,
+        durationSeconds: 3600,
+        backend: throttleBackend,
+        keyPrefix: "gatehouse:mail-ip",
+      }),
+      perAddress: createRateLimit({
+        points: config.email.requestsPerAddressPerHour,
+        durationSeconds: 3600,
+        backend: throttleBackend,
+        keyPrefix: "gatehouse:mail-address",
+      }),
+      log: logger,
+    });
+    sessions.onRefreshReused = (tx, user) => email.notify(tx, user, "refresh_reused");
+    const outboxWorker = new OutboxWorker({
+      store,
+      outbox,
+      clock,
+      retry: { ...MAIL_RETRY, ...outboxRetry },
+      log: logger,
+    });
+    outboxWorker.register(
+      MAIL_KIND,
+      createMailHandler({
+        transport: mailTransport,
+        templates: mailTemplates(emailTemplates),
+        from: config.email.from,
+      }),
+      { timeoutMs: 60_000 },
+    );
+    outboxWorker.register(RESET_REQUEST_KIND, (message) => email.deliverResetRequest(message), { timeoutMs: 30_000 });
     const loginThrottle = countingLoginRefusals(
       createLoginThrottle({
         perAccountAndIp: config.loginThrottle.perAccountAndIp,
@@ -187,6 +266,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       verifyAccessToken,
       metrics,
       log: logger,
+      email,
     });
     const introspectionFailures = createRateLimit({
       ...INTROSPECTION_FAILURES,
@@ -209,8 +289,10 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       schemaIsCurrent: async () => (typeof store.schemaIsCurrent === "function" ? store.schemaIsCurrent() : true),
       keysLoaded: () => hasSigningKey(ring),
     });
-    const closeHooks: CloseHook[] = [];
+    // The worker stops (finishing attempts in flight) before the store closes under it.
+    const closeHooks: CloseHook[] = [() => outboxWorker.stop(), () => mailTransport.close()];
     let closing: Promise<void> | undefined;
+    outboxWorker.start();
 
     return {
       router: () =>
@@ -225,6 +307,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
           onTokenRefused,
           introspectionToken: config.introspectionToken,
           introspectionFailures,
+          email,
         }),
       openapi: (openApiOptions = {}) => {
         const jwksPath = openApiOptions.jwksPath === undefined ? jwksRoute.path : openApiOptions.jwksPath;
@@ -250,6 +333,8 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       verifyAccessToken,
       meter: metrics,
       service,
+      email,
+      outboxWorker,
       store,
       keys: ring,
       config,

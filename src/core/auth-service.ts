@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import type { GatehouseConfig } from "./config.ts";
+import { validateEmail } from "./email/email-address.ts";
+import type { EmailService } from "./email/email-service.ts";
 import { AuthError, isAuthError } from "./errors.ts";
 import type { LoginResult, Metrics } from "./observability/metrics.ts";
 import type { SecurityLog } from "./observability/security-log.ts";
@@ -13,6 +15,7 @@ import type { AccessTokenClaims } from "./tokens/access-token-verifier.ts";
 import { throttleIp } from "./throttle/throttle-keys.ts";
 import { normalizeUsername, validateNewUsername } from "./users/username.ts";
 import type { SessionRecord, Store, UserRecord } from "./store/store.ts";
+import { EmailTakenError } from "./store/users.ts";
 
 /** Who is calling, as far as the transport can tell. */
 export interface CallerContext extends SessionMeta {
@@ -30,6 +33,15 @@ export interface PublicUser {
   id: string;
   username: string;
 }
+
+/** What GET /auth/me shows: the public user plus the address and whether it is verified. */
+export interface UserProfile extends PublicUser {
+  email: string | null;
+  email_verified: boolean;
+}
+
+/** Who is logging in: by username or by email address, exactly one. */
+export type LoginName = { username: string; email?: undefined } | { email: string; username?: undefined };
 
 /** What a verified bearer token tells a route: claims plus the ids most code needs. */
 export interface AuthContext {
@@ -58,6 +70,8 @@ export interface AuthServiceParts {
   verifyAccessToken: (token: string) => AccessTokenClaims;
   metrics: Metrics;
   log: SecurityLog;
+  /** Verified addresses and recovery; without it, accounts have no email. */
+  email?: EmailService;
 }
 
 const INVALID_CREDENTIALS = "Wrong username or password.";
@@ -76,7 +90,12 @@ export class AuthService {
     this.#p = parts;
   }
 
-  async register(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<PublicUser> {
+  async register(
+    rawUsername: string,
+    rawPassword: string,
+    caller: CallerContext,
+    rawEmail?: string,
+  ): Promise<PublicUser> {
     if (!this.#p.config.registrationOpen) {
       throw new AuthError(
         "registration_closed",
@@ -84,6 +103,10 @@ export class AuthService {
       );
     }
     const username = validateNewUsername(rawUsername);
+    const email = rawEmail === undefined ? null : validateEmail(rawEmail);
+    if (email === null && this.#requiresVerifiedEmail()) {
+      throw new AuthError("invalid_request", "An email address is required to register on this server.");
+    }
     const password = normalizePassword(rawPassword);
     await this.#p.checkPasswordPolicy(password, { username });
     await this.#p.registrationLimit.consume(throttleIp(caller.ip));
@@ -94,18 +117,39 @@ export class AuthService {
       createdAt: this.#p.clock.now(),
       disabledAt: null,
       roles: [],
+      email: null,
+      emailVerifiedAt: null,
     };
-    await this.#p.store.insertUser(user);
-    return publicUser(user);
+    const mailer = this.#p.email;
+    if (email === null || mailer === undefined) {
+      await this.#p.store.insertUser(user);
+      return publicUser(user);
+    }
+    // An address another account has: the same answer as a fresh sign-up, the new account gets
+    // no address, and the address's owner is told. A concurrent sign-up that wins the address
+    // between the check and the insert makes the first try fail; the second sees the owner.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#p.store.transaction(async (tx) => {
+          const owner = await tx.findUserByEmail(email);
+          await tx.insertUser({ ...user, email: owner === null ? email : null });
+          if (owner === null) await mailer.sendLink(tx, user, "verify_email", email);
+          else await mailer.sendNotice(tx, owner, "address_in_use", owner.email ?? email);
+        });
+        return publicUser(user);
+      } catch (error) {
+        if (!(error instanceof EmailTakenError) || attempt > 0) throw error;
+      }
+    }
   }
 
   /**
    * Unknown user, disabled user and wrong password look the same from outside:
    * same error, and the same argon2 work (a dummy verify) so timing does not tell.
    */
-  async login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
+  async login(login: string | LoginName, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
     try {
-      const grant = await this.#login(rawUsername, rawPassword, caller);
+      const grant = await this.#login(typeof login === "string" ? { username: login } : login, rawPassword, caller);
       this.#p.metrics.login("success");
       return grant;
     } catch (error) {
@@ -114,11 +158,23 @@ export class AuthService {
     }
   }
 
-  async #login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
-    const username = normalizeUsername(rawUsername);
+  async #login(name: LoginName, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
     const password = normalizePassword(rawPassword);
-    const user = await this.#throttled(username, caller.ip, async () => {
-      const found = await this.#p.store.findUserByUsername(username);
+    let throttleName: string;
+    let find: () => Promise<UserRecord | null>;
+    if (name.email !== undefined) {
+      // Accounts are throttled by their username whichever way they log in; an unknown address
+      // by a key no username can spell (":" is not allowed in usernames).
+      const byEmail = await this.#p.store.findUserByEmail(name.email.trim());
+      throttleName = byEmail ? normalizeUsername(byEmail.username) : `email:${name.email.trim().toLowerCase()}`;
+      find = async () => byEmail;
+    } else {
+      const username = normalizeUsername(name.username);
+      throttleName = username;
+      find = () => this.#p.store.findUserByUsername(username);
+    }
+    const user = await this.#throttled(throttleName, caller.ip, async () => {
+      const found = await find();
       if (found?.disabledAt != null) {
         this.#p.log.warn({ userId: found.id, ip: caller.ip }, "login refused: account disabled");
       }
@@ -129,11 +185,22 @@ export class AuthService {
       return ok ? found : null;
     });
     if (!user) throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
+    // Only now, with the password proven, may the answer say anything about the address.
+    if (this.#requiresVerifiedEmail() && (user.emailVerifiedAt ?? null) === null) {
+      throw new AuthError(
+        "email_not_verified",
+        "Confirm your email address first: open the link we mailed you, or ask for a new one.",
+      );
+    }
     if (this.#p.hasher.needsRehash(user.passwordHash)) {
       await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(password));
     }
     const { session, refreshToken } = await this.#p.sessions.start(user.id, caller);
     return this.#grant(user, session, refreshToken);
+  }
+
+  #requiresVerifiedEmail(): boolean {
+    return this.#p.email !== undefined && this.#p.config.email.verification === "required";
   }
 
   async refresh(refreshToken: unknown, caller?: CallerContext): Promise<TokenGrant> {
@@ -240,13 +307,8 @@ export class AuthService {
     await this.#p.sessions.end(sessionId, "revoked");
   }
 
-  /** Changes the password after checking the current one; every other session ends. */
-  async changePassword(
-    auth: AuthContext,
-    currentPassword: string,
-    newPassword: string,
-    caller: CallerContext,
-  ): Promise<void> {
+  /** Checks the caller's current password (throttled like a login) before a sensitive change. */
+  async verifyCurrentPassword(auth: AuthContext, currentPassword: string, caller: CallerContext): Promise<UserRecord> {
     const user = await this.#p.store.findUserById(auth.userId);
     if (!user || user.disabledAt !== null)
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
@@ -257,10 +319,22 @@ export class AuthService {
     if (!verified) {
       throw new AuthError("invalid_credentials", "The current password is wrong.");
     }
+    return verified;
+  }
+
+  /** Changes the password after checking the current one; every other session ends. */
+  async changePassword(
+    auth: AuthContext,
+    currentPassword: string,
+    newPassword: string,
+    caller: CallerContext,
+  ): Promise<void> {
+    const user = await this.verifyCurrentPassword(auth, currentPassword, caller);
     const next = normalizePassword(newPassword);
     await this.#p.checkPasswordPolicy(next, { username: user.username });
     await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(next));
     await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId);
+    await this.#p.email?.notifyUser(user.id, "password_changed");
   }
 
   /** Disables or re-enables an account; disabling ends every session at once. */
@@ -270,11 +344,12 @@ export class AuthService {
     if (disabled) await this.#p.sessions.endAllForUser(userId, "user_disabled");
   }
 
-  async me(userId: string): Promise<PublicUser> {
+  async me(userId: string): Promise<UserProfile> {
     const user = await this.#p.store.findUserById(userId);
     if (!user || user.disabledAt !== null)
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
-    return publicUser(user);
+    const email = user.email ?? null;
+    return { ...publicUser(user), email, email_verified: email !== null && (user.emailVerifiedAt ?? null) !== null };
   }
 }
 

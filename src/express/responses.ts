@@ -37,7 +37,13 @@ export const sessionsResponse = z.object({
   ),
 });
 
-export const meResponse = z.object({ user: publicUserSchema, session_id: z.string() });
+export const meResponse = z.object({
+  user: publicUserSchema.extend({
+    email: z.string().nullable().describe("The account's address, or null."),
+    email_verified: z.boolean().describe("Whether the address was proven by a mailed link."),
+  }),
+  session_id: z.string(),
+});
 
 /** RFC 7662 §2.2; `sid` and `roles` are Gatehouse's extensions. */
 export const introspectionResponse = z.discriminatedUnion("active", [

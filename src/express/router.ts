@@ -1,7 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
-import type { AuthService, TokenGrant } from "../core/auth-service.ts";
+import type { AuthService, LoginName, TokenGrant } from "../core/auth-service.ts";
+import type { EmailService } from "../core/email/email-service.ts";
 import type { Clock } from "../core/clock.ts";
 import { AuthError } from "../core/errors.ts";
 import type { SessionRecord } from "../core/store/store.ts";
@@ -15,6 +16,7 @@ import { routeMounter } from "./route-spec.ts";
 import { authRoutes } from "./routes.ts";
 import { formBody } from "./form-body.ts";
 import { type FailureLimit, introspectionGuard } from "./introspection-guard.ts";
+import { mountEmailRoutes } from "./routes/email.ts";
 
 export interface RouterSettings {
   service: AuthService;
@@ -30,6 +32,8 @@ export interface RouterSettings {
   introspectionToken: string | undefined;
   /** Failed introspection-caller authentications per address. */
   introspectionFailures: FailureLimit;
+  /** Verified addresses and recovery: adds the email routes. */
+  email?: EmailService | undefined;
 }
 
 /** The auth routes of the routes table. Mount it anywhere (`app.use("/auth", auth.router())`). */
@@ -94,7 +98,10 @@ export function createAuthRouter(s: RouterSettings): Router {
   };
 
   serve(authRoutes.register, async (req, res, { body }) => {
-    const user = await s.service.register(body.username, body.password, callerOf(req));
+    if (body.email !== undefined && s.email === undefined) {
+      throw new AuthError("invalid_request", "This server does not take email addresses.");
+    }
+    const user = await s.service.register(body.username, body.password, callerOf(req), body.email);
     res.status(201).json({ user });
   });
 
@@ -102,7 +109,12 @@ export function createAuthRouter(s: RouterSettings): Router {
   // cookie is answered with the cookie, whatever its body asks. Only a client without the cookie
   // (a native app) may ask for the token in the body, so script on a page can never read it.
   serve(authRoutes.login, async (req, res, { body }) => {
-    const grant = await s.service.login(body.username, body.password, callerOf(req));
+    let name: LoginName;
+    if (body.username !== undefined && body.email === undefined) name = { username: body.username };
+    else if (body.email !== undefined && body.username === undefined && s.email !== undefined) {
+      name = { email: body.email };
+    } else throw new AuthError("invalid_request", 'Invalid request body: send "username" or "email", exactly one.');
+    const grant = await s.service.login(name, body.password, callerOf(req));
     sendGrant(req, res, grant, cookie.isPresent(req) ? "cookie" : (body.token_transport ?? "cookie"));
   });
 
@@ -177,6 +189,8 @@ export function createAuthRouter(s: RouterSettings): Router {
     res.setHeader("Cache-Control", "no-store");
     res.json({ user, session_id: req.auth!.sessionId });
   });
+
+  if (s.email !== undefined) mountEmailRoutes(serve, { service: s.service, email: s.email });
 
   router.use((req) => {
     const message = `No such route: ${req.method} is not served at this path. See the API table in the README.`;

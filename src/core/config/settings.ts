@@ -57,6 +57,45 @@ function rangeApiUrl(): Kind<string> {
   };
 }
 
+/** Where mailed links point: the page that posts their token (an origin, maybe with a path). */
+function publicUrl(): Kind<string> {
+  return {
+    ...text({ max: 2048, rule: "an http:// or https:// URL" }),
+    schema: z
+      .string()
+      .min(1)
+      .max(2048)
+      .transform((url) => url.replace(/\/+$/, "")),
+    check(value, subject) {
+      try {
+        const url = new URL(value);
+        if ((url.protocol === "https:" || url.protocol === "http:") && url.hash === "" && url.search === "") {
+          return undefined;
+        }
+      } catch {
+        // Reported below.
+      }
+      return `${subject} must be an http:// or https:// URL without query or fragment, such as https://auth.example.com.`;
+    },
+  };
+}
+
+/** An SMTP server: smtp:// (STARTTLS when offered) or smtps:// (TLS from the start), credentials in the URL. */
+function smtpUrl(): Kind<string | undefined> {
+  return optional({
+    ...text({ max: 2048, rule: "smtp://user:pass@host:port or smtps://…" }),
+    check(value, subject) {
+      try {
+        const url = new URL(value);
+        if ((url.protocol === "smtp:" || url.protocol === "smtps:") && url.hostname !== "") return undefined;
+      } catch {
+        // Reported below.
+      }
+      return `${subject} must be smtp://user:pass@host:port or smtps://user:pass@host:port.`;
+    },
+  });
+}
+
 /**
  * Failed-login throttling, after the OWASP Authentication Cheat Sheet (lockout threshold,
  * observation window, lockout duration, and the warning that lockouts let an attacker deny
@@ -215,6 +254,43 @@ export const OPTION_SETTINGS = {
     default: 20,
     doc: "Registrations allowed per address per hour.",
   }),
+  email: {
+    verification: setting(oneOf(["optional", "required"]), {
+      env: "EMAIL_VERIFICATION",
+      default: "optional",
+      doc: "`required`: an account logs in only once its address is verified (`403 email_not_verified`).",
+    }),
+    smtpUrl: setting(smtpUrl(), {
+      env: "SMTP_URL",
+      default: undefined,
+      defaultDoc: "mails written as .eml files to the mail outbox directory",
+      sensitive: true,
+      doc: "SMTP server mail goes out through: `smtp://user:pass@host:port` or `smtps://…`.",
+    }),
+    from: setting(text({ max: 512 }), {
+      env: "EMAIL_FROM",
+      default: "Gatehouse <no-reply@localhost>",
+      doc: "`From` of every mail.",
+    }),
+    publicUrl: setting(publicUrl(), {
+      env: "PUBLIC_URL",
+      default: "http://localhost:3000",
+      doc: "Page that mailed links open; the token rides in the fragment (`#verify=…`, `#reset=…`).",
+    }),
+    outboxDir: setting(text({ max: 4096 }), {
+      env: "MAIL_OUTBOX_DIR",
+      default: "./data/outbox",
+      doc: "Without `SMTP_URL`, each mail is written here as an `.eml` file (directory 0700, files 0600).",
+    }),
+    requestsPerAddressPerHour: setting(wholeNumber(1, 1000), {
+      default: 5,
+      doc: "Reset and verification mails that may be asked for per address per hour.",
+    }),
+    requestsPerIpPerHour: setting(wholeNumber(1, 1_000_000), {
+      default: 30,
+      doc: "Reset and verification mails that may be asked for per client address per hour.",
+    }),
+  },
   bodyLimitBytes: setting(wholeNumber(1024, 1_048_576), {
     env: "BODY_LIMIT_BYTES",
     default: 16_384,

@@ -25,8 +25,14 @@ export function validateEmail(raw: string): string {
   const at = email.lastIndexOf("@");
   const local = email.slice(0, at);
   const domain = email.slice(at + 1);
-  if (at <= 0 || local.length > MAX_LOCAL_PART || !LOCAL.test(local) || local.startsWith(".") || local.endsWith(".")
-    || local.includes("..")) {
+  if (
+    at <= 0 ||
+    local.length > MAX_LOCAL_PART ||
+    !LOCAL.test(local) ||
+    local.startsWith(".") ||
+    local.endsWith(".") ||
+    local.includes("..")
+  ) {
     throw refuse("it must look like name@example.com");
   }
   const labels = domain.split(".");

@@ -55,6 +55,11 @@ export class SessionService {
   readonly #clock: Clock;
   readonly #lifetimes: SessionLifetimes;
   readonly #rotationKey: Buffer;
+  /**
+   * Called inside the transaction that ends a session for refresh-token reuse (the user's
+   * security notice is queued there, so it exists exactly when the session ended).
+   */
+  onRefreshReused: ((tx: TransactionOps, user: UserRecord) => Promise<void>) | undefined;
   readonly #metrics: Metrics;
   readonly #log: SecurityLog;
 
@@ -91,7 +96,12 @@ export class SessionService {
     const refreshToken = generateRefreshToken();
     await this.#store.transaction(async (tx) => {
       await tx.insertSession(session);
-      await tx.insertRefreshToken({ hash: hashRefreshToken(refreshToken), sessionId: session.id, createdAt: now, rotatedAt: null });
+      await tx.insertRefreshToken({
+        hash: hashRefreshToken(refreshToken),
+        sessionId: session.id,
+        createdAt: now,
+        rotatedAt: null,
+      });
     });
     return { session, refreshToken };
   }
@@ -131,6 +141,7 @@ export class SessionService {
       if (row.rotatedAt !== null) {
         if (now - row.rotatedAt > this.#lifetimes.graceSeconds * 1000) {
           await tx.endSession(session.id, now, "refresh_token_reuse");
+          await this.onRefreshReused?.(tx, user);
           result = "reused";
           reused = session;
           return invalidGrant("This refresh token was already used, so the session has been ended to protect you. Log in again.");
@@ -141,7 +152,12 @@ export class SessionService {
         return { session, refreshToken: head, user };
       }
       const successor = deriveSuccessorToken(this.#rotationKey, refreshToken);
-      await tx.insertRefreshToken({ hash: hashRefreshToken(successor), sessionId: session.id, createdAt: now, rotatedAt: null });
+      await tx.insertRefreshToken({
+        hash: hashRefreshToken(successor),
+        sessionId: session.id,
+        createdAt: now,
+        rotatedAt: null,
+      });
       await tx.markRefreshTokenRotated(row.hash, now);
       const idleExpiresAt = Math.min(now + this.#lifetimes.idleSeconds * 1000, session.absoluteExpiresAt);
       await tx.touchSession(session.id, now, idleExpiresAt);
