@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { registerBasicCommands } from "./commands/basics.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerKeysCommand } from "./commands/keys.ts";
+import { registerMailCommand } from "./commands/mail.ts";
 import { registerSessionsCommand } from "./commands/sessions.ts";
 import { registerTokenCommand } from "./commands/token.ts";
 import { registerUsersCommand } from "./commands/users.ts";
@@ -31,5 +32,6 @@ export function createProgram(version: string): Command {
   registerSessionsCommand(program);
   registerTokenCommand(program);
   registerDoctorCommand(program);
+  registerMailCommand(program);
   return program;
 }

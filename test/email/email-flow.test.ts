@@ -3,7 +3,14 @@ import { after, before, describe, it } from "node:test";
 import { ManualClock } from "../../src/core/clock.ts";
 import { refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
-import { linkToken, type ReceivedMail, SMTP_PASSWORD, startSmtpServer, type TestSmtpServer, to } from "./smtp-test-server.ts";
+import {
+  linkToken,
+  type ReceivedMail,
+  SMTP_PASSWORD,
+  startSmtpServer,
+  type TestSmtpServer,
+  to,
+} from "./smtp-test-server.ts";
 
 const PUBLIC_URL = "https://app.example.test";
 const NEW_PASSWORD = "a brand new passphrase for 2030";
@@ -19,7 +26,8 @@ describe("email: verified addresses and recovery over real SMTP", () => {
     n += 1;
     return { username: `${label}${n}`, email: `${label}${n}@Example.test` };
   };
-  const register = (body: Record<string, unknown>) => post(`${server.url}/auth/register`, { password: STRONG_PASSWORD, ...body });
+  const register = (body: Record<string, unknown>) =>
+    post(`${server.url}/auth/register`, { password: STRONG_PASSWORD, ...body });
   const login = async (body: Record<string, unknown>) => {
     const response = await post(`${server.url}/auth/login`, body);
     return { response, token: (response.body as { access_token?: string } | null)?.access_token };
@@ -93,7 +101,9 @@ describe("email: verified addresses and recovery over real SMTP", () => {
     const copycat = await register({ username: `copy${n}`, email: ` ${owner.email.toUpperCase()} ` });
     assert.equal(copycat.status, 201);
     assert.deepEqual(Object.keys((copycat.body as { user: object }).user).sort(), ["id", "username"]);
-    const notices = await smtp.waitFor((mail) => to(owner.email)(mail) && mail.parsed.subject !== "Confirm your email address");
+    const notices = await smtp.waitFor(
+      (mail) => to(owner.email)(mail) && mail.parsed.subject !== "Confirm your email address",
+    );
     assert.equal(notices.length, 1);
     assert.equal(notices[0]!.parsed.subject, "Someone tried to use your email address");
     assert.ok(!/#(verify|reset)=/.test(notices[0]!.parsed.text ?? ""));
@@ -117,7 +127,13 @@ describe("email: verified addresses and recovery over real SMTP", () => {
     const unknown = await login({ email: "nobody@example.test", password: "wrong password for sure 123" });
     assert.deepEqual([wrong.response.status, unknown.response.status], [401, 401]);
     assert.deepEqual(wrong.response.body, unknown.response.body);
-    for (const email of ["no-at-sign", "a@b", "two@@example.test", `${"x".repeat(250)}@example.test`, "a b@example.test"]) {
+    for (const email of [
+      "no-at-sign",
+      "a@b",
+      "two@@example.test",
+      `${"x".repeat(250)}@example.test`,
+      "a b@example.test",
+    ]) {
       const response = await register({ username: `bad${++n}`, email });
       assert.equal(response.status, 400, email);
       assert.equal((response.body as { error: string }).error, "invalid_request");
@@ -210,9 +226,17 @@ describe("email: verified addresses and recovery over real SMTP", () => {
   it("change address: current password required, link to the new one, notice to the old, effective when verified", async () => {
     const who = await verifiedUser("move");
     const target = `moved${n}@example.test`;
-    const wrong = await post(`${server.url}/auth/email`, { email: target, current_password: "not my password 1234" }, bearer(who.token));
+    const wrong = await post(
+      `${server.url}/auth/email`,
+      { email: target, current_password: "not my password 1234" },
+      bearer(who.token),
+    );
     assert.equal(wrong.status, 401);
-    const ok = await post(`${server.url}/auth/email`, { email: target, current_password: STRONG_PASSWORD }, bearer(who.token));
+    const ok = await post(
+      `${server.url}/auth/email`,
+      { email: target, current_password: STRONG_PASSWORD },
+      bearer(who.token),
+    );
     assert.equal(ok.status, 202);
     const [link] = await smtp.waitFor(to(target));
     const [notice] = await smtp.waitFor((m) => to(who.email)(m) && (m.parsed.subject ?? "").includes("being changed"));
@@ -223,7 +247,11 @@ describe("email: verified addresses and recovery over real SMTP", () => {
     assert.equal((await me(who.token)).user.email_verified, true);
     // Another account's address: the same 202, and its owner is told.
     const other = await verifiedUser("taken");
-    const steal = await post(`${server.url}/auth/email`, { email: other.email, current_password: STRONG_PASSWORD }, bearer(who.token));
+    const steal = await post(
+      `${server.url}/auth/email`,
+      { email: other.email, current_password: STRONG_PASSWORD },
+      bearer(who.token),
+    );
     assert.equal(steal.status, 202);
     await smtp.waitFor((m) => to(other.email)(m) && m.parsed.subject === "Someone tried to use your email address");
   });
@@ -247,7 +275,11 @@ describe("email: verified addresses and recovery over real SMTP", () => {
     assert.equal(changed.status, 204);
     await smtp.waitFor((m) => to(who.email)(m) && m.parsed.subject === "Your password was changed");
 
-    const grant = await post(`${server.url}/auth/login`, { username: who.username, password: NEW_PASSWORD, token_transport: "body" });
+    const grant = await post(`${server.url}/auth/login`, {
+      username: who.username,
+      password: NEW_PASSWORD,
+      token_transport: "body",
+    });
     const refreshToken = (grant.body as { refresh_token: string }).refresh_token;
     assert.equal((await post(`${server.url}/auth/refresh`, { refresh_token: refreshToken })).status, 200);
     clock.advance(60_000);

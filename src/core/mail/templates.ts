@@ -33,8 +33,7 @@ export interface RenderedMail {
 export type MailTemplate = (data: MailTemplateData) => RenderedMail;
 export type MailTemplates = Record<MailTemplateName, MailTemplate>;
 
-const escapeHtml = (value: string): string =>
-  value.replace(/[&<>"']/g, (ch) => `&#${ch.codePointAt(0)};`);
+const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (ch) => `&#${ch.codePointAt(0)};`);
 
 const duration = (minutes: number | undefined): string => {
   if (minutes === undefined) return "a limited time";
@@ -55,8 +54,10 @@ function layout(title: string, paragraphs: string[], button?: { label: string; h
     ? `<p style="margin:24px 0"><a href="${escapeHtml(button.href)}" style="background:#1d4ed8;color:#ffffff;` +
       `padding:12px 20px;border-radius:6px;text-decoration:none;font:600 16px -apple-system,Segoe UI,Roboto,` +
       `sans-serif;display:inline-block">${escapeHtml(button.label)}</a></p>` +
-      p(`Or copy this address into your browser:<br><span style="word-break:break-all;color:#374151">` +
-        `${escapeHtml(button.href)}</span>`)
+      p(
+        `Or copy this address into your browser:<br><span style="word-break:break-all;color:#374151">` +
+          `${escapeHtml(button.href)}</span>`,
+      )
     : "";
   return (
     `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
@@ -119,7 +120,12 @@ export const DEFAULT_TEMPLATES: MailTemplates = {
       NOT_YOU,
     ]),
   password_changed: (data) =>
-    mail("Your password was changed", [`Hello ${data.username},`, "The password of your account was just changed.", IGNORE, NOT_YOU]),
+    mail("Your password was changed", [
+      `Hello ${data.username},`,
+      "The password of your account was just changed.",
+      IGNORE,
+      NOT_YOU,
+    ]),
   password_reset: (data) =>
     mail("Your password was reset", [
       `Hello ${data.username},`,
@@ -135,7 +141,12 @@ export const DEFAULT_TEMPLATES: MailTemplates = {
       "If this keeps happening, change your password.",
     ]),
   mfa_enabled: (data) =>
-    mail("A second factor was added", [`Hello ${data.username},`, "A second factor was added to your account.", IGNORE, NOT_YOU]),
+    mail("A second factor was added", [
+      `Hello ${data.username},`,
+      "A second factor was added to your account.",
+      IGNORE,
+      NOT_YOU,
+    ]),
   mfa_disabled: (data) =>
     mail("A second factor was removed", [
       `Hello ${data.username},`,
