@@ -45,7 +45,10 @@ async function listIds(directory: string): Promise<string[]> {
   }
   const ids = names.filter((name) => name.endsWith(".eml")).map((name) => name.slice(0, -4));
   const times = await Promise.all(ids.map(async (id) => (await stat(join(directory, `${id}.eml`))).mtimeMs));
-  return ids.map((id, i) => ({ id, time: times[i] ?? 0 })).sort((a, b) => a.time - b.time).map((entry) => entry.id);
+  return ids
+    .map((id, i) => ({ id, time: times[i] ?? 0 }))
+    .sort((a, b) => a.time - b.time)
+    .map((entry) => entry.id);
 }
 
 async function readMail(directory: string, id: string): Promise<ParsedMail> {
@@ -95,7 +98,11 @@ export function registerMailCommand(program: Command): void {
       }
       const summary = summarise(id, parsed);
       if (options.json) {
-        return printJson({ ...summary, text: parsed.text ?? "", html: typeof parsed.html === "string" ? parsed.html : "" });
+        return printJson({
+          ...summary,
+          text: parsed.text ?? "",
+          html: typeof parsed.html === "string" ? parsed.html : "",
+        });
       }
       printLines(
         `From: ${summary.from}`,
