@@ -3,11 +3,19 @@
  * sessions, log out. Everything goes through `gatehouse/client`; the page never sees the
  * refresh token and never stores the access token.
  */
-import { createGatehouseClient, type GatehouseSessionInfo, type GatehouseState } from "../src/client/index.ts";
+import {
+  createGatehouseClient,
+  type GatehouseSessionInfo,
+  type GatehouseState,
+  isGatehouseClientError,
+} from "../src/client/index.ts";
 import { element, formatCountdown, formatTime, hideError, showError, summariseUserAgent, withBusy } from "./dom.ts";
 import { describeError } from "./messages.ts";
 
 const client = createGatehouseClient();
+const LOOKS_LIKE_EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** The token of a `#reset=` link, held in memory once the fragment is cleared. */
+let resetToken: string | undefined;
 
 const ui = {
   status: element("status"),
@@ -20,7 +28,15 @@ const ui = {
   registerForm: element<HTMLFormElement>("register-form"),
   registerUsername: element<HTMLInputElement>("register-username"),
   registerPassword: element<HTMLInputElement>("register-password"),
+  registerEmail: element<HTMLInputElement>("register-email"),
   registerError: element("register-error"),
+  forgotForm: element<HTMLFormElement>("forgot-form"),
+  forgotEmail: element<HTMLInputElement>("forgot-email"),
+  forgotError: element("forgot-error"),
+  resetForm: element<HTMLFormElement>("reset-form"),
+  resetPassword: element<HTMLInputElement>("reset-password"),
+  resetError: element("reset-error"),
+  email: element("email"),
   heading: element("signed-in-heading"),
   username: element("username"),
   userId: element("user-id"),
@@ -63,7 +79,8 @@ function render(state: GatehouseState): void {
     void loadSessions();
   } else {
     clearSignedInData();
-    if (previous === "signed-in" && !signingOutHere) announce("You were signed out: the session ended in another tab or on the server.");
+    if (previous === "signed-in" && !signingOutHere)
+      announce("You were signed out: the session ended in another tab or on the server.");
   }
 }
 
@@ -80,7 +97,7 @@ function runAction(button: HTMLButtonElement, errorBox: HTMLElement, work: () =>
 }
 
 function clearSignedInData(): void {
-  for (const node of [ui.username, ui.userId, ui.sessionId]) node.textContent = "…";
+  for (const node of [ui.username, ui.userId, ui.sessionId, ui.email]) node.textContent = "…";
   ui.sessions.replaceChildren();
   ui.apiResult.textContent = "";
   ui.apiResult.hidden = true;
@@ -98,6 +115,9 @@ async function loadIdentity(): Promise<void> {
     ui.username.textContent = me.user.username;
     ui.userId.textContent = me.user.id;
     ui.sessionId.textContent = me.session_id;
+    const email = me.user.email ?? null;
+    ui.email.textContent =
+      email === null ? "none" : `${email} (${me.user.email_verified ? "verified" : "not verified"})`;
     hideError(ui.identityError);
   } catch (error) {
     showError(ui.identityError, describeError(error));
@@ -126,7 +146,12 @@ function sessionRow(session: GatehouseSessionInfo): HTMLTableRowElement {
     badge.textContent = "this tab";
     device.append(" ", badge);
   }
-  const cells = [session.ip ?? "unknown", formatTime(session.created_at), formatTime(session.last_used_at), formatTime(session.expires_at)].map((text) => {
+  const cells = [
+    session.ip ?? "unknown",
+    formatTime(session.created_at),
+    formatTime(session.last_used_at),
+    formatTime(session.expires_at),
+  ].map((text) => {
     const cell = document.createElement("td");
     cell.textContent = text;
     return cell;
@@ -137,7 +162,10 @@ function sessionRow(session: GatehouseSessionInfo): HTMLTableRowElement {
   end.className = session.current ? "danger small" : "small";
   end.textContent = session.current ? "End (logs out)" : "End";
   end.dataset["testid"] = "end-session";
-  end.setAttribute("aria-label", `End the session started ${formatTime(session.created_at)}${session.current ? " (this one: logs you out)" : ""}`);
+  end.setAttribute(
+    "aria-label",
+    `End the session started ${formatTime(session.created_at)}${session.current ? " (this one: logs you out)" : ""}`,
+  );
   end.addEventListener("click", () =>
     withBusy(end, async () => {
       try {
@@ -166,7 +194,9 @@ ui.loginForm.addEventListener("submit", (event) => {
       showError(ui.loginError, "Enter your username and password.");
       return;
     }
-    await client.login(username, ui.loginPassword.value);
+    // An address logs in by email; anything else is a username.
+    if (LOOKS_LIKE_EMAIL.test(username)) await client.loginWithEmail(username, ui.loginPassword.value);
+    else await client.login(username, ui.loginPassword.value);
     ui.loginForm.reset();
     announce(`Logged in as ${username}.`);
     ui.heading.focus();
@@ -183,10 +213,25 @@ ui.registerForm.addEventListener("submit", (event) => {
       showError(ui.registerError, "Choose a username and a password.");
       return;
     }
-    await client.register(username, password);
-    await client.login(username, password);
+    const email = ui.registerEmail.value.trim();
+    await client.register(username, password, email === "" ? undefined : email);
+    try {
+      await client.login(username, password);
+    } catch (error) {
+      // EMAIL_VERIFICATION=required: the account waits for its link.
+      if (isGatehouseClientError(error, "email_not_verified")) {
+        ui.registerForm.reset();
+        announce("Account created. Open the link we mailed you to confirm your address, then log in.");
+        return;
+      }
+      throw error;
+    }
     ui.registerForm.reset();
-    announce(`Account created. Logged in as ${username}.`);
+    announce(
+      email === ""
+        ? `Account created. Logged in as ${username}.`
+        : `Account created. Logged in as ${username}. We mailed a link to confirm ${email}.`,
+    );
     ui.heading.focus();
   });
 });
@@ -198,7 +243,9 @@ ui.callApi.addEventListener("click", () =>
     ui.apiResult.textContent = `HTTP ${response.status}\n${JSON.stringify(body, null, 2)}`;
     ui.apiResult.hidden = false;
     ui.apiResult.dataset["status"] = String(response.status);
-    announce(response.ok ? "The protected API answered." : `The protected API refused the call (HTTP ${response.status}).`);
+    announce(
+      response.ok ? "The protected API answered." : `The protected API refused the call (HTTP ${response.status}).`,
+    );
   }),
 );
 
@@ -256,6 +303,64 @@ ui.passwordForm.addEventListener("submit", (event) => {
   });
 });
 
+ui.forgotForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = ui.forgotForm.querySelector("button[type=submit]") as HTMLButtonElement;
+  void runAction(submit, ui.forgotError, async () => {
+    const email = ui.forgotEmail.value.trim();
+    if (!email) {
+      showError(ui.forgotError, "Enter the email address of your account.");
+      return;
+    }
+    await client.forgotPassword(email);
+    ui.forgotForm.reset();
+    announce("If an account has this verified address, a reset link is on its way. It works for 30 minutes.");
+  });
+});
+
+ui.resetForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = ui.resetForm.querySelector("button[type=submit]") as HTMLButtonElement;
+  void runAction(submit, ui.resetError, async () => {
+    if (resetToken === undefined || !ui.resetPassword.value) {
+      showError(ui.resetError, "Choose a new password.");
+      return;
+    }
+    await client.resetPassword(resetToken, ui.resetPassword.value);
+    resetToken = undefined;
+    ui.resetForm.reset();
+    ui.resetForm.hidden = true;
+    announce("Password reset, and every session ended. Log in with the new password.");
+    ui.loginUsername.focus();
+  });
+});
+
+/**
+ * Mailed links carry their token in the fragment (`#verify=…`, `#reset=…`), which never reaches
+ * a server log or a Referer. The page takes it, removes it from the address bar and history at
+ * once (history.replaceState), and posts it.
+ */
+async function handleMailLink(): Promise<void> {
+  const match = /^#(verify|reset)=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!match) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  const [, kind, token] = match;
+  if (kind === "reset") {
+    resetToken = token;
+    ui.resetForm.hidden = false;
+    announce("Choose a new password for your account.");
+    ui.resetPassword.focus();
+    return;
+  }
+  try {
+    await client.verifyEmail(token!);
+    announce("Your email address is confirmed.");
+    if (client.status === "signed-in") await loadIdentity();
+  } catch (error) {
+    announce(`That confirmation link did not work: ${describeError(error)}`);
+  }
+}
+
 ui.reloadSessions.addEventListener("click", () => withBusy(ui.reloadSessions, loadSessions));
 
 client.onChange(render);
@@ -271,6 +376,7 @@ async function start(): Promise<void> {
     render({ status: "signed-out" });
     announce(`Could not check for an existing session. ${describeError(error)}`);
   }
+  await handleMailLink();
 }
 
 void start();

@@ -18,7 +18,7 @@ export interface GatehouseUser {
 
 /** `GET /auth/me`. */
 export interface GatehouseMe {
-  user: GatehouseUser;
+  user: GatehouseUser & { email?: string | null; email_verified?: boolean };
   session_id: string;
 }
 
@@ -66,10 +66,22 @@ export interface GatehouseClientOptions {
 }
 
 export interface GatehouseClient {
-  /** Creates an account (`POST /auth/register`). Does not log in. */
-  register(username: string, password: string): Promise<GatehouseUser>;
+  /** Creates an account (`POST /auth/register`), with an email address if given. Does not log in. */
+  register(username: string, password: string, email?: string): Promise<GatehouseUser>;
   /** Starts a session (`POST /auth/login`); every open tab of this origin becomes signed in. */
   login(username: string, password: string): Promise<GatehouseState>;
+  /** Like `login`, by email address instead of username. */
+  loginWithEmail(email: string, password: string): Promise<GatehouseState>;
+  /** `POST /auth/password/forgot`: mails a reset link if an account has that verified address (always resolves alike). */
+  forgotPassword(email: string): Promise<void>;
+  /** `POST /auth/password/reset` with the token of a `#reset=` link. Every session of the user ends. */
+  resetPassword(token: string, newPassword: string): Promise<void>;
+  /** `POST /auth/email/verify` with the token of a `#verify=` link. */
+  verifyEmail(token: string): Promise<void>;
+  /** `POST /auth/email/resend`: a new verification link to the signed-in user's address. */
+  resendVerification(): Promise<void>;
+  /** `POST /auth/email`: link to the new address, notice to the old; takes effect when verified. */
+  changeEmail(email: string, currentPassword: string): Promise<void>;
   /**
    * Ends this session (`POST /auth/logout`) and signs out every tab of this origin. Local
    * state is cleared even if the server cannot be reached; the error is still thrown.
@@ -180,17 +192,52 @@ class BrowserGatehouseClient implements GatehouseClient {
     return this.#token?.expiresAt;
   }
 
-  async register(username: string, password: string): Promise<GatehouseUser> {
-    const response = await send(this.#fetchImpl, this.#authUrl("/register"), this.#postInit({ username, password }));
+  async register(username: string, password: string, email?: string): Promise<GatehouseUser> {
+    const fields = email === undefined ? { username, password } : { username, password, email };
+    const response = await send(this.#fetchImpl, this.#authUrl("/register"), this.#postInit(fields));
     if (!response.ok) throw await errorFromResponse(response, this.#now());
     const body = (await response.json()) as { user: GatehouseUser };
     return body.user;
   }
 
-  async login(username: string, password: string): Promise<GatehouseState> {
+  login(username: string, password: string): Promise<GatehouseState> {
+    return this.#login({ username, password });
+  }
+
+  loginWithEmail(email: string, password: string): Promise<GatehouseState> {
+    return this.#login({ email, password });
+  }
+
+  /** Calls that need no session: the answer is all there is. */
+  async #post(path: string, body: Record<string, unknown>): Promise<void> {
+    const response = await send(this.#fetchImpl, this.#authUrl(path), this.#postInit(body));
+    if (!response.ok) throw await errorFromResponse(response, this.#now());
+  }
+
+  forgotPassword(email: string): Promise<void> {
+    return this.#post("/password/forgot", { email });
+  }
+
+  resetPassword(token: string, newPassword: string): Promise<void> {
+    return this.#post("/password/reset", { token, new_password: newPassword });
+  }
+
+  verifyEmail(token: string): Promise<void> {
+    return this.#post("/email/verify", { token });
+  }
+
+  async resendVerification(): Promise<void> {
+    await this.#api<undefined>("POST", "/email/resend", {});
+  }
+
+  async changeEmail(email: string, currentPassword: string): Promise<void> {
+    await this.#api<undefined>("POST", "/email", { email, current_password: currentPassword });
+  }
+
+  async #login(credentials: Record<string, string>): Promise<GatehouseState> {
     // Under the refresh lock: a login never interleaves with another tab's refresh.
     await this.#sync.exclusive(async () => {
-      const response = await send(this.#fetchImpl, this.#authUrl("/login"), this.#postInit({ username, password }));
+      const response = await send(this.#fetchImpl, this.#authUrl("/login"), this.#postInit(credentials));
       if (!response.ok) throw await errorFromResponse(response, this.#now());
       const body = await readTokenResponse(response);
       this.#epoch++;
@@ -434,7 +481,11 @@ class BrowserGatehouseClient implements GatehouseClient {
       case "refresh-finished": {
         const current = this.#token;
         // Another tab refreshed the session we share: take its token if it is newer.
-        if (message.token && this.#status !== "signed-out" && (!current || message.token.expiresAt > current.expiresAt)) {
+        if (
+          message.token &&
+          this.#status !== "signed-out" &&
+          (!current || message.token.expiresAt > current.expiresAt)
+        ) {
           this.#setToken(message.token);
         }
         return;
@@ -453,7 +504,9 @@ class BrowserGatehouseClient implements GatehouseClient {
 
   #state(): GatehouseState {
     const token = this.#token;
-    return this.#status === "signed-in" && token ? { status: "signed-in", expiresAt: token.expiresAt } : { status: "signed-out" };
+    return this.#status === "signed-in" && token
+      ? { status: "signed-in", expiresAt: token.expiresAt }
+      : { status: "signed-out" };
   }
 
   #emit(): void {
@@ -490,7 +543,10 @@ class BrowserGatehouseClient implements GatehouseClient {
 
   /** The bearer token only ever goes to the auth server's origin and the configured API origins. */
   #mayCarryToken(url: string): boolean {
-    this.#tokenOrigins ??= new Set([originOf(this.#baseUrl || "/"), ...this.#extraOrigins.map((o) => new URL(o).origin)]);
+    this.#tokenOrigins ??= new Set([
+      originOf(this.#baseUrl || "/"),
+      ...this.#extraOrigins.map((o) => new URL(o).origin),
+    ]);
     return this.#tokenOrigins.has(originOf(url));
   }
 
@@ -502,7 +558,7 @@ class BrowserGatehouseClient implements GatehouseClient {
     if (body !== undefined) init.method = method;
     const response = await send((input, requestInit) => this.fetch(input, requestInit), this.#authUrl(path), init);
     if (!response.ok) throw await errorFromResponse(response, this.#now());
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204 || response.status === 202) return undefined as T;
     return (await response.json()) as T;
   }
 }
@@ -517,7 +573,12 @@ function withBearer(request: Request, token: string): Request {
 function sessionIdOf(token: string): string | undefined {
   try {
     const payload = token.split(".")[1] ?? "";
-    const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
+    const json = atob(
+      payload
+        .replace(/-/g, "+")
+        .replace(/_/g, "/")
+        .padEnd(Math.ceil(payload.length / 4) * 4, "="),
+    );
     const sid = (JSON.parse(json) as { sid?: unknown }).sid;
     return typeof sid === "string" ? sid : undefined;
   } catch {

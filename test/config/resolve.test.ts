@@ -27,6 +27,15 @@ describe("resolveConfig: defaults", () => {
       { ...config, clock: undefined },
       {
         database: "sqlite:./data/gatehouse.db",
+        email: {
+          verification: "optional",
+          smtpUrl: undefined,
+          from: "Gatehouse <no-reply@localhost>",
+          publicUrl: "http://localhost:3000",
+          outboxDir: "./data/outbox",
+          requestsPerAddressPerHour: 5,
+          requestsPerIpPerHour: 30,
+        },
         issuer: "gatehouse",
         audience: "gatehouse",
         accessTokenTtlSeconds: 900,
