@@ -72,7 +72,7 @@ export interface GatehouseClient {
   login(username: string, password: string): Promise<GatehouseState>;
   /** Like `login`, by email address instead of username. */
   loginWithEmail(email: string, password: string): Promise<GatehouseState>;
-  /** `POST /auth/password/forgot`: mails a reset link if an account has that verified address (always resolves alike). */
+  /** `POST /auth/password/forgot`: a reset link if an account has that verified address; answers alike for any. */
   forgotPassword(email: string): Promise<void>;
   /** `POST /auth/password/reset` with the token of a `#reset=` link. Every session of the user ends. */
   resetPassword(token: string, newPassword: string): Promise<void>;

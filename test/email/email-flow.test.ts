@@ -95,7 +95,7 @@ describe("email: verified addresses and recovery over real SMTP", () => {
     assert.equal((again.body as { error: string }).error, "invalid_link");
   });
 
-  it("an address another account has: the same answer, no address for the newcomer, a notice to the owner", async () => {
+  it("a taken address: the same answer, no address for the newcomer, a notice to the owner", async () => {
     const owner = await verifiedUser("owner");
     const before = smtp.received.length;
     const copycat = await register({ username: `copy${n}`, email: ` ${owner.email.toUpperCase()} ` });
@@ -223,7 +223,7 @@ describe("email: verified addresses and recovery over real SMTP", () => {
     assert.equal(smtp.received.length, before);
   });
 
-  it("change address: current password required, link to the new one, notice to the old, effective when verified", async () => {
+  it("change address: password required, link to the new, notice to the old, effective when verified", async () => {
     const who = await verifiedUser("move");
     const target = `moved${n}@example.test`;
     const wrong = await post(

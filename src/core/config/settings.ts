@@ -75,7 +75,10 @@ function publicUrl(): Kind<string> {
       } catch {
         // Reported below.
       }
-      return `${subject} must be an http:// or https:// URL without query or fragment, such as https://auth.example.com.`;
+      return (
+        `${subject} must be an http:// or https:// URL without query or fragment, ` +
+        "such as https://auth.example.com."
+      );
     },
   };
 }

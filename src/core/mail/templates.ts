@@ -87,7 +87,8 @@ export const DEFAULT_TEMPLATES: MailTemplates = {
       "Confirm your email address",
       [
         `Hello ${data.username},`,
-        `Open the link below to confirm this address for your account. It works once, for ${duration(data.validMinutes)}.`,
+        "Open the link below to confirm this address for your account. " +
+          `It works once, for ${duration(data.validMinutes)}.`,
         "If you did not ask for this, ignore this mail: nothing changes.",
       ],
       { label: "Confirm address", href: linkOf(data) },

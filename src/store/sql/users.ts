@@ -123,7 +123,8 @@ export async function setEmail(
   verifiedAt: number | null,
 ): Promise<void> {
   try {
-    await db.run(SET_EMAIL, [email, email === null ? null : emailKey(email), email === null ? null : verifiedAt, userId]);
+    const key = email === null ? null : emailKey(email);
+    await db.run(SET_EMAIL, [email, key, email === null ? null : verifiedAt, userId]);
   } catch (error) {
     if (db.dialect.isUniqueViolation((error as { cause?: unknown }).cause, EMAIL_UNIQUE)) {
       throw new EmailTakenError("address taken");
