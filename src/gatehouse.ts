@@ -236,9 +236,10 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
         templates: mailTemplates(emailTemplates),
         from: config.email.from,
       }),
-      { timeoutMs: 60_000 },
+      // nodemailer gives up on a silent server after 10 s per step; the lease a crash leaves behind is this plus 5 s.
+      { timeoutMs: 30_000 },
     );
-    outboxWorker.register(RESET_REQUEST_KIND, (message) => email.deliverResetRequest(message), { timeoutMs: 30_000 });
+    outboxWorker.register(RESET_REQUEST_KIND, (message) => email.deliverResetRequest(message), { timeoutMs: 10_000 });
     const loginThrottle = countingLoginRefusals(
       createLoginThrottle({
         perAccountAndIp: config.loginThrottle.perAccountAndIp,

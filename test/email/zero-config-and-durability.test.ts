@@ -139,7 +139,8 @@ describe("durable delivery: the outbox survives crashes and SMTP outages", () =>
         const resets = await smtp.waitFor(
           (m) => to(`${name}@example.test`)(m) && m.parsed.subject === "Reset your password",
           1,
-          20_000,
+          // A message the killed process had claimed waits for its lease to run out (at most 35 s).
+          60_000,
         );
         const token = linkToken(resets.at(-1)!, "reset");
         const reset = await post(`${server.url}/auth/password/reset`, {
