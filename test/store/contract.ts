@@ -220,10 +220,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         await store.setUserEmail(a.id, "new@example.com", T0 + 9);
         assert.equal((await store.findUserById(a.id))?.emailVerifiedAt, T0 + 9);
         await store.setUserEmail(b.id, null, T0);
-        assert.deepEqual([(await store.findUserById(b.id))?.email, (await store.findUserById(b.id))?.emailVerifiedAt], [
-          null,
-          null,
-        ]);
+        const cleared = await store.findUserById(b.id);
+        assert.deepEqual([cleared?.email, cleared?.emailVerifiedAt], [null, null]);
         assert.equal(await store.findUserByEmail("b@example.com"), null);
       });
     });
