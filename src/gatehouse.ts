@@ -206,7 +206,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       outbox,
       hasher,
       checkPasswordPolicy: (password, context) => checkPassword.check(password, context),
-      publicUrl: config.email.publicUrl,
+      publicUrl: config.publicUrl,
       perIp: createRateLimit({
         points: config.email.requestsPerIpPerHour,
         durationSeconds: 3600,

@@ -62,7 +62,8 @@ describe("demo page: sign-up with email, verify, forgot, reset, log in (Chromium
     url = `http://127.0.0.1:${port}`;
     auth = await createGatehouse({
       database: `sqlite:${join(dir, "gatehouse.db")}`,
-      email: { smtpUrl: smtp.url, publicUrl: url },
+      publicUrl: url,
+      email: { smtpUrl: smtp.url },
       logger: createLogger({ level: "silent" }),
     });
     const { server } = await listen(createServerApp(auth), port, "127.0.0.1");

@@ -27,11 +27,11 @@ describe("resolveConfig: defaults", () => {
       { ...config, clock: undefined },
       {
         database: "sqlite:./data/gatehouse.db",
+        publicUrl: "http://localhost:3000",
         email: {
           verification: "optional",
           smtpUrl: undefined,
           from: "Gatehouse <no-reply@localhost>",
-          publicUrl: "http://localhost:3000",
           outboxDir: "./data/outbox",
           requestsPerAddressPerHour: 5,
           requestsPerIpPerHour: 30,

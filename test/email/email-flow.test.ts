@@ -51,7 +51,8 @@ describe("email: verified addresses and recovery over real SMTP", () => {
     smtp = await startSmtpServer();
     server = await startTestServer({
       clock,
-      email: { smtpUrl: smtp.url, publicUrl: PUBLIC_URL, from: "Example Auth <auth@example.test>" },
+      publicUrl: PUBLIC_URL,
+      email: { smtpUrl: smtp.url, from: "Example Auth <auth@example.test>" },
     });
   });
   after(async () => {

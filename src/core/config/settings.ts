@@ -257,6 +257,11 @@ export const OPTION_SETTINGS = {
     default: 20,
     doc: "Registrations allowed per address per hour.",
   }),
+  publicUrl: setting(publicUrl(), {
+    env: "PUBLIC_URL",
+    default: "http://localhost:3000",
+    doc: "Where users reach this server; mailed links open it with the token in the fragment (`#verify=…`).",
+  }),
   email: {
     verification: setting(oneOf(["optional", "required"]), {
       env: "EMAIL_VERIFICATION",
@@ -274,11 +279,6 @@ export const OPTION_SETTINGS = {
       env: "EMAIL_FROM",
       default: "Gatehouse <no-reply@localhost>",
       doc: "`From` of every mail.",
-    }),
-    publicUrl: setting(publicUrl(), {
-      env: "PUBLIC_URL",
-      default: "http://localhost:3000",
-      doc: "Page that mailed links open; the token rides in the fragment (`#verify=…`, `#reset=…`).",
     }),
     outboxDir: setting(text({ max: 4096 }), {
       env: "MAIL_OUTBOX_DIR",
