@@ -107,6 +107,7 @@ export interface OpenApiOptions {
 
 const ROTATION_KEY_SETTING = "refresh_rotation_key";
 const MAIL_SEAL_KEY_SETTING = "mail_seal_key";
+const LINK_PRUNE_INTERVAL_MS = 3_600_000;
 /** A mail retried for about a day: 1 s doubling to an hour between attempts. */
 const MAIL_RETRY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 3_600_000, maxAttempts: 30 };
 /** Failed introspection-caller authentications allowed per address per window (the token itself is unguessable). */
@@ -291,7 +292,16 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       keysLoaded: () => hasSigningKey(ring),
     });
     // The worker stops (finishing attempts in flight) before the store closes under it.
-    const closeHooks: CloseHook[] = [() => outboxWorker.stop(), () => mailTransport.close()];
+    // Expired links answer invalid_link whether or not their row is still there: drop them hourly.
+    const pruneLinks = setInterval(() => {
+      store.pruneMailTokens(clock.now()).catch((error) => logger.warn({ err: error }, "pruning expired links failed"));
+    }, LINK_PRUNE_INTERVAL_MS);
+    pruneLinks.unref();
+    const closeHooks: CloseHook[] = [
+      () => clearInterval(pruneLinks),
+      () => outboxWorker.stop(),
+      () => mailTransport.close(),
+    ];
     let closing: Promise<void> | undefined;
     outboxWorker.start();
 
