@@ -1,5 +1,6 @@
 import { orderForRound } from "./harness.ts";
 import { failureNote, type LoadResult, mergeLoads, quantile, requestsPerSecond, runLoad } from "./load.ts";
+import type { SessionCheckStatus } from "../src/core/sessions/session-service.ts";
 import type { BenchSettings, PartResult, ResultRow } from "./results.ts";
 import type { ServerHandle } from "./server-handle.ts";
 
@@ -31,20 +32,46 @@ const introspectionRequest: Route["request"] = (ready) => ({
   },
 });
 
+/** Routes loaded against one server, and where their numbers go (`<prefix>.<route>.rps`). */
+export interface RouteSet {
+  prefix: string;
+  /** Names the database in the section heading. */
+  label: string;
+  /** The first route is each row's ratio reference. */
+  routes: readonly Route[];
+}
+
+const PUBLIC: Route = { key: "public", name: "GET /public (no auth)", path: "/public" };
+const PROTECTED: Route = {
+  key: "protected",
+  name: "GET /protected requireAuth() (session checked)",
+  path: "/protected",
+};
+const STATELESS: Route = {
+  key: "protectedStateless",
+  name: "GET /protected-stateless requireAuth({checkSession:false})",
+  path: "/protected-stateless",
+};
+const SEEDS: Route = { key: "seeds", name: "GET /seeds (seeds' jsonwebtoken middleware)", path: "/seeds" };
+const INTROSPECT: Route = {
+  key: "introspect",
+  name: "POST /auth/introspect (RFC 7662, access token)",
+  path: "/auth/introspect",
+  method: "POST",
+  request: introspectionRequest,
+};
+
 /** Every GET route gets the same requests, Authorization header included, so only the middleware differs. */
-const ROUTES: readonly Route[] = [
-  { key: "public", name: "GET /public (no auth)", path: "/public" },
-  { key: "protected", name: "GET /protected requireAuth()", path: "/protected" },
-  { key: "protectedSession", name: "GET /protected-session requireAuth({checkSession})", path: "/protected-session" },
-  { key: "seeds", name: "GET /seeds (seeds' jsonwebtoken middleware)", path: "/seeds" },
-  {
-    key: "introspect",
-    name: "POST /auth/introspect (RFC 7662, access token)",
-    path: "/auth/introspect",
-    method: "POST",
-    request: introspectionRequest,
-  },
-];
+export const SQLITE_ROUTES: RouteSet = {
+  prefix: "http",
+  label: "SQLite",
+  routes: [PUBLIC, PROTECTED, STATELESS, SEEDS, INTROSPECT],
+};
+export const POSTGRES_ROUTES: RouteSet = {
+  prefix: "http.pg",
+  label: "PostgreSQL",
+  routes: [PUBLIC, PROTECTED, STATELESS],
+};
 
 /** Each connection is a different logged-in session with its own token, as real clients would be. */
 export function bearerHeaders(tokens: readonly string[]): (connection: number) => Record<string, string> {
@@ -52,8 +79,8 @@ export function bearerHeaders(tokens: readonly string[]): (connection: number) =
 }
 
 /** Refuses to load a route that does not answer 200 to our tokens: a fast 401 is not a fast route. */
-async function assertRoutesAnswer(server: ServerHandle): Promise<void> {
-  for (const route of ROUTES) {
+async function assertRoutesAnswer(server: ServerHandle, routes: readonly Route[]): Promise<void> {
+  for (const route of routes) {
     const request = route.request?.(server.ready);
     const response = await fetch(`${server.ready.url}${route.path}`, {
       method: route.method ?? "GET",
@@ -74,8 +101,13 @@ async function assertRoutesAnswer(server: ServerHandle): Promise<void> {
  * separate process). Routes take turns in short rounds, in a changing order, so noise on
  * the 2-core box falls on all of them alike; each route's rounds are then pooled.
  */
-export async function benchHttpRoutes(server: ServerHandle, settings: BenchSettings): Promise<PartResult> {
-  await assertRoutesAnswer(server);
+export async function benchHttpRoutes(
+  server: ServerHandle,
+  settings: BenchSettings,
+  set: RouteSet,
+): Promise<PartResult> {
+  const { routes: ROUTES, prefix } = set;
+  await assertRoutesAnswer(server, ROUTES);
   const { connections, warmupSeconds, rounds, secondsPerRound } = settings.http;
   const headersFor = bearerHeaders(server.ready.accessTokens);
   const load = (route: Route, seconds: number) => {
@@ -89,12 +121,16 @@ export async function benchHttpRoutes(server: ServerHandle, settings: BenchSetti
   };
 
   for (const route of ROUTES) await load(route, warmupSeconds);
+  const checksBefore = await server.command<SessionCheckStatus>({ cmd: "session-checks" });
   const byRoute = new Map<string, LoadResult[]>(ROUTES.map((route) => [route.key, []]));
   for (let round = 0; round < rounds; round++) {
     for (const route of orderForRound(ROUTES, round)) byRoute.get(route.key)!.push(await load(route, secondsPerRound));
   }
 
-  const section = `HTTP, ${connections} connections, ${rounds}×${secondsPerRound} s per route (HS256 tokens)`;
+  const checksAfter = await server.command<SessionCheckStatus>({ cmd: "session-checks" });
+  const databaseChecks = checksAfter.databaseChecks - checksBefore.databaseChecks;
+  const perRoute = `${rounds}×${secondsPerRound} s per route`;
+  const section = `HTTP on ${set.label}, ${connections} connections, ${perRoute} (HS256 tokens)`;
   const values: Record<string, number> = {};
   const rows: ResultRow[] = [];
   let publicRps = 0;
@@ -102,11 +138,25 @@ export async function benchHttpRoutes(server: ServerHandle, settings: BenchSetti
     const merged = mergeLoads(byRoute.get(route.key)!);
     const rps = requestsPerSecond(merged);
     const p99Ms = quantile(merged.latenciesMs, 0.99);
-    if (route.key === "public") publicRps = rps;
-    values[`http.${route.key}.rps`] = rps;
-    values[`http.${route.key}.p99`] = p99Ms;
-    const note = failureNote(merged);
-    rows.push({ section, name: route.name, value: rps, unit: "req/s", p99Ms, ratio: rps / publicRps, ratioTo: ROUTES[0]!.name, ...(note ? { note } : {}) });
+    if (route === ROUTES[0]) publicRps = rps;
+    values[`${prefix}.${route.key}.rps`] = rps;
+    values[`${prefix}.${route.key}.p99`] = p99Ms;
+    const failures = failureNote(merged);
+    // The session check should cost no database read: say how many there were.
+    const note =
+      route === PROTECTED
+        ? [failures, `${databaseChecks} session checks read the database`].filter(Boolean).join("; ")
+        : failures;
+    rows.push({
+      section,
+      name: route.name,
+      value: rps,
+      unit: "req/s",
+      p99Ms,
+      ratio: rps / publicRps,
+      ratioTo: ROUTES[0]!.name,
+      ...(note ? { note } : {}),
+    });
   }
   return { rows, values };
 }

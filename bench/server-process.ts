@@ -1,10 +1,10 @@
 /**
  * The server under load, in its own process (forked by server-handle.ts): one Express app
- * with a public route, Gatehouse's requireAuth() (with and without the session check), the
- * seeds' jsonwebtoken middleware, and the Gatehouse auth routes for the login flood and
- * token introspection.
+ * with a public route, Gatehouse's requireAuth() (the default, which checks the session, and
+ * the stateless `checkSession: false`), the seeds' jsonwebtoken middleware, and the Gatehouse
+ * auth routes for the login flood and token introspection.
  *
- * Environment: BENCH_DATABASE (sqlite:<path>), BENCH_SECRET (HS256 secret, seeds-style),
+ * Environment: BENCH_DATABASE (sqlite:<path> or postgres://…), BENCH_SECRET (HS256 secret, seeds-style),
  * BENCH_SESSIONS (access tokens to hand out), BENCH_LOGIN_USERS (accounts for the flood).
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -16,7 +16,15 @@ import { generateRefreshToken, hashRefreshToken } from "../src/core/sessions/ref
 import { createGatehouse, type Gatehouse } from "../src/gatehouse.ts";
 import { createLogger } from "../src/logging/logger.ts";
 import { listen } from "../src/server/start-server.ts";
-import type { Credentials, InsertSessionsResult, MemorySnapshot, ReadyMessage, ServerCommand, ServerReply, VerifyManyResult } from "./server-protocol.ts";
+import type {
+  Credentials,
+  InsertSessionsResult,
+  MemorySnapshot,
+  ReadyMessage,
+  ServerCommand,
+  ServerReply,
+  VerifyManyResult,
+} from "./server-protocol.ts";
 
 const CALLER = { ip: "127.0.0.1", userAgent: "gatehouse-bench" };
 const SESSIONS_PER_TRANSACTION = 1000;
@@ -58,7 +66,7 @@ function buildApp(auth: Gatehouse, secret: string): express.Express {
   app.get("/protected", auth.requireAuth(), (req, res) => {
     res.json({ message: "hello", user: req.auth!.userId });
   });
-  app.get("/protected-session", auth.requireAuth({ checkSession: true }), (req, res) => {
+  app.get("/protected-stateless", auth.requireAuth({ checkSession: false }), (req, res) => {
     res.json({ message: "hello", user: req.auth!.userId });
   });
   app.get("/seeds", seedsAuthenticateToken(secret), (req, res) => {
@@ -82,6 +90,10 @@ async function main(): Promise<void> {
     accessTokenSecret: secret,
     introspectionToken,
     logger: createLogger({ level: "silent" }),
+    // The flood comes from one address: lift the per-address limits so every login is hashed,
+    // the worst case for the protected route (with the defaults most would be refused early).
+    loginRate: { perIp: { attempts: 1_000_000 }, perAccount: { attempts: 1_000_000 } },
+    argon2: { maxPerAddress: 10_000 },
   });
   const app = buildApp(auth, secret);
   const { url } = await listen(app, 0, "127.0.0.1");
@@ -89,7 +101,8 @@ async function main(): Promise<void> {
   const password = randomBytes(18).toString("base64url");
   await auth.service.register("bench-reader", password, CALLER);
   const accessTokens: string[] = [];
-  for (let n = 0; n < Number(env("BENCH_SESSIONS")); n++) accessTokens.push((await auth.service.login("bench-reader", password, CALLER)).accessToken);
+  for (let n = 0; n < Number(env("BENCH_SESSIONS")); n++)
+    accessTokens.push((await auth.service.login("bench-reader", password, CALLER)).accessToken);
   const loginUsers: Credentials[] = [];
   for (let n = 0; n < Number(env("BENCH_LOGIN_USERS")); n++) {
     const user = { username: `bench-login-${n}`, password: randomBytes(18).toString("base64url") };
@@ -112,7 +125,14 @@ async function main(): Promise<void> {
         for (let index = first; index < Math.min(first + SESSIONS_PER_TRANSACTION, count); index++) {
           if (index % SESSIONS_PER_USER === 0) {
             const id = randomUUID();
-            await tx.insertUser({ id, username: `bench-mem-${id}`, passwordHash, createdAt: now, disabledAt: null, roles: [] });
+            await tx.insertUser({
+              id,
+              username: `bench-mem-${id}`,
+              passwordHash,
+              createdAt: now,
+              disabledAt: null,
+              roles: [],
+            });
             userIds.push(id);
           }
           const id = sessionId(index);
@@ -128,7 +148,12 @@ async function main(): Promise<void> {
             userAgent: CALLER.userAgent,
             ip: CALLER.ip,
           });
-          await tx.insertRefreshToken({ hash: hashRefreshToken(generateRefreshToken()), sessionId: id, createdAt: now, rotatedAt: null });
+          await tx.insertRefreshToken({
+            hash: hashRefreshToken(generateRefreshToken()),
+            sessionId: id,
+            createdAt: now,
+            rotatedAt: null,
+          });
         }
       });
     }
@@ -156,7 +181,8 @@ async function main(): Promise<void> {
       const index = n % insertedSessions;
       const token = sign({ sub: userIds[Math.floor(index / SESSIONS_PER_USER)]!, sid: sessionId(index) }).token;
       let claims!: AccessTokenClaims;
-      for (let k = 0; k < perToken && verifications < count; k++, verifications++) claims = auth.verifyAccessToken(token);
+      for (let k = 0; k < perToken && verifications < count; k++, verifications++)
+        claims = auth.verifyAccessToken(token);
       recent[n % recentSize] = { token, claims };
     }
     const seconds = (performance.now() - started) / 1000;
@@ -179,13 +205,20 @@ async function main(): Promise<void> {
         return insertSessions(message.count);
       case "verify-many":
         return verifyMany(message.count, message.perToken);
+      case "session-checks":
+        return auth.sessionCheckStatus();
     }
   };
 
   process.on("message", (message: ServerCommand) => {
     handle(message).then(
       (result) => process.send!({ id: message.id, ok: true, result } satisfies ServerReply),
-      (error: unknown) => process.send!({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies ServerReply),
+      (error: unknown) =>
+        process.send!({
+          id: message.id,
+          ok: false,
+          error: error instanceof Error ? error.message : String(error),
+        } satisfies ServerReply),
     );
   });
   // The bench went away: nothing left to serve.

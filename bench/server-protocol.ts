@@ -15,7 +15,7 @@ export interface Credentials {
 export interface ReadyMessage {
   type: "ready";
   url: string;
-  /** One access token per logged-in session, valid on /protected, /protected-session and /seeds. */
+  /** One access token per logged-in session, valid on /protected, /protected-stateless and /seeds. */
   accessTokens: string[];
   /** INTROSPECTION_TOKEN of the server, for POST /auth/introspect. */
   introspectionToken: string;
@@ -31,7 +31,9 @@ export type ServerCommand =
   /** Insert `count` sessions (with a refresh token each) straight through the store, in batches. */
   | { id: number; cmd: "insert-sessions"; count: number }
   /** Sign one token per inserted session and verify each `perToken` times through the server's own verifier. */
-  | { id: number; cmd: "verify-many"; count: number; perToken: number };
+  | { id: number; cmd: "verify-many"; count: number; perToken: number }
+  /** Where the server's session checks were answered from (gatehouse.sessionCheckStatus()). */
+  | { id: number; cmd: "session-checks" };
 
 export interface InsertSessionsResult {
   inserted: number;

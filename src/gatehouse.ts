@@ -5,27 +5,37 @@ import { type GatehouseConfig, type GatehouseOptions, resolveConfig } from "./co
 import { type Metrics, NO_METRICS } from "./core/observability/metrics.ts";
 import { createReadinessProbe, type ReadinessProbe } from "./core/observability/readiness.ts";
 import { tokenRejectionOf } from "./core/observability/token-rejection.ts";
-import { type KeyRing, keepKeyRingFresh, loadKeyRing } from "./core/keys/key-ring.ts";
+import {
+  followKeyChanges,
+  type KeyRing,
+  keepKeyRingFresh,
+  loadKeyRing,
+  sealedSigningKeys,
+} from "./core/keys/key-ring.ts";
 import { assertStrongSecret } from "./core/keys/secret-strength.ts";
 import { createArgon2Hasher } from "./core/passwords/argon2-hasher.ts";
+import type { HashingLoad } from "./core/passwords/hashing-slots.ts";
 import { createPasswordPolicy } from "./core/passwords/password-policy.ts";
-import { SessionService } from "./core/sessions/session-service.ts";
+import { RevocationList } from "./core/revocation/revocation-list.ts";
+import { schedulePruning } from "./core/sessions/prune-schedule.ts";
+import { type SessionCheckStatus, SessionService } from "./core/sessions/session-service.ts";
+import { createEventParts } from "./core/events/event-parts.ts";
+import type { SecurityEventListener, SecurityEvents } from "./core/events/security-events.ts";
+import type { PruneResult } from "./core/events/audit-retention.ts";
+import type { Outbox } from "./core/outbox/outbox.ts";
+import type { OutboxWorker } from "./core/outbox/outbox-worker.ts";
 import { AuthError } from "./core/errors.ts";
 import type { CounterStore } from "./core/store/counters.ts";
 import { createLoginThrottle, createRateLimit } from "./core/throttle/login-throttle.ts";
 import { createAccessTokenSigner } from "./core/tokens/access-token-signer.ts";
 import { type AccessTokenClaims, createAccessTokenVerifier } from "./core/tokens/access-token-verifier.ts";
 import { EmailService, RESET_REQUEST_KIND } from "./core/email/email-service.ts";
-import { createInterimSealer } from "./core/email/interim-sealer.ts";
 import { createFileTransport } from "./core/mail/file-transport.ts";
 import { createMailHandler } from "./core/mail/mail-handler.ts";
 import { MAIL_KIND } from "./core/mail/mail-queue.ts";
 import type { MailTransport } from "./core/mail/mail-transport.ts";
 import { createSmtpTransport } from "./core/mail/smtp-transport.ts";
 import { type MailTemplates, mailTemplates } from "./core/mail/templates.ts";
-import { Outbox } from "./core/outbox/outbox.ts";
-import { OutboxWorker } from "./core/outbox/outbox-worker.ts";
-import type { RetryPolicy } from "./core/outbox/retry-policy.ts";
 import { refreshCookieName } from "./express/cookies.ts";
 import { buildOpenApiDocument, type OpenApiDocument } from "./express/openapi.ts";
 import { createAuthRouter } from "./express/router.ts";
@@ -36,8 +46,11 @@ import { type HealthHandlers, healthEndpoints } from "./observability/health-end
 import { type MetricsAccess, metricsEndpoint } from "./observability/metrics-endpoint.ts";
 import type { ScrapableMetrics } from "./observability/prometheus.ts";
 import { countingHasherRefusals, countingLoginRefusals, countingRateLimitRefusals } from "./observability/refusals.ts";
-import { openStore } from "./store/open-store.ts";
-import type { Store } from "./core/store/store.ts";
+import { keyFileFor, openStore } from "./store/open-store.ts";
+import type { ChangeFeedCapability, Store } from "./core/store/store.ts";
+import { loadSecretBox } from "./core/crypto/load-secret-box.ts";
+import type { SecretBox } from "./core/crypto/secret-box.ts";
+import { settingContext } from "./core/crypto/secret-contexts.ts";
 
 export interface CreateGatehouseOptions extends GatehouseOptions {
   /** A pino logger; default: JSON lines on stdout at "info". Tokens, passwords and cookies are redacted. */
@@ -47,10 +60,19 @@ export interface CreateGatehouseOptions extends GatehouseOptions {
    * `counters()`; a store only one process uses may return `memoryCounters()`.
    */
   store?: Store;
+  /**
+   * Called in this process with every security event once its transaction has committed.
+   * It never delays or fails the request: a throw or rejection is logged and ignored.
+   */
+  onEvent?: SecurityEventListener;
+  /**
+   * Whether this process runs the background work: the outbox worker (webhooks, mail) and the
+   * hourly pruning of old audit events. Default true; the CLI turns it off, leaving the work to
+   * the server (an outbox message it writes is delivered by the server's next poll).
+   */
+  backgroundWork?: boolean;
   /** Replacements for the default mails, by name: functions returning `{ subject, text, html }`. */
   emailTemplates?: Partial<MailTemplates>;
-  /** Overrides of the outbox's retry policy (tests use short delays). */
-  outboxRetry?: Partial<RetryPolicy>;
   /** Where mail goes instead of SMTP_URL or the outbox directory (tests, custom transports). */
   mailTransport?: MailTransport;
 }
@@ -84,17 +106,35 @@ export interface Gatehouse {
   openapi(options?: OpenApiOptions): OpenApiDocument;
   /** Verifies an access token (signature and claims, not the session) or throws AuthError. */
   verifyAccessToken(token: string): AccessTokenClaims;
+  /**
+   * Where session checks are answered from right now: memory (the revocation list the
+   * store's change feed keeps) or the database (no feed, or it is down or catching up).
+   */
+  sessionCheckStatus(): SessionCheckStatus;
   /** What Gatehouse counts (no-ops when metrics are off); background workers and the server report here too. */
   readonly meter: Metrics;
+  /** Security events: `events.subscribe(listener)` adds an in-process subscriber, like `onEvent`. */
+  readonly events: SecurityEvents;
+  /** Messages delivered after commit by the one worker (webhooks and mail). */
+  readonly outbox: Outbox;
+  /** The worker delivering the outbox; `outboxWorker.stop()` ends it cleanly (`close()` does too). */
+  readonly outboxWorker: OutboxWorker;
+  /** Deletes audit events older than the retention (and old outbox messages) now; also done hourly. */
+  pruneExpiredEvents(): Promise<PruneResult>;
   readonly service: AuthService;
   /** Verified addresses, recovery and security notices (e.g. `email.notifyUser(id, "mfa_enabled")`). */
   readonly email: EmailService;
-  /** Delivers queued mail (and other outbox kinds) with retries; stopped by `close()`. */
-  readonly outboxWorker: OutboxWorker;
   readonly store: Store;
   readonly keys: KeyRing;
+  /**
+   * Encrypts secrets for storage under the key-encryption key (KEY_ENCRYPTION_KEY, or the key
+   * file generated next to the database). Services that store a secret seal it with this.
+   */
+  readonly secretBox: SecretBox;
   readonly config: GatehouseConfig;
   readonly logger: Logger;
+  /** This process's password hashing: running, waiting, and begun since start (real argon2 computations). */
+  readonly passwordHashing: HashingLoad;
   /** What was generated on this start (new database, new keys), for one announcement line. */
   readonly startupNotes: string[];
   close(): Promise<void>;
@@ -106,12 +146,11 @@ export interface OpenApiOptions {
 }
 
 const ROTATION_KEY_SETTING = "refresh_rotation_key";
-const MAIL_SEAL_KEY_SETTING = "mail_seal_key";
 const LINK_PRUNE_INTERVAL_MS = 3_600_000;
-/** A mail retried for about a day: 1 s doubling to an hour between attempts. */
-const MAIL_RETRY: RetryPolicy = { baseDelayMs: 1000, maxDelayMs: 3_600_000, maxAttempts: 30 };
 /** Failed introspection-caller authentications allowed per address per window (the token itself is unguessable). */
 const INTROSPECTION_FAILURES = { points: 20, durationSeconds: 900 };
+/** Start-up waits at most this long for the revocation list to catch up; meanwhile checks read the database. */
+const REVOCATION_START_WAIT_MS = 3000;
 
 /**
  * Builds a Gatehouse: validates options (errors name the option), opens and migrates the
@@ -126,8 +165,9 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
   const {
     logger: givenLogger,
     store: givenStore,
+    onEvent,
+    backgroundWork = true,
     emailTemplates,
-    outboxRetry,
     mailTransport: givenTransport,
     ...rest
   } = options;
@@ -147,28 +187,51 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       ? undefined
       : (await import("./observability/prometheus.ts")).createPrometheusMetrics();
   const metrics: Metrics = scrapable ?? NO_METRICS;
-  const hasher = countingHasherRefusals(createArgon2Hasher(config.argon2, config.argon2), metrics);
+  const argon2 = createArgon2Hasher(config.argon2, config.argon2);
+  const hasher = countingHasherRefusals(argon2, metrics);
 
   const store = givenStore ?? (await openStore(config.database));
   const startupNotes: string[] = [];
+  // What close() (or a failed start) stops before the store closes: the feed subscriptions, the key reload.
+  const stops: (() => unknown)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  };
   try {
     await store.migrate();
-    const { ring, created } = await loadKeyRing(store, {
+    const throttleBackend = await countersOf(store);
+    const secrets = await loadSecretBox(store, {
+      setting: config.keyEncryptionKey,
+      file: keyFileFor(config.database),
+      postgres: /^postgres(?:ql)?:/i.test(config.database.trim()),
+    });
+    const secretBox = secrets.box;
+    startupNotes.push(...secrets.notes);
+    for (const warning of secrets.warnings) logger.warn(warning);
+
+    const { ring, created } = await loadKeyRing(sealedSigningKeys(store, secretBox), {
       algorithm: config.signingAlgorithm,
       ...(hmacSecret ? { hmacSecret } : {}),
       clock,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     });
     startupNotes.push(...created);
-    const candidate = randomBytes(32).toString("base64url");
-    const rotationKey = await store.putSettingIfAbsent(ROTATION_KEY_SETTING, candidate);
-    if (rotationKey === candidate) startupNotes.push("created refresh-rotation key");
+    const rotationKey = await loadRotationKey(store, secretBox);
+    if (rotationKey.created) startupNotes.push("created refresh-rotation key");
+    const eventParts = createEventParts({
+      settings: config,
+      store,
+      clock,
+      log: logger,
+      // Outbox payloads holding a secret (a mail's link) are sealed under the key-encryption key.
+      sealer: secretBox,
+      onEvent,
+      onOutboxBacklog: (count) => metrics.setOutboxBacklog(count),
+      onOutboxDeliveryFailed: (kind) => metrics.outboxDeliveryFailed(kind),
+    });
 
-    const throttleBackend = await countersOf(store);
-
-    const sealCandidate = randomBytes(32).toString("base64url");
-    const sealKey = await store.putSettingIfAbsent(MAIL_SEAL_KEY_SETTING, sealCandidate);
-    const outbox = new Outbox({ clock, sealer: createInterimSealer(Buffer.from(sealKey, "base64url")) });
+    // One outbox and one worker for every kind: webhooks and mail.
+    const { outbox, worker: outboxWorker } = eventParts;
     const mailTransport =
       givenTransport ??
       (config.email.smtpUrl !== undefined
@@ -188,8 +251,10 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       audience: config.audience,
       clock,
       maxLifetimeSeconds: config.accessTokenTtlSeconds,
+      clockToleranceSeconds: config.clockToleranceSeconds,
       cache: config.verifyCacheSize > 0 ? { maxEntries: config.verifyCacheSize } : false,
     });
+    const revocations = followRevocations(store, config, logger, stops);
     const sessions = new SessionService(
       store,
       clock,
@@ -198,8 +263,9 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
         absoluteSeconds: config.refreshAbsoluteSeconds,
         graceSeconds: config.refreshGraceSeconds,
       },
-      Buffer.from(rotationKey, "base64url"),
-      { metrics, log: logger },
+      Buffer.from(rotationKey.value, "base64url"),
+      config.maxSessionsPerUser,
+      { metrics, log: logger, revocations, events: eventParts.events },
     );
     const email = new EmailService({
       store,
@@ -221,15 +287,9 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
         keyPrefix: "gatehouse:mail-address",
       }),
       log: logger,
+      events: eventParts.events,
     });
     sessions.onRefreshReused = (tx, user) => email.notify(tx, user, "refresh_reused");
-    const outboxWorker = new OutboxWorker({
-      store,
-      outbox,
-      clock,
-      retry: { ...MAIL_RETRY, ...outboxRetry },
-      log: logger,
-    });
     outboxWorker.register(
       MAIL_KIND,
       createMailHandler({
@@ -245,6 +305,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       createLoginThrottle({
         perAccountAndIp: config.loginThrottle.perAccountAndIp,
         perIp: config.loginThrottle.perIp,
+        attempts: config.loginRate,
         backend: throttleBackend,
       }),
       metrics,
@@ -268,6 +329,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       verifyAccessToken,
       metrics,
       log: logger,
+      events: eventParts.events,
       email,
     });
     const introspectionFailures = createRateLimit({
@@ -278,11 +340,15 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
     // Without a session check the token alone decides, synchronously: the hot path stays promise-free.
     const authenticate = (token: string, checkSession: boolean) =>
       checkSession ? service.authenticate(token, true) : toAuthContext(verifyAccessToken(token));
-    // Started last, once nothing else can fail: keys rotated by another instance or the CLI
-    // reach this one within a minute.
-    const stopKeyReload = hmacSecret
-      ? () => undefined
-      : keepKeyRingFresh(ring, store, { onError: (error) => logger.warn({ err: error }, "signing key reload failed") });
+    // Keys rotated or removed by another instance or the CLI reach this one through the change
+    // feed at once; the minute's poll is the safety net (and all a store without a feed gets).
+    const onKeyError = (error: unknown) => logger.warn({ err: error }, "signing key reload failed");
+    if (!hmacSecret) {
+      const keys = sealedSigningKeys(store, secretBox);
+      stops.push(keepKeyRingFresh(ring, keys, { onError: onKeyError }));
+      if (hasChangeFeed(store)) stops.push(followKeyChanges(ring, keys, store, { onError: onKeyError }));
+    }
+    if (revocations) await revocations.whenLive(REVOCATION_START_WAIT_MS);
     // Counting refusals is the only cost metrics add to a bearer check, and only on failure.
     const onTokenRefused = scrapable === undefined ? undefined : countTokenRefusal(metrics);
     const readiness = createReadinessProbe({
@@ -291,19 +357,27 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       schemaIsCurrent: async () => (typeof store.schemaIsCurrent === "function" ? store.schemaIsCurrent() : true),
       keysLoaded: () => hasSigningKey(ring),
     });
-    // The worker stops (finishing attempts in flight) before the store closes under it.
+    const stopPruning = schedulePruning(sessions, {
+      intervalSeconds: config.sessionPruneIntervalSeconds,
+      retentionSeconds: config.sessionRetentionSeconds,
+      onPruned: (removed) => logger.info({ removed }, "pruned ended and expired sessions"),
+      onError: (error) => logger.warn({ err: error }, "session pruning failed; trying again at the next interval"),
+    });
     // Expired links answer invalid_link whether or not their row is still there: drop them hourly.
     const pruneLinks = setInterval(() => {
       store.pruneMailTokens(clock.now()).catch((error) => logger.warn({ err: error }, "pruning expired links failed"));
     }, LINK_PRUNE_INTERVAL_MS);
     pruneLinks.unref();
+    // The outbox worker stops first (deliveries in flight finish and are recorded), and a prune in
+    // progress finishes, before the mail transport and the database close.
     const closeHooks: CloseHook[] = [
       () => clearInterval(pruneLinks),
-      () => outboxWorker.stop(),
+      () => eventParts.stop(),
+      stopPruning,
       () => mailTransport.close(),
     ];
     let closing: Promise<void> | undefined;
-    outboxWorker.start();
+    if (backgroundWork) eventParts.startBackgroundWork();
 
     return {
       router: () =>
@@ -342,24 +416,60 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
         closeHooks.push(hook);
       },
       verifyAccessToken,
+      sessionCheckStatus: () => sessions.checkStatus(),
       meter: metrics,
+      events: eventParts.events,
+      outbox: eventParts.outbox,
+      outboxWorker: eventParts.worker,
+      pruneExpiredEvents: () => eventParts.pruneNow(),
       service,
       email,
-      outboxWorker,
       store,
       keys: ring,
+      secretBox,
       config,
       logger,
+      passwordHashing: argon2.load,
       startupNotes,
       close: () => {
-        closing ??= closeAll(readiness, stopKeyReload, closeHooks, logger, store);
+        closing ??= closeAll(readiness, stopAll, closeHooks, logger, store);
         return closing;
       },
     };
   } catch (error) {
+    await stopAll().catch(() => undefined);
     if (!givenStore) await store.close().catch(() => undefined);
     throw error;
   }
+}
+
+function hasChangeFeed(store: Store): store is Store & Required<ChangeFeedCapability> {
+  return typeof store.subscribeChanges === "function" && typeof store.listEndedSessions === "function";
+}
+
+/**
+ * The revocation list for session checks, fed by the store's change feed; undefined (every
+ * session check reads the database) for a store without one. Its stops go on `stops`.
+ */
+function followRevocations(
+  store: Store,
+  config: GatehouseConfig,
+  logger: Logger,
+  stops: (() => unknown)[],
+): RevocationList | undefined {
+  if (!hasChangeFeed(store)) {
+    logger.warn("the store has no change feed (subscribeChanges): every session check reads the database");
+    return undefined;
+  }
+  const revocations = new RevocationList(store, {
+    clock: config.clock,
+    tokenWindowMs: (config.accessTokenTtlSeconds + config.clockToleranceSeconds) * 1000,
+    onError: (error) => logger.warn({ err: error }, "revocation catch-up failed; session checks read the database"),
+  });
+  stops.push(() => revocations.close());
+  const subscription = store.subscribeChanges(revocations);
+  stops.push(() => subscription.close());
+  return revocations;
 }
 
 /** Metrics are on with a token (protected) or `"public"`; the token wins when both are given. */
@@ -385,18 +495,19 @@ function hasSigningKey(ring: KeyRing): boolean {
 }
 
 /**
- * Shutdown of the library part: readiness turns 503, the key reload stops, registered hooks
- * run (a failing one is logged and the rest still run), then the store closes.
+ * Shutdown of the library part: readiness turns 503, the change feed and the key reload stop
+ * (session checks read the database from then on), registered hooks run (a failing one is
+ * logged and the rest still run), then the store closes.
  */
 async function closeAll(
   readiness: ReadinessProbe,
-  stopKeyReload: () => void,
+  stopFollowing: () => Promise<void>,
   hooks: readonly CloseHook[],
   logger: Logger,
   store: Store,
 ): Promise<void> {
   readiness.startDraining();
-  stopKeyReload();
+  await stopFollowing().catch((error: unknown) => logger.error({ err: error }, "stopping the change feed failed"));
   for (const hook of hooks) {
     try {
       await hook();
@@ -405,6 +516,18 @@ async function closeAll(
     }
   }
   await store.close();
+}
+
+/**
+ * The HMAC key refresh-token rotation uses, shared by every instance: the first start stores
+ * one (sealed; first writer wins), every start reads it.
+ */
+async function loadRotationKey(store: Store, box: SecretBox): Promise<{ value: string; created: boolean }> {
+  const context = settingContext(ROTATION_KEY_SETTING);
+  const candidate = randomBytes(32).toString("base64url");
+  const stored = await store.putSettingIfAbsent(ROTATION_KEY_SETTING, box.seal(candidate, context));
+  const value = box.open(stored, context);
+  return { value, created: value === candidate };
 }
 
 /**

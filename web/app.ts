@@ -9,6 +9,7 @@ import {
   type GatehouseState,
   isGatehouseClientError,
 } from "../src/client/index.ts";
+import { activityItem } from "./activity.ts";
 import { element, formatCountdown, formatTime, hideError, showError, summariseUserAgent, withBusy } from "./dom.ts";
 import { describeError } from "./messages.ts";
 
@@ -56,7 +57,13 @@ const ui = {
   reloadSessions: element<HTMLButtonElement>("reload-sessions"),
   sessions: element("sessions"),
   sessionsError: element("sessions-error"),
+  reloadActivity: element<HTMLButtonElement>("reload-activity"),
+  activity: element("activity"),
+  activityError: element("activity-error"),
 };
+
+/** How many recent events the page shows. */
+const RECENT_ACTIVITY = 10;
 
 /** Set while this tab is logging out, so the status says who ended the session. */
 let signingOutHere = false;
@@ -77,6 +84,7 @@ function render(state: GatehouseState): void {
   if (state.status === "signed-in") {
     void loadIdentity();
     void loadSessions();
+    void loadActivity();
   } else {
     clearSignedInData();
     if (previous === "signed-in" && !signingOutHere)
@@ -99,9 +107,12 @@ function runAction(button: HTMLButtonElement, errorBox: HTMLElement, work: () =>
 function clearSignedInData(): void {
   for (const node of [ui.username, ui.userId, ui.sessionId, ui.email]) node.textContent = "…";
   ui.sessions.replaceChildren();
+  ui.activity.replaceChildren();
   ui.apiResult.textContent = "";
   ui.apiResult.hidden = true;
-  for (const node of [ui.identityError, ui.apiError, ui.sessionsError, ui.passwordError]) hideError(node);
+  for (const node of [ui.identityError, ui.apiError, ui.sessionsError, ui.passwordError, ui.activityError]) {
+    hideError(node);
+  }
 }
 
 function updateCountdown(): void {
@@ -131,6 +142,16 @@ async function loadSessions(): Promise<void> {
     hideError(ui.sessionsError);
   } catch (error) {
     showError(ui.sessionsError, describeError(error));
+  }
+}
+
+async function loadActivity(): Promise<void> {
+  try {
+    const page = await client.activity({ limit: RECENT_ACTIVITY });
+    ui.activity.replaceChildren(...page.events.map(activityItem));
+    hideError(ui.activityError);
+  } catch (error) {
+    showError(ui.activityError, describeError(error));
   }
 }
 
@@ -172,7 +193,7 @@ function sessionRow(session: GatehouseSessionInfo): HTMLTableRowElement {
         if (session.current) signingOutHere = true;
         await client.endSession(session.id);
         announce(session.current ? "You ended this session and are now logged out." : "Session ended.");
-        if (!session.current) await loadSessions();
+        if (!session.current) await Promise.all([loadSessions(), loadActivity()]);
       } catch (error) {
         showError(ui.sessionsError, describeError(error));
       } finally {
@@ -299,7 +320,7 @@ ui.passwordForm.addEventListener("submit", (event) => {
     ui.currentPassword.value = "";
     ui.newPassword.value = "";
     announce("Password changed. Your other sessions have ended.");
-    await loadSessions();
+    await Promise.all([loadSessions(), loadActivity()]);
   });
 });
 
@@ -362,6 +383,7 @@ async function handleMailLink(): Promise<void> {
 }
 
 ui.reloadSessions.addEventListener("click", () => withBusy(ui.reloadSessions, loadSessions));
+ui.reloadActivity.addEventListener("click", () => withBusy(ui.reloadActivity, loadActivity));
 
 client.onChange(render);
 setInterval(updateCountdown, 250);

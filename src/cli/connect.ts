@@ -28,7 +28,13 @@ export async function withGatehouse<T>(
   overrides: { registrationOpen?: boolean; registrationsPerIpPerHour?: number } = {},
 ): Promise<T> {
   const settings = cliSettings(global);
-  const auth = await createGatehouse({ ...settings.options, ...overrides, logger: createLogger({ level: "silent" }) });
+  const auth = await createGatehouse({
+    ...settings.options,
+    ...overrides,
+    logger: createLogger({ level: "silent" }),
+    // The server delivers the outbox and prunes; a command only records.
+    backgroundWork: false,
+  });
   try {
     return await work(auth);
   } finally {

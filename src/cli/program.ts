@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { registerAuditCommand } from "./commands/audit.ts";
 import { registerBasicCommands } from "./commands/basics.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerKeysCommand } from "./commands/keys.ts";
@@ -32,6 +33,7 @@ export function createProgram(version: string): Command {
   registerSessionsCommand(program);
   registerTokenCommand(program);
   registerDoctorCommand(program);
+  registerAuditCommand(program);
   registerMailCommand(program);
   return program;
 }

@@ -33,6 +33,24 @@ export interface GatehouseSessionInfo {
   current: boolean;
 }
 
+/** One security event of `GET /auth/activity`. `at` is an ISO 8601 string. */
+export interface GatehouseActivityEvent {
+  id: string;
+  /** `login_succeeded`, `login_failed`, `logout`, `password_changed`, … */
+  type: string;
+  at: string;
+  session_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: Record<string, string | number | boolean | null>;
+}
+
+/** A page of the user's activity, newest first; pass `next_before` as `before` for the next page. */
+export interface GatehouseActivityPage {
+  events: GatehouseActivityEvent[];
+  next_before: string | null;
+}
+
 export interface GatehouseClientOptions {
   /**
    * Where the Gatehouse server is. Default `""`: the page's own origin. A different origin
@@ -106,12 +124,17 @@ export interface GatehouseClient {
   getAccessToken(): Promise<string | undefined>;
   /** `GET /auth/me`. */
   me(): Promise<GatehouseMe>;
-  /** `GET /auth/sessions`: the user's live sessions. */
+  /** `GET /auth/sessions`: the user's live sessions, newest first (every page, followed for you). */
   sessions(): Promise<GatehouseSessionInfo[]>;
   /** `DELETE /auth/sessions/:id`. Ending the current session signs this client out. */
   endSession(id: string): Promise<void>;
   /** `POST /auth/password`. Every other session of the user ends. */
   changePassword(currentPassword: string, newPassword: string): Promise<void>;
+  /**
+   * `GET /auth/activity`: the user's own security events (logins, failed logins, logouts,
+   * password changes, …), newest first, `limit` per page (default 20, at most 100).
+   */
+  activity(options?: { limit?: number; before?: string }): Promise<GatehouseActivityPage>;
   /** Calls `listener` on sign-in, sign-out and every new token. Returns an unsubscribe function. */
   onChange(listener: (state: GatehouseState) => void): () => void;
   /** `"unknown"` until `restore()` (or a login) has settled it. */
@@ -312,8 +335,19 @@ class BrowserGatehouseClient implements GatehouseClient {
   }
 
   async sessions(): Promise<GatehouseSessionInfo[]> {
-    const body = await this.#api<{ sessions: GatehouseSessionInfo[] }>("GET", "/sessions");
-    return body.sessions;
+    const all: GatehouseSessionInfo[] = [];
+    let cursor: string | null | undefined;
+    // The server caps live sessions per user (100 by default): one or two pages of 100.
+    do {
+      const query = `?limit=100${cursor ? `&before=${encodeURIComponent(cursor)}` : ""}`;
+      const page = await this.#api<{ sessions: GatehouseSessionInfo[]; next_cursor?: string | null }>(
+        "GET",
+        `/sessions${query}`,
+      );
+      all.push(...page.sessions);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return all;
   }
 
   async endSession(id: string): Promise<void> {
@@ -325,6 +359,14 @@ class BrowserGatehouseClient implements GatehouseClient {
 
   async changePassword(currentPassword: string, newPassword: string): Promise<void> {
     await this.#api<undefined>("POST", "/password", { current_password: currentPassword, new_password: newPassword });
+  }
+
+  activity(options: { limit?: number; before?: string } = {}): Promise<GatehouseActivityPage> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    if (options.before !== undefined) query.set("before", options.before);
+    const search = query.toString();
+    return this.#api<GatehouseActivityPage>("GET", search === "" ? "/activity" : `/activity?${search}`);
   }
 
   onChange(listener: (state: GatehouseState) => void): () => void {

@@ -6,6 +6,8 @@
  */
 export {
   createGatehouseClient,
+  type GatehouseActivityEvent,
+  type GatehouseActivityPage,
   type GatehouseClient,
   type GatehouseClientOptions,
   type GatehouseMe,

@@ -4,6 +4,9 @@ import type { GatehouseConfig } from "./config.ts";
 import { validateEmail } from "./email/email-address.ts";
 import type { EmailService } from "./email/email-service.ts";
 import { AuthError, isAuthError } from "./errors.ts";
+import { OncePerWindow } from "./events/once-per-window.ts";
+import type { SecurityEventData, SecurityEventType } from "./events/security-event.ts";
+import type { SecurityEvents } from "./events/security-events.ts";
 import type { LoginResult, Metrics } from "./observability/metrics.ts";
 import type { SecurityLog } from "./observability/security-log.ts";
 import type { PasswordHasher } from "./passwords/argon2-hasher.ts";
@@ -13,8 +16,15 @@ import type { SessionMeta, SessionService } from "./sessions/session-service.ts"
 import { type Introspection, introspectToken } from "./sessions/token-introspection.ts";
 import type { AccessTokenClaims } from "./tokens/access-token-verifier.ts";
 import { throttleIp } from "./throttle/throttle-keys.ts";
-import { normalizeUsername, validateNewUsername } from "./users/username.ts";
-import type { SessionRecord, Store, UserRecord } from "./store/store.ts";
+import { normalizeUsername, usernameKey, validateNewUsername } from "./users/username.ts";
+import type {
+  AuditEventRecord,
+  SessionCursor,
+  SessionRecord,
+  Store,
+  TransactionOps,
+  UserRecord,
+} from "./store/store.ts";
 import { EmailTakenError } from "./store/users.ts";
 
 /** Who is calling, as far as the transport can tell. */
@@ -70,11 +80,24 @@ export interface AuthServiceParts {
   verifyAccessToken: (token: string) => AccessTokenClaims;
   metrics: Metrics;
   log: SecurityLog;
+  events: SecurityEvents;
   /** Verified addresses and recovery; without it, accounts have no email. */
   email?: EmailService;
 }
 
+/** A page of a user's own activity, newest first. */
+export interface ActivityPage {
+  events: AuditEventRecord[];
+  /** Pass as `before` for the next page; null when this was the last. */
+  nextBefore: string | null;
+}
+
 const INVALID_CREDENTIALS = "Wrong username or password.";
+const sessionEnded = () =>
+  new AuthError("invalid_token", "This session has ended. Log in again.", {
+    tokenPresented: true,
+    reason: "session_ended",
+  });
 
 export const publicUser = (user: UserRecord): PublicUser => ({ id: user.id, username: user.username });
 
@@ -85,6 +108,8 @@ export const publicUser = (user: UserRecord): PublicUser => ({ id: user.id, user
  */
 export class AuthService {
   readonly #p: AuthServiceParts;
+  // One login_throttled event per account and address per minute, however many requests were refused.
+  readonly #throttledEvents = new OncePerWindow(60_000);
 
   constructor(parts: AuthServiceParts) {
     this.#p = parts;
@@ -109,11 +134,12 @@ export class AuthService {
     }
     const password = normalizePassword(rawPassword);
     await this.#p.checkPasswordPolicy(password, { username });
-    await this.#p.registrationLimit.consume(throttleIp(caller.ip));
+    const address = throttleIp(caller.ip);
+    await this.#p.registrationLimit.consume(address);
     const user: UserRecord = {
       id: randomUUID(),
       username,
-      passwordHash: await this.#p.hasher.hash(password),
+      passwordHash: await this.#p.hasher.hash(password, address),
       createdAt: this.#p.clock.now(),
       disabledAt: null,
       roles: [],
@@ -122,7 +148,10 @@ export class AuthService {
     };
     const mailer = this.#p.email;
     if (email === null || mailer === undefined) {
-      await this.#p.store.insertUser(user);
+      await this.#p.store.transaction(async (tx) => {
+        await tx.insertUser(user);
+        await this.#record(tx, "user_registered", user.id, caller);
+      });
       return publicUser(user);
     }
     // An address another account has: the same answer as a fresh sign-up, the new account gets
@@ -133,6 +162,7 @@ export class AuthService {
         await this.#p.store.transaction(async (tx) => {
           const owner = await tx.findUserByEmail(email);
           await tx.insertUser({ ...user, email: owner === null ? email : null });
+          await this.#record(tx, "user_registered", user.id, caller);
           if (owner === null) await mailer.sendLink(tx, user, "verify_email", email);
           else await mailer.sendNotice(tx, owner, "address_in_use", owner.email ?? email);
         });
@@ -160,6 +190,7 @@ export class AuthService {
 
   async #login(name: LoginName, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
     const password = normalizePassword(rawPassword);
+    const address = throttleIp(caller.ip);
     let throttleName: string;
     let find: () => Promise<UserRecord | null>;
     if (name.email !== undefined) {
@@ -173,18 +204,30 @@ export class AuthService {
       throttleName = username;
       find = () => this.#p.store.findUserByUsername(username);
     }
-    const user = await this.#throttled(throttleName, caller.ip, async () => {
-      const found = await find();
+    let found = null as UserRecord | null;
+    const user = await this.#throttled(throttleName, caller, "login", async () => {
+      found = await find();
       if (found?.disabledAt != null) {
         this.#p.log.warn({ userId: found.id, ip: caller.ip }, "login refused: account disabled");
       }
       const ok =
         found !== null && found.disabledAt === null
-          ? await this.#p.hasher.verify(found.passwordHash, password)
-          : await this.#p.hasher.verifyDummy(password);
+          ? await this.#p.hasher.verify(found.passwordHash, password, address)
+          : await this.#p.hasher.verifyDummy(password, address);
       return ok ? found : null;
     });
-    if (!user) throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
+    if (!user) {
+      // The name typed for an unknown account is not kept: it is personal data, and people type
+      // passwords into the username field. The address and user agent are what stuffing shows in.
+      const reason =
+        found === null ? "unknown_user" : found.disabledAt !== null ? "account_disabled" : "wrong_password";
+      await this.#p.events.recordAlone(this.#p.store, {
+        ...this.#about(found?.id ?? null, caller),
+        type: "login_failed",
+        data: { reason },
+      });
+      throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
+    }
     // Only now, with the password proven, may the answer say anything about the address.
     if (this.#requiresVerifiedEmail() && (user.emailVerifiedAt ?? null) === null) {
       throw new AuthError(
@@ -192,10 +235,14 @@ export class AuthService {
         "Confirm your email address first: open the link we mailed you, or ask for a new one.",
       );
     }
-    if (this.#p.hasher.needsRehash(user.passwordHash)) {
-      await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(password));
-    }
-    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller);
+    // Hashed before the transaction: nothing slow happens while it holds its locks.
+    const rehashed = this.#p.hasher.needsRehash(user.passwordHash)
+      ? await this.#upgradedHash(password, address)
+      : undefined;
+    const { session, refreshToken } = await this.#p.sessions.start(user.id, caller, async (tx, started) => {
+      if (rehashed !== undefined) await tx.updatePasswordHash(user.id, rehashed);
+      await this.#record(tx, "login_succeeded", user.id, caller, started.id);
+    });
     return this.#grant(user, session, refreshToken);
   }
 
@@ -214,9 +261,21 @@ export class AuthService {
    * is neither: the slot is given back and nothing is counted, so faults cannot lock the real
    * user out.
    */
-  async #throttled(username: string, ip: string, judge: () => Promise<UserRecord | null>): Promise<UserRecord | null> {
+  async #throttled(
+    username: string,
+    caller: CallerContext,
+    action: "login" | "password_change",
+    judge: () => Promise<UserRecord | null>,
+  ): Promise<UserRecord | null> {
     const throttle = this.#p.loginThrottle;
-    await throttle.check(username, ip);
+    const ip = caller.ip;
+    try {
+      await throttle.check(username, ip);
+    } catch (error) {
+      if (isAuthError(error) && error.code === "too_many_requests")
+        await this.#recordThrottled(username, caller, action);
+      throw error;
+    }
     let user: UserRecord | null;
     try {
       user = await judge();
@@ -229,6 +288,47 @@ export class AuthService {
     return user;
   }
 
+  /** A hash with the current parameters, or undefined when hashing is busy (the next login upgrades it). */
+  async #upgradedHash(password: string, address: string): Promise<string | undefined> {
+    try {
+      return await this.#p.hasher.hash(password, address);
+    } catch (error) {
+      if (error instanceof AuthError && error.code === "too_many_requests") return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Records login_throttled at most once per account and address per minute. Best effort: the
+   * caller gets its 429 whether or not the record could be written.
+   */
+  async #recordThrottled(username: string, caller: CallerContext, action: string): Promise<void> {
+    if (!this.#throttledEvents.take(`${usernameKey(username)}\n${caller.ip}`, this.#p.clock.now())) return;
+    try {
+      const user = await this.#p.store.findUserByUsername(username);
+      const input = { ...this.#about(user?.id ?? null, caller), type: "login_throttled" as const, data: { action } };
+      await this.#p.events.recordAlone(this.#p.store, input);
+    } catch {
+      // The database is what failed; the throttle's answer stands.
+    }
+  }
+
+  /** The who and where of an event; no caller: an administrator's act (the CLI, an app's own code). */
+  #about(userId: string | null, caller: CallerContext | undefined, sessionId: string | null = null) {
+    return { userId, sessionId, ip: caller?.ip ?? null, userAgent: caller?.userAgent ?? null };
+  }
+
+  #record(
+    tx: TransactionOps,
+    type: SecurityEventType,
+    userId: string,
+    caller: CallerContext | undefined,
+    sessionId: string | null = null,
+    data?: SecurityEventData,
+  ) {
+    return this.#p.events.record(tx, { ...this.#about(userId, caller, sessionId), type, ...(data ? { data } : {}) });
+  }
+
   #grant(user: UserRecord, session: SessionRecord, refreshToken: string): TokenGrant {
     const subject =
       user.roles.length > 0 ? { sub: user.id, sid: session.id, roles: user.roles } : { sub: user.id, sid: session.id };
@@ -237,33 +337,58 @@ export class AuthService {
   }
 
   /** Ends the session a refresh token belongs to. Unknown tokens are ignored: logout is idempotent. */
-  async logoutByRefreshToken(refreshToken: unknown): Promise<void> {
+  async logoutByRefreshToken(refreshToken: unknown, caller?: CallerContext): Promise<void> {
     const sessionId = await this.#p.sessions.sessionIdOf(refreshToken);
-    if (sessionId) await this.#p.sessions.end(sessionId, "logout");
+    if (sessionId) await this.#endSession(sessionId, "logout", "logout", caller);
   }
 
-  async logoutSession(sessionId: string): Promise<void> {
-    await this.#p.sessions.end(sessionId, "logout");
+  async logoutSession(sessionId: string, caller?: CallerContext): Promise<void> {
+    await this.#endSession(sessionId, "logout", "logout", caller);
   }
 
-  async logoutAll(userId: string): Promise<void> {
-    await this.#p.sessions.endAllForUser(userId, "logout_all");
+  /** Ends every session of the user; `sessionId` is the session that asked, if any. */
+  async logoutAll(userId: string, caller?: CallerContext, sessionId?: string): Promise<void> {
+    await this.#p.store.transaction(async (tx) => {
+      const ended = await this.#p.sessions.endAllForUser(userId, "logout_all", undefined, tx);
+      await this.#record(tx, "logout_all", userId, caller, sessionId ?? null, { sessions_ended: ended });
+    });
+  }
+
+  /**
+   * Ends a session and records the event in one transaction; nothing is recorded when the
+   * session had already ended (a repeated logout). Returns whether it ended it.
+   */
+  async #endSession(
+    sessionId: string,
+    reason: string,
+    type: SecurityEventType,
+    caller: CallerContext | undefined,
+    data?: SecurityEventData,
+  ): Promise<boolean> {
+    return this.#p.store.transaction(async (tx) => {
+      const session = await tx.findSession(sessionId);
+      if (!session || !(await this.#p.sessions.end(sessionId, reason, tx))) return false;
+      await this.#record(tx, type, session.userId, caller, sessionId, data);
+      return true;
+    });
   }
 
   /**
    * Verifies a bearer token; with `checkSession`, also that its session is still live
-   * and belongs to the token's subject (revocation takes effect at once).
+   * and belongs to the token's subject (revocation takes effect at once). Synchronous when
+   * the answer needs no database read (no session check, or the revocation list vouches);
+   * a promise otherwise. Throws (or rejects with) AuthError("invalid_token").
    */
-  async authenticate(token: string, checkSession: boolean): Promise<AuthContext> {
+  authenticate(token: string, checkSession: boolean): AuthContext | Promise<AuthContext> {
     const claims = this.#p.verifyAccessToken(token);
-    if (checkSession) {
-      const session = await this.#p.sessions.findLive(claims.sid);
-      if (!session || session.userId !== claims.sub) {
-        const options = { tokenPresented: true, reason: "session_ended" } as const;
-        throw new AuthError("invalid_token", "This session has ended. Log in again.", options);
-      }
-    }
-    return toAuthContext(claims);
+    if (!checkSession) return toAuthContext(claims);
+    const live = this.#p.sessions.isLive(claims.sid, claims.sub);
+    if (live === true) return toAuthContext(claims);
+    if (live === false) throw sessionEnded();
+    return live.then((ok) => {
+      if (!ok) throw sessionEnded();
+      return toAuthContext(claims);
+    });
   }
 
   /** RFC 7662: is this token (either kind) live right now, and whose is it? Consumes nothing. */
@@ -277,11 +402,11 @@ export class AuthService {
    * RFC 7009: ends the session (the grant) a token belongs to, whichever kind it is, so every
    * token of that session stops working. Unknown, malformed or expired tokens change nothing.
    */
-  async revoke(token: string): Promise<void> {
+  async revoke(token: string, caller?: CallerContext): Promise<void> {
     const sessionId = isWellFormedRefreshToken(token)
       ? await this.#p.sessions.sessionIdOf(token)
       : this.#sessionOfAccessToken(token);
-    if (sessionId) await this.#p.sessions.end(sessionId, "revoked");
+    if (sessionId) await this.#endSession(sessionId, "revoked", "session_revoked", caller, { by: "token_revocation" });
   }
 
   /** The session of an authentic, unexpired access token, or null. */
@@ -298,13 +423,53 @@ export class AuthService {
     return this.#p.sessions.listLive(userId);
   }
 
-  /** Ends one of the user's own live sessions; anything else is "not found" (no probing of ids). */
-  async endOwnSession(userId: string, sessionId: string): Promise<void> {
+  /**
+   * One page of the user's live sessions, newest first, and where the next page starts (null
+   * on the last one). One row more than asked says whether there is a next page.
+   */
+  async listSessionsPage(
+    userId: string,
+    limit: number,
+    before: SessionCursor | null,
+  ): Promise<{ sessions: SessionRecord[]; next: SessionCursor | null }> {
+    const rows = await this.#p.sessions.listLivePage(userId, limit + 1, before);
+    const sessions = rows.slice(0, limit);
+    const last = sessions.at(-1);
+    const next = rows.length > limit && last ? { createdAt: last.createdAt, id: last.id } : null;
+    return { sessions, next };
+  }
+
+  /**
+   * Ends one of the user's own live sessions; anything else is "not found" (no probing of ids).
+   * `currentSessionId` is the session of the request, to tell whether it ended itself.
+   */
+  async endOwnSession(
+    userId: string,
+    sessionId: string,
+    caller?: CallerContext,
+    currentSessionId?: string,
+  ): Promise<void> {
     const session = await this.#p.sessions.findLive(sessionId);
     if (!session || session.userId !== userId) {
       throw new AuthError("not_found", "No such session among yours. List them with GET /auth/sessions.");
     }
-    await this.#p.sessions.end(sessionId, "revoked");
+    await this.#endSession(sessionId, "revoked", "session_revoked", caller, {
+      current: sessionId === currentSessionId,
+    });
+  }
+
+  /** An administrator ends a session (CLI); returns false when it was not open. */
+  async revokeSession(sessionId: string): Promise<boolean> {
+    return this.#endSession(sessionId, "revoked", "session_revoked", undefined, { by: "administrator" });
+  }
+
+  /** The user's own security events, newest first; `before` is the previous page's `nextBefore`. */
+  async activity(userId: string, page: { limit: number; before?: string }): Promise<ActivityPage> {
+    const query = { userId, limit: page.limit + 1, ...(page.before === undefined ? {} : { before: page.before }) };
+    const events = await this.#p.store.listAuditEvents(query);
+    const more = events.length > page.limit;
+    if (more) events.length = page.limit;
+    return { events, nextBefore: more ? events.at(-1)!.id : null };
   }
 
   /** Checks the caller's current password (throttled like a login) before a sensitive change. */
@@ -313,8 +478,9 @@ export class AuthService {
     if (!user || user.disabledAt !== null)
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
     const current = normalizePassword(currentPassword);
-    const verified = await this.#throttled(user.username, caller.ip, async () =>
-      (await this.#p.hasher.verify(user.passwordHash, current)) ? user : null,
+    const address = throttleIp(caller.ip);
+    const verified = await this.#throttled(user.username, caller, "password_change", async () =>
+      (await this.#p.hasher.verify(user.passwordHash, current, address)) ? user : null,
     );
     if (!verified) {
       throw new AuthError("invalid_credentials", "The current password is wrong.");
@@ -332,16 +498,24 @@ export class AuthService {
     const user = await this.verifyCurrentPassword(auth, currentPassword, caller);
     const next = normalizePassword(newPassword);
     await this.#p.checkPasswordPolicy(next, { username: user.username });
-    await this.#p.store.updatePasswordHash(user.id, await this.#p.hasher.hash(next));
-    await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId);
-    await this.#p.email?.notifyUser(user.id, "password_changed");
+    const hash = await this.#p.hasher.hash(next, throttleIp(caller.ip));
+    await this.#p.store.transaction(async (tx) => {
+      await tx.updatePasswordHash(user.id, hash);
+      const ended = await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId, tx);
+      await this.#record(tx, "password_changed", user.id, caller, auth.sessionId, { sessions_ended: ended });
+      await this.#p.email?.notify(tx, user, "password_changed");
+    });
   }
 
-  /** Disables or re-enables an account; disabling ends every session at once. */
+  /** Disables or re-enables an account (an administrator's act); disabling ends every session at once. */
   async setUserDisabled(userId: string, disabled: boolean): Promise<void> {
     const now = this.#p.clock.now();
-    await this.#p.store.setUserDisabled(userId, disabled ? now : null);
-    if (disabled) await this.#p.sessions.endAllForUser(userId, "user_disabled");
+    await this.#p.store.transaction(async (tx) => {
+      await tx.setUserDisabled(userId, disabled ? now : null);
+      if (!disabled) return this.#record(tx, "user_enabled", userId, undefined);
+      const ended = await this.#p.sessions.endAllForUser(userId, "user_disabled", undefined, tx);
+      return this.#record(tx, "user_disabled", userId, undefined, null, { sessions_ended: ended });
+    });
   }
 
   async me(userId: string): Promise<UserProfile> {

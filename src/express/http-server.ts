@@ -44,6 +44,12 @@ function answerAndClose(socket: Duplex, failure: TransportFailure): void {
   setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
 }
 
+/** Ends the connection once what was written has gone out; destroyed after a grace period if the client lingers. */
+function closeAfterFlush(socket: Duplex): void {
+  socket.end();
+  setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+}
+
 function failureOf(code: string | undefined): TransportFailure {
   switch (code) {
     case "HPE_HEADER_OVERFLOW":
@@ -111,10 +117,10 @@ export function hardenHttpServer<S extends Server>(server: S): S {
    * first, in order (RFC 9112 §9.3.2), then the failure's answer closes the connection. The failure of
    * a request still arriving (a stalled body) is that request's own answer, unless it has begun.
    */
-  const pendingBefore = (socket: Duplex): { begun: boolean; earlier: ServerResponse[] } => {
+  const pendingBefore = (socket: Duplex): { begun: ServerResponse[]; earlier: ServerResponse[] } => {
     const exchanges = [...(open.get(socket) ?? [])];
     return {
-      begun: exchanges.some(({ req, res }) => !req.complete && res.headersSent),
+      begun: exchanges.filter(({ req, res }) => !req.complete && res.headersSent).map(({ res }) => res),
       earlier: exchanges.filter(({ req }) => req.complete).map(({ res }) => res),
     };
   };
@@ -143,24 +149,27 @@ export function hardenHttpServer<S extends Server>(server: S): S {
   });
   server.on("connect", (_req: IncomingMessage, socket: Duplex) => answerAndClose(socket, "connect"));
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const { begun, earlier } = pendingBefore(socket);
-    // A client that went away, or an answer already on its way, leaves nothing to say.
-    if (error.code === "ECONNRESET" || !socket.writable || begun) {
+    // A client that went away leaves nothing to say.
+    if (error.code === "ECONNRESET" || !socket.writable) {
       socket.destroy();
       return;
     }
+    const { begun, earlier } = pendingBefore(socket);
     const failure = failureOf(error.code);
-    if (earlier.length === 0) {
+    if (begun.length === 0 && earlier.length === 0) {
       answerAndClose(socket, failure);
       return;
     }
     // Bounded: a stuck handler cannot hold the connection open.
     const giveUp = setTimeout(() => socket.destroy(), PIPELINE_WAIT_MS);
     giveUp.unref();
-    void Promise.all(earlier.map(finished)).then(() => {
+    void Promise.all([...earlier, ...begun].map(finished)).then(() => {
       clearTimeout(giveUp);
-      if (socket.writable) answerAndClose(socket, failure);
-      else socket.destroy();
+      if (!socket.writable) socket.destroy();
+      // The failing request was already being answered (e.g. a missing Host): that answer is its
+      // answer; let it reach the client, then close.
+      else if (begun.length > 0) closeAfterFlush(socket);
+      else answerAndClose(socket, failure);
     });
   });
   return server;

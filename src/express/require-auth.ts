@@ -11,9 +11,13 @@ export interface RequireAuthOptions {
   /** At least one of these must be in the token's `roles` claim. */
   roles?: string[];
   /**
-   * Also check that the token's session is still live in the database, so logout and
-   * revocation take effect before the token expires (one indexed read per request).
-   * Default false: the token alone is trusted until `exp`.
+   * Check that the token's session has not ended, so logout and every other revocation take
+   * effect at once, on every instance. Default true. The check is answered from memory (the
+   * revocation list the database's change feed keeps), without a database read, except while
+   * the feed is down or catching up.
+   *
+   * `false` trusts the token alone: a token whose session ended keeps working until it
+   * expires, which is up to the access-token lifetime plus the clock tolerance after the end.
    */
   checkSession?: boolean;
 }
@@ -38,7 +42,8 @@ function assertOptions(options: RequireAuthOptions): void {
 
 /**
  * Builds the bearer middleware: options are checked once, here; each request then pays for
- * header parsing, a (cached) signature check and, optionally, one session lookup.
+ * header parsing, a (cached) signature check and the session check (a Map lookup, or one
+ * database read while the change feed cannot vouch).
  * Failures are answered directly with RFC 6750 headers, so the route never runs;
  * `onRefused` sees each of those answers (metrics), never a success.
  */
@@ -55,7 +60,7 @@ export function createRequireAuth(
   };
   const scopes = options.scopes ?? [];
   const roles = options.roles ?? [];
-  const checkSession = options.checkSession ?? false;
+  const checkSession = options.checkSession ?? true;
   // Most routes ask for no scope: skip building a list of missing ones on every request.
   const needsGrant = scopes.length > 0;
   return (req: Request, res: Response, next: NextFunction) => {

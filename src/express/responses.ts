@@ -35,6 +35,7 @@ export const sessionsResponse = z.object({
       current: z.boolean().describe("Whether this is the session of the access token that asked."),
     }),
   ),
+  next_cursor: z.string().nullable().describe("Pass as `?before=` for the next page; null on the last page."),
 });
 
 export const meResponse = z.object({

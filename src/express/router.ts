@@ -10,12 +10,14 @@ import { readBearerToken } from "./bearer.ts";
 import { callerOf } from "./caller.ts";
 import { createRefreshCookie, type RefreshCookieSettings } from "./cookies.ts";
 import { errorHandler } from "./error-handler.ts";
+import { DEFAULT_SESSIONS_PAGE, encodeSessionCursor } from "./sessions-page.ts";
 import { assertAllowedOrigin, assertJsonContentType, isJsonContentType } from "./request-guards.ts";
 import { createRequireAuth } from "./require-auth.ts";
 import { routeMounter } from "./route-spec.ts";
 import { authRoutes } from "./routes.ts";
 import { formBody } from "./form-body.ts";
 import { type FailureLimit, introspectionGuard } from "./introspection-guard.ts";
+import { DEFAULT_ACTIVITY_LIMIT, describeEvent } from "./routes/activity.ts";
 import { mountEmailRoutes } from "./routes/email.ts";
 
 export interface RouterSettings {
@@ -58,8 +60,8 @@ export function createAuthRouter(s: RouterSettings): Router {
   });
 
   // RFC 7009 §2.2: 200 whether or not the token was known, so the answer tells nothing.
-  serve(authRoutes.revoke, async (_req, res, { body }) => {
-    await s.service.revoke(body.token);
+  serve(authRoutes.revoke, async (req, res, { body }) => {
+    await s.service.revoke(body.token, callerOf(req));
     res.setHeader("Cache-Control", "no-store");
     res.status(200).end();
   });
@@ -144,15 +146,16 @@ export function createAuthRouter(s: RouterSettings): Router {
         cookieToken = cookie.read(req);
       });
     }
-    if (cookieToken !== undefined) await s.service.logoutByRefreshToken(cookieToken);
-    if (body.refresh_token !== undefined) await s.service.logoutByRefreshToken(body.refresh_token);
+    const caller = callerOf(req);
+    if (cookieToken !== undefined) await s.service.logoutByRefreshToken(cookieToken, caller);
+    if (body.refresh_token !== undefined) await s.service.logoutByRefreshToken(body.refresh_token, caller);
     const byRefreshToken = cookieToken !== undefined || body.refresh_token !== undefined;
     try {
       const bearerToken = readBearerToken(req.headers.authorization);
       if (bearerToken !== undefined) {
         // The signature and claims must check out, but an already-ended session is fine: logout is idempotent.
         const auth = await s.service.authenticate(bearerToken, false);
-        await s.service.logoutSession(auth.sessionId);
+        await s.service.logoutSession(auth.sessionId, caller);
       }
     } catch (error) {
       // An expired access token beside a refresh token must not stop the logout the refresh token asked for.
@@ -163,19 +166,23 @@ export function createAuthRouter(s: RouterSettings): Router {
   });
 
   serve(authRoutes.logoutAll, async (req, res) => {
-    await s.service.logoutAll(req.auth!.userId);
+    await s.service.logoutAll(req.auth!.userId, callerOf(req), req.auth!.sessionId);
     res.setHeader("Set-Cookie", cookie.clear(req));
     res.status(204).end();
   });
 
-  serve(authRoutes.listSessions, async (req, res) => {
-    const sessions = await s.service.listSessions(req.auth!.userId);
+  serve(authRoutes.listSessions, async (req, res, { query }) => {
+    const limit = query.limit ?? DEFAULT_SESSIONS_PAGE;
+    const page = await s.service.listSessionsPage(req.auth!.userId, limit, query.before ?? null);
     res.setHeader("Cache-Control", "no-store");
-    res.json({ sessions: sessions.map((session) => describeSession(session, req.auth!.sessionId)) });
+    res.json({
+      sessions: page.sessions.map((session) => describeSession(session, req.auth!.sessionId)),
+      next_cursor: page.next ? encodeSessionCursor(page.next) : null,
+    });
   });
 
   serve(authRoutes.endSession, async (req, res, { params }) => {
-    await s.service.endOwnSession(req.auth!.userId, params.id);
+    await s.service.endOwnSession(req.auth!.userId, params.id, callerOf(req), req.auth!.sessionId);
     res.status(204).end();
   });
 
@@ -190,6 +197,14 @@ export function createAuthRouter(s: RouterSettings): Router {
     res.json({ user, session_id: req.auth!.sessionId });
   });
 
+  serve(authRoutes.activity, async (req, res, { query }) => {
+    const page = await s.service.activity(req.auth!.userId, {
+      limit: query.limit ?? DEFAULT_ACTIVITY_LIMIT,
+      ...(query.before === undefined ? {} : { before: query.before }),
+    });
+    res.setHeader("Cache-Control", "no-store");
+    res.json({ events: page.events.map(describeEvent), next_before: page.nextBefore });
+  });
   if (s.email !== undefined) mountEmailRoutes(serve, { service: s.service, email: s.email });
 
   router.use((req) => {

@@ -26,6 +26,8 @@ import {
   tokenResponse,
 } from "./responses.ts";
 import { type RouteSpec, textBody } from "./route-spec.ts";
+import { sessionsQuery } from "./sessions-page.ts";
+import { activityQuery, activityResponse, DEFAULT_ACTIVITY_LIMIT } from "./routes/activity.ts";
 
 /** Answers every JSON POST can get before its handler runs (body parser and content-type check). */
 const JSON_BODY: readonly AuthErrorCode[] = ["invalid_request", "payload_too_large", "unsupported_media_type"];
@@ -130,7 +132,9 @@ export const authRoutes = {
     path: "/sessions",
     auth: "bearer",
     tag: "sessions",
-    summary: "The user's live sessions",
+    summary: "The user's live sessions, newest first, a page at a time",
+    description: "Follow `next_cursor` with `?before=` until it is null.",
+    query: sessionsQuery,
     responses: { 200: sessionsResponse },
     errors: [...BEARER, ...DATABASE],
   },
@@ -162,6 +166,19 @@ export const authRoutes = {
     tag: "accounts",
     summary: "Who am I",
     responses: { 200: meResponse },
+    errors: [...BEARER, ...DATABASE],
+  },
+  activity: {
+    method: "get",
+    path: "/activity",
+    auth: "bearer",
+    tag: "accounts",
+    summary: "The user's own security events, newest first",
+    description:
+      "Logins (successful, failed, throttled), logouts, sessions ended, password changes and account changes, " +
+      `${DEFAULT_ACTIVITY_LIMIT} per page by default. Pass \`next_before\` of a page as \`before\` for the next, older one.`,
+    query: activityQuery,
+    responses: { 200: activityResponse },
     errors: [...BEARER, ...DATABASE],
   },
   verifyEmail: {

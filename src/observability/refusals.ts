@@ -48,8 +48,8 @@ export function countingHasherRefusals(hasher: PasswordHasher, metrics: Metrics)
   const noted = () => metrics.throttled("password_hashing");
   return {
     ...hasher,
-    hash: (password) => notingRefusal(hasher.hash(password), noted),
-    verify: (phc, password) => notingRefusal(hasher.verify(phc, password), noted),
-    verifyDummy: (password) => notingRefusal(hasher.verifyDummy(password), noted),
+    hash: (password, address) => notingRefusal(hasher.hash(password, address), noted),
+    verify: (phc, password, address) => notingRefusal(hasher.verify(phc, password, address), noted),
+    verifyDummy: (password, address) => notingRefusal(hasher.verifyDummy(password, address), noted),
   };
 }

@@ -1,3 +1,4 @@
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AuthError } from "../core/errors.ts";
 import type { Store } from "../core/store/store.ts";
@@ -71,6 +72,23 @@ function sqlitePath(url: string): string | undefined {
 export function sqliteFileOf(databaseUrl: string): string | undefined {
   const path = sqlitePath(databaseUrl.trim());
   return path === undefined || path === "" || path === ":memory:" ? undefined : path;
+}
+
+/** The name of the key-encryption key file Gatehouse generates when KEY_ENCRYPTION_KEY is not set. */
+export const KEY_FILE_NAME = "key-encryption-key";
+
+/**
+ * Where the generated key-encryption key is kept for a `DATABASE_URL`: next to a SQLite file,
+ * else in `./data/` of the working directory (PostgreSQL). Undefined for an in-memory
+ * database, whose key lives as long as the process.
+ */
+export function keyFileFor(databaseUrl: string): string | undefined {
+  const url = databaseUrl.trim();
+  if (sqlitePath(url) !== undefined) {
+    const file = sqliteFileOf(url);
+    return file === undefined ? undefined : join(dirname(resolve(file)), KEY_FILE_NAME);
+  }
+  return resolve("data", KEY_FILE_NAME);
 }
 
 /** What to echo of an unusable URL: its scheme only when it has one (the rest may hold a password). */

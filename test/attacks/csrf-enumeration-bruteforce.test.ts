@@ -85,6 +85,7 @@ describe("user enumeration through login", () => {
   before(async () => {
     server = await startTestServer({
       loginThrottle: { perAccountAndIp: { attempts: 10_000 }, perIp: { attempts: 10_000 } },
+      loginRate: { perIp: { attempts: 10_000 }, perAccount: { attempts: 10_000 } },
     });
     await request(`${server.url}/auth/register`, {
       method: "POST",

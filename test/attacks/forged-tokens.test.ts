@@ -55,7 +55,9 @@ describe("attacks on access tokens (RFC 8725)", () => {
     };
     kid = JSON.parse(Buffer.from(access.split(".")[0]!, "base64url").toString()).kid;
     const [stored] = (await server.auth.store.listSigningKeys()).filter((k) => k.kid === kid);
-    serverKey = createPrivateKey({ key: JSON.parse(stored!.privateJwk), format: "jwk" });
+    // Stored sealed: the harness opens it as the key ring does, to forge with the real key.
+    const privateJwk = server.auth.secretBox.open(stored!.privateJwk, `signing_key:${kid}`);
+    serverKey = createPrivateKey({ key: JSON.parse(privateJwk), format: "jwk" });
     publicJwk = JSON.parse(stored!.publicJwk);
   });
   after(async () => {

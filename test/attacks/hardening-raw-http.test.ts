@@ -197,6 +197,19 @@ describe("Node's own answers in the contract's JSON shape (standalone server)", 
     }
   });
 
+  it("a request without Host and with a broken chunked body, pipelined behind a valid one: both answers arrive", async () => {
+    const valid = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    const hostless =
+      "POST /auth/logout-all HTTP/1.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+    const responses = parseResponses(await exchange(port, [valid + hostless], 3000));
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      [200, 400],
+      "the health check's answer, then the missing Host's",
+    );
+    assertJsonError(responses[1], 400, "invalid_request");
+  });
+
   it("a directory redirect of the static files does not copy the query string into Location", async () => {
     const responses = parseResponses(
       await exchange(port, ["GET /%2F?access_token=SECRET-TOKEN-123 HTTP/1.1\r\nHost: x\r\n\r\n"]),

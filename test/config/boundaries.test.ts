@@ -32,6 +32,10 @@ function partners(path: string): [string, number][] {
       return [["argon2.memoryCost", 47_104]];
     case "argon2.memoryCost":
       return [["argon2.timeCost", 5]];
+    case "outbox.retryBaseSeconds":
+      return [["outbox.retryMaxSeconds", DAY]];
+    case "outbox.retryMaxSeconds":
+      return [["outbox.retryBaseSeconds", 1]];
     default:
       return [];
   }

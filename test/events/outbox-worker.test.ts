@@ -238,6 +238,35 @@ for (const [name, openDatabase] of databases) {
       assert.ok(seen[0]!.at >= now + 300, "not before the lease ran out");
     });
 
+    it("polls nothing until a handler is registered, and delivers from then on", async () => {
+      const r = await rig();
+      let claims = 0;
+      const counted = new Proxy(r.store, {
+        get: (target, prop) => {
+          if (prop === "claimOutboxMessages") claims++;
+          const value = Reflect.get(target, prop) as unknown;
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const seen: string[] = [];
+      const worker = new OutboxWorker({
+        store: counted,
+        outbox: r.outbox,
+        clock: systemClock,
+        retry: FAST_RETRY,
+        log: quietLog,
+        idlePollMs: 20,
+      });
+      running.push({ worker, store: r.store });
+      worker.start();
+      const id = await enqueue(r, { n: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(claims, 0);
+      worker.register("webhook", async (message) => void seen.push(message.id), { timeoutMs: 1000 });
+      await eventually(() => seen.length === 1);
+      assert.deepEqual(seen, [id]);
+    });
+
     it("leaves messages of kinds it has no handler for", async () => {
       const r = await rig();
       r.worker.register("webhook", async () => undefined, { timeoutMs: 1000 });

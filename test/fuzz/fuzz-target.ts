@@ -26,6 +26,8 @@ export async function startFuzzTarget(store: StoreKind, limits: LimitsKind): Pro
     ...(limits === "high"
       ? {
           loginThrottle: { perAccountAndIp: { attempts: WIDE_OPEN }, perIp: { attempts: WIDE_OPEN } },
+          loginRate: { perIp: { attempts: WIDE_OPEN }, perAccount: { attempts: WIDE_OPEN } },
+          argon2: { maxPerAddress: 10_000 },
           registrationsPerIpPerHour: WIDE_OPEN,
         }
       : {}),

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +19,16 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * The key-encryption key of test servers on a shared database (a `store`, or a PostgreSQL
+ * URL): instances sharing a database must share its key, as they would share
+ * KEY_ENCRYPTION_KEY in production, and no key file lands in the working directory. A server
+ * on its own SQLite file gets a key file generated in its temp directory.
+ */
+export const SHARED_STORE_KEY_ENCRYPTION_KEY = randomBytes(32).toString("hex");
+const sharesDatabase = (options: TestServerOptions): boolean =>
+  options.store !== undefined || /^postgres(?:ql)?:/i.test(options.database ?? "");
+
 export type TestServerOptions = Omit<CreateGatehouseOptions, "logger"> & { keepDirectory?: string };
 
 /**
@@ -37,6 +48,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const auth = await createGatehouse({
     database: `sqlite:${databasePath}`,
+    ...(sharesDatabase(gatehouseOptions) ? { keyEncryptionKey: SHARED_STORE_KEY_ENCRYPTION_KEY } : {}),
     ...gatehouseOptions,
     logger: createLogger({ level: "info", destination }),
   });

@@ -189,6 +189,9 @@ describe("GET /openapi.json", () => {
 
     await expect(200, "me", { headers: bearer });
     await expect(401, "me");
+    await expect(200, "activity", { headers: bearer, query: "?limit=5" });
+    await expect(400, "activity", { headers: bearer, query: "?limit=0" });
+    await expect(401, "activity");
     const sessions = await expect(200, "listSessions", { headers: bearer });
     await expect(401, "listSessions", { headers: { authorization: "Bearer not.a.token" } });
     const ids = (sessions.body as { sessions: { id: string; current: boolean }[] }).sessions;
@@ -404,6 +407,7 @@ describe("GET /openapi.json", () => {
         headers: doomedBearer,
       });
       await expect(503, "me", { headers: doomedBearer });
+      await expect(503, "activity", { headers: doomedBearer });
       await expect(503, "hello", { headers: doomedBearer });
       await expect(200, "health");
       await expect(503, "ready");

@@ -69,6 +69,8 @@ describe("graceful shutdown of the standalone server on SIGTERM", () => {
       SHUTDOWN_DRAIN: String(DRAIN_SECONDS),
       SHUTDOWN_TIMEOUT: "20",
       LOG_LEVEL: "info",
+      // The six logins below come from one address and must queue, not be refused past its share.
+      HASHES_PER_IP: "10",
     });
     const registered = await request(`${server.url}/auth/register`, {
       method: "POST",

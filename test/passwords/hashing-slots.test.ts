@@ -36,7 +36,7 @@ describe("hashing slots", () => {
   });
 
   it("answers too_many_requests with Retry-After when the queue is full, and frees slots after failures", async () => {
-    const slots = createHashingSlots({ maxConcurrent: 1, maxQueued: 1 });
+    const slots = createHashingSlots({ maxConcurrent: 1, maxQueued: 1, maxPerAddress: 2 });
     const gate = deferred();
     const first = slots.run(() => gate.promise);
     const second = slots.run(async () => "second");

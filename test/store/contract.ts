@@ -1,16 +1,18 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { setTimeout as delay, setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { afterEach, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
 import { EmailTakenError } from "../../src/core/store/users.ts";
 import type {
+  AuditEventRecord,
   MailTokenRecord,
   OutboxRecord,
   RefreshTokenRecord,
   SessionRecord,
   SigningKeyRecord,
   Store,
+  StoreChange,
   UserRecord,
 } from "../../src/core/store/store.ts";
 
@@ -79,6 +81,23 @@ export function makeOutboxMessage(overrides: Partial<OutboxRecord> = {}): Outbox
     deliveredAt: null,
     deadAt: null,
     lastError: null,
+    ...overrides,
+  };
+}
+
+/** Ids sort like the times they were made at: a fixed-width hex prefix from `n`, then a random tail. */
+export function makeAuditEvent(n: number, overrides: Partial<AuditEventRecord> = {}): AuditEventRecord {
+  const prefix = n.toString(16).padStart(12, "0");
+  const id = `${prefix.slice(0, 8)}-${prefix.slice(8)}-7${randomUUID().slice(15)}`;
+  return {
+    id,
+    at: T0 + n,
+    type: "login_succeeded",
+    userId: "u1",
+    sessionId: null,
+    ip: "203.0.113.9",
+    userAgent: "agent/1.0",
+    data: {},
     ...overrides,
   };
 }
@@ -407,6 +426,244 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       });
     });
 
+    describe("refresh rotation (rotateRefreshToken)", () => {
+      const IDLE = HOUR;
+      const GRACE = 5000;
+      /** A user, a live session and its refresh token; `now` is inside the session's lifetimes. */
+      const setUp = async (store: Store, session: Partial<SessionRecord> = {}, user: Partial<UserRecord> = {}) => {
+        const owner = makeUser(user);
+        await store.insertUser(owner);
+        const live = makeSession(owner.id, session);
+        await store.insertSession(live);
+        const token = makeToken(live.id);
+        await store.insertRefreshToken(token);
+        return { user: owner, session: live, token };
+      };
+      const rotate = (store: Store, hash: string, now: number, successorHash = `next-${hash}`) =>
+        store.rotateRefreshToken!({ hash, successorHash, now, idleMs: IDLE, graceMs: GRACE });
+
+      it("a live token: stores the successor, marks the token, moves the idle end (capped)", async () => {
+        const store = await fresh();
+        const { user, session, token } = await setUp(store, { absoluteExpiresAt: T0 + 90 * MINUTE });
+        const now = T0 + 40 * MINUTE;
+        const result = await rotate(store, token.hash, now);
+        assert.equal(result.outcome, "rotated");
+        assert.ok(result.outcome === "rotated");
+        const touched = { ...session, lastUsedAt: now, idleExpiresAt: T0 + 90 * MINUTE };
+        assert.deepEqual(result.session, touched);
+        assert.deepEqual(result.user, user);
+        assert.deepEqual(await store.findSession(session.id), touched);
+        assert.deepEqual(await store.findRefreshToken(token.hash), { ...token, rotatedAt: now });
+        assert.deepEqual(await store.findRefreshToken(`next-${token.hash}`), {
+          hash: `next-${token.hash}`,
+          sessionId: session.id,
+          createdAt: now,
+          rotatedAt: null,
+        });
+      });
+
+      it("inside the grace window: 'grace' and nothing written; after it: reuse ends the session", async () => {
+        const store = await fresh();
+        const { user, session, token } = await setUp(store);
+        await rotate(store, token.hash, T0 + 1000);
+        const before = await store.findSession(session.id);
+        const again = await rotate(store, token.hash, T0 + 1000 + GRACE, "another-successor");
+        assert.equal(again.outcome, "grace");
+        assert.ok(again.outcome === "grace");
+        assert.deepEqual(again.session, before);
+        assert.equal(await store.findRefreshToken("another-successor"), null, "no second branch");
+        assert.deepEqual(await store.findSession(session.id), before);
+
+        const reused = await rotate(store, token.hash, T0 + 1001 + GRACE);
+        assert.deepEqual(reused, { outcome: "reused", sessionId: session.id, userId: user.id });
+        const ended = await store.findSession(session.id);
+        assert.equal(ended?.endedAt, T0 + 1001 + GRACE);
+        assert.equal(ended?.endReason, "refresh_token_reuse");
+        assert.deepEqual(await rotate(store, `next-${token.hash}`, T0 + 1002 + GRACE), { outcome: "ended" });
+      });
+
+      it("an unknown token, an ended session, an expired session, a disabled or missing user", async () => {
+        const store = await fresh();
+        assert.deepEqual(await rotate(store, "no-such-hash", T0), { outcome: "unknown" });
+
+        const ended = await setUp(store, { endedAt: T0, endReason: "logout" });
+        assert.deepEqual(await rotate(store, ended.token.hash, T0 + 1), { outcome: "ended" });
+        assert.equal(await store.findRefreshToken(`next-${ended.token.hash}`), null);
+        assert.deepEqual(await store.findSession(ended.session.id), ended.session, "its first end is kept");
+
+        const idle = await setUp(store, { idleExpiresAt: T0 + MINUTE });
+        assert.deepEqual(await rotate(store, idle.token.hash, T0 + MINUTE), { outcome: "expired" });
+        assert.equal((await store.findSession(idle.session.id))?.endReason, "expired");
+        const absolute = await setUp(store, { absoluteExpiresAt: T0 + MINUTE });
+        assert.deepEqual(await rotate(store, absolute.token.hash, T0 + MINUTE), { outcome: "expired" });
+
+        const disabled = await setUp(store, {}, { disabledAt: T0 });
+        assert.deepEqual(await rotate(store, disabled.token.hash, T0 + 1), { outcome: "user_disabled" });
+        assert.equal((await store.findSession(disabled.session.id))?.endReason, "user_disabled");
+        const orphan = makeSession(randomUUID());
+        await store.insertSession(orphan);
+        const orphanToken = makeToken(orphan.id);
+        await store.insertRefreshToken(orphanToken);
+        assert.deepEqual(await rotate(store, orphanToken.hash, T0 + 1), { outcome: "user_disabled" });
+        for (const { token } of [idle, absolute, disabled]) {
+          assert.equal(await store.findRefreshToken(`next-${token.hash}`), null, "no successor");
+          assert.equal((await store.findRefreshToken(token.hash))?.rotatedAt, null, "not consumed");
+        }
+      });
+
+      it("of 10 concurrent rotations of one token exactly one writes a successor; the others get 'grace'", async () => {
+        const store = await fresh();
+        const { token } = await setUp(store);
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => rotate(store, token.hash, T0 + 100 + i)),
+        );
+        const outcomes = results.map((result) => result.outcome);
+        assert.equal(outcomes.filter((outcome) => outcome === "rotated").length, 1, outcomes.join(" "));
+        assert.equal(outcomes.filter((outcome) => outcome === "grace").length, 9, outcomes.join(" "));
+        assert.notEqual((await store.findRefreshToken(token.hash))?.rotatedAt, null);
+      });
+
+      it("a rotation racing a logout never leaves a successor stored after it reported the session ended", async () => {
+        const store = await fresh();
+        for (let round = 0; round < 5; round++) {
+          const { session, token } = await setUp(store);
+          const [rotation] = await Promise.all([
+            rotate(store, token.hash, T0 + 10),
+            store.endSession(session.id, T0 + 10, "logout"),
+          ]);
+          const successor = await store.findRefreshToken(`next-${token.hash}`);
+          if (rotation.outcome === "rotated") assert.ok(successor, "a reported rotation is whole");
+          else {
+            assert.equal(rotation.outcome, "ended");
+            assert.equal(successor, null, "an ended session gets no successor");
+            assert.equal((await store.findRefreshToken(token.hash))?.rotatedAt, null);
+          }
+          assert.notEqual((await store.findSession(session.id))?.endedAt, null);
+        }
+      });
+    });
+
+    describe("change feed (subscribeChanges, listEndedSessions)", () => {
+      /** Records what a listener hears; `connected` is counted. */
+      const listen = (store: Store) => {
+        const heard: StoreChange[] = [];
+        let connected = 0;
+        const subscription = store.subscribeChanges!({
+          change: (change) => heard.push(change),
+          connected: () => connected++,
+          synced: () => undefined,
+          lost: () => undefined,
+        });
+        return { heard, connections: () => connected, subscription };
+      };
+      // Delivery is at least once (PostgreSQL echoes this store's own notifications back): listeners are idempotent.
+      const endings = (heard: StoreChange[]) => [
+        ...new Set(heard.filter((change) => change.kind === "session_ended").map((change) => change.sessionId)),
+      ];
+      const until = async (condition: () => boolean) => {
+        for (let waited = 0; !condition() && waited < 5000; waited += 10) await delay(10);
+        assert.ok(condition(), "timed out waiting for the change feed");
+      };
+
+      it("connects, and hears every way a session ends, as soon as the call returns", async () => {
+        const store = await fresh();
+        const { heard, connections, subscription } = listen(store);
+        await until(() => connections() > 0);
+        const [a, b, c, d] = [makeSession("u1"), makeSession("u2"), makeSession("u2"), makeSession("u2")];
+        for (const s of [a, b, c, d]) await store.insertSession(s);
+        await store.endSession(a.id, T0 + 1, "logout");
+        assert.deepEqual(endings(heard), [a.id]);
+        await store.endSession(a.id, T0 + 2, "logout");
+        await store.endUserSessions("u2", T0 + 3, "password_changed", d.id);
+        assert.deepEqual(endings(heard).sort(), [a.id, b.id, c.id].sort(), "the kept one not at all");
+        assert.deepEqual(
+          heard.find((change) => change.kind === "session_ended" && change.sessionId === b.id),
+          { kind: "session_ended", sessionId: b.id, endedAt: T0 + 3 },
+        );
+        await subscription.close();
+        await store.endSession(d.id, T0 + 4, "logout");
+        await delay(50);
+        assert.equal(endings(heard).length, 3, "nothing after close");
+      });
+
+      it("inside a transaction: heard only once it commits; nothing from a rolled-back one", async () => {
+        const store = await fresh();
+        const { heard, subscription } = listen(store);
+        const [a, b] = [makeSession("u1"), makeSession("u1")];
+        for (const s of [a, b]) await store.insertSession(s);
+        await store.transaction(async (tx) => {
+          await tx.endSession(a.id, T0 + 1, "logout");
+          assert.deepEqual(endings(heard), [], "not before commit");
+        });
+        assert.deepEqual(endings(heard), [a.id]);
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.endSession(b.id, T0 + 1, "logout");
+            throw new Error("rollback");
+          }),
+          /rollback/,
+        );
+        assert.deepEqual(endings(heard), [a.id]);
+        await subscription.close();
+      });
+
+      it("hears sessions a refresh rotation ends, and signing key changes", async () => {
+        const store = await fresh();
+        const { heard, subscription } = listen(store);
+        const user = makeUser();
+        await store.insertUser(user);
+        const session = makeSession(user.id);
+        await store.insertSession(session);
+        const token = makeToken(session.id);
+        await store.insertRefreshToken(token);
+        const request = { hash: token.hash, successorHash: "s1", now: T0 + 1, idleMs: HOUR, graceMs: 0 };
+        await store.rotateRefreshToken!(request);
+        assert.deepEqual(endings(heard), []);
+        assert.deepEqual(await store.rotateRefreshToken!({ ...request, now: T0 + 2 }), {
+          outcome: "reused",
+          sessionId: session.id,
+          userId: user.id,
+        });
+        assert.deepEqual(endings(heard), [session.id]);
+
+        const key = makeKey();
+        await store.insertSigningKey(key);
+        await store.updateSigningKey(key.kid, { expiresAt: T0 });
+        assert.ok(heard.filter((change) => change.kind === "signing_keys_changed").length >= 2);
+        await subscription.close();
+      });
+
+      it("closing the store tells its listeners the feed is lost, so none goes on vouching for it", async () => {
+        const store = await open();
+        await store.migrate();
+        const lost: unknown[] = [];
+        store.subscribeChanges!({
+          change: () => undefined,
+          connected: () => undefined,
+          synced: () => undefined,
+          lost: (error) => lost.push(error),
+        });
+        await store.close();
+        assert.equal(lost.length, 1);
+      });
+
+      it("listEndedSessions pages through ended sessions in (endedAt, id) order from a cursor", async () => {
+        const store = await fresh();
+        const ended = [3, 1, 2, 2, 5].map((minutes) =>
+          makeSession("u1", { endedAt: T0 + minutes * MINUTE, endReason: "logout" }),
+        );
+        for (const s of [...ended, makeSession("u1")]) await store.insertSession(s);
+        const expected = ended
+          .map((s) => ({ id: s.id, endedAt: s.endedAt! }))
+          .sort((x, y) => x.endedAt - y.endedAt || (x.id < y.id ? -1 : 1));
+        assert.deepEqual(await store.listEndedSessions!({ endedAt: T0, id: "" }, 100), expected);
+        const first = await store.listEndedSessions!({ endedAt: T0 + 2 * MINUTE, id: "" }, 2);
+        assert.deepEqual(first, expected.slice(1, 3));
+        assert.deepEqual(await store.listEndedSessions!(first[1]!, 2), expected.slice(3, 5));
+        assert.deepEqual(await store.listEndedSessions!(expected[4]!, 2), []);
+      });
+    });
+
     describe("signing keys", () => {
       it("inserts, lists oldest first, and updates only the fields given", async () => {
         const store = await fresh();
@@ -454,6 +711,90 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         const stored = await store.getSetting("shared");
         assert.ok(stored?.startsWith("candidate-"));
         assert.deepEqual(new Set(values), new Set([stored]));
+      });
+    });
+
+    describe("stored secrets", () => {
+      it("lists every private key and the secret settings, with their contexts, and nothing else", async () => {
+        const store = await fresh();
+        const [a, b] = [makeKey({ kid: "kid-a" }), makeKey({ kid: "kid-b" })];
+        await store.insertSigningKey(b);
+        await store.insertSigningKey(a);
+        await store.putSettingIfAbsent("refresh_rotation_key", "rotation");
+        await store.putSettingIfAbsent("signing_key_election:EdDSA:none", "kid-a");
+        assert.deepEqual(await store.listStoredSecrets(), [
+          { column: "signing_keys.private_jwk", id: "kid-a", context: "signing_key:kid-a", value: a.privateJwk },
+          { column: "signing_keys.private_jwk", id: "kid-b", context: "signing_key:kid-b", value: b.privateJwk },
+          {
+            column: "settings.value",
+            id: "refresh_rotation_key",
+            context: "setting:refresh_rotation_key",
+            value: "rotation",
+          },
+        ]);
+      });
+
+      it("lists sealed outbox payloads (a mail's link) but never a plain JSON one (a webhook)", async () => {
+        const store = await fresh();
+        await store.insertOutboxMessage(makeOutboxMessage({ id: "o-plain", payload: '{"type":"logout"}' }));
+        await store.insertOutboxMessage(makeOutboxMessage({ id: "o-sealed", payload: "ghenc1.k.iv.body" }));
+        assert.deepEqual(await store.listStoredSecrets(), [
+          { column: "outbox.payload", id: "o-sealed", context: "outbox:o-sealed", value: "ghenc1.k.iv.body" },
+        ]);
+        assert.equal(await store.rewriteStoredSecrets(() => "ghenc1.k2.iv.body"), 1);
+        assert.equal((await store.findOutboxMessage("o-sealed"))?.payload, "ghenc1.k2.iv.body");
+        assert.equal((await store.findOutboxMessage("o-plain"))?.payload, '{"type":"logout"}');
+      });
+
+      it("rewriteStoredSecrets replaces what the function returns, leaves the rest, counts the changes", async () => {
+        const store = await fresh();
+        const key = makeKey({ kid: "kid-a" });
+        await store.insertSigningKey(key);
+        await store.putSettingIfAbsent("refresh_rotation_key", "rotation");
+        const changed = await store.rewriteStoredSecrets((secret) =>
+          secret.id === "kid-a" ? `sealed(${secret.context})` : undefined,
+        );
+        assert.equal(changed, 1);
+        assert.deepEqual(
+          (await store.listStoredSecrets()).map((secret) => secret.value),
+          ["sealed(signing_key:kid-a)", "rotation"],
+        );
+        const [stored] = await store.listSigningKeys();
+        assert.deepEqual(stored, { ...key, privateJwk: "sealed(signing_key:kid-a)" });
+        assert.equal(await store.rewriteStoredSecrets((secret) => secret.value), 0);
+      });
+
+      it("rewriteStoredSecrets changes nothing when the function throws part-way", async () => {
+        const store = await fresh();
+        await store.insertSigningKey(makeKey({ kid: "kid-a" }));
+        await store.putSettingIfAbsent("refresh_rotation_key", "rotation");
+        const before = await store.listStoredSecrets();
+        await assert.rejects(
+          store.rewriteStoredSecrets((secret) => {
+            if (secret.column === "settings.value") throw new Error("cannot rewrite this one");
+            return "changed";
+          }),
+          /cannot rewrite this one/,
+        );
+        assert.deepEqual(await store.listStoredSecrets(), before);
+      });
+
+      it("concurrent rewrites of the same values apply each change once", async () => {
+        const store = await fresh();
+        for (const kid of ["kid-a", "kid-b", "kid-c"]) await store.insertSigningKey(makeKey({ kid }));
+        await store.putSettingIfAbsent("refresh_rotation_key", "rotation");
+        const counts = await Promise.all(
+          Array.from({ length: 4 }, (_, i) =>
+            store.rewriteStoredSecrets((secret) =>
+              secret.value.startsWith("sealed:") ? undefined : `sealed:${i}:${secret.value}`,
+            ),
+          ),
+        );
+        assert.equal(
+          counts.reduce((sum, count) => sum + count, 0),
+          4,
+        );
+        for (const secret of await store.listStoredSecrets()) assert.match(secret.value, /^sealed:\d:/);
       });
     });
 
@@ -716,6 +1057,85 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         );
         assert.equal(await store.findOutboxMessage(message.id), null);
         assert.equal(await store.countOutboxBacklog(), 0);
+      });
+    });
+
+    describe("audit events", () => {
+      it("round-trips every field, data included", async () => {
+        const store = await fresh();
+        const event = makeAuditEvent(1, {
+          sessionId: "s1",
+          data: { reason: "wrong_password", count: 2, current: true, none: null },
+        });
+        await store.insertAuditEvent(event);
+        const bare = makeAuditEvent(2, { userId: null, ip: null, userAgent: null });
+        await store.insertAuditEvent(bare);
+        assert.deepEqual(await store.listAuditEvents({ limit: 10 }), [bare, event]);
+      });
+
+      it("pages one user's events newest first with the id of the last one seen as the cursor", async () => {
+        const store = await fresh();
+        const mine = Array.from({ length: 7 }, (_, n) => makeAuditEvent(n * 2, { userId: "me" }));
+        const theirs = Array.from({ length: 7 }, (_, n) => makeAuditEvent(n * 2 + 1, { userId: "them" }));
+        for (const event of [...theirs, ...mine].reverse()) await store.insertAuditEvent(event);
+        const newestFirst = [...mine].reverse().map((e) => e.id);
+        const first = await store.listAuditEvents({ userId: "me", limit: 3 });
+        assert.deepEqual(
+          first.map((e) => e.id),
+          newestFirst.slice(0, 3),
+        );
+        const second = await store.listAuditEvents({ userId: "me", before: first.at(-1)!.id, limit: 3 });
+        assert.deepEqual(
+          second.map((e) => e.id),
+          newestFirst.slice(3, 6),
+        );
+        const last = await store.listAuditEvents({ userId: "me", before: second.at(-1)!.id, limit: 3 });
+        assert.deepEqual(
+          last.map((e) => e.id),
+          newestFirst.slice(6),
+        );
+        assert.deepEqual(await store.listAuditEvents({ userId: "me", before: last[0]!.id, limit: 3 }), []);
+      });
+
+      it("filters by user, type and time, each optional, together", async () => {
+        const store = await fresh();
+        const events = [
+          makeAuditEvent(1, { userId: "a", type: "login_failed" }),
+          makeAuditEvent(2, { userId: "b", type: "login_failed" }),
+          makeAuditEvent(3, { userId: "a", type: "logout" }),
+          makeAuditEvent(4, { userId: null, type: "login_failed" }),
+          makeAuditEvent(5, { userId: "a", type: "login_failed" }),
+        ];
+        for (const event of events) await store.insertAuditEvent(event);
+        const ids = async (query: Parameters<Store["listAuditEvents"]>[0]) =>
+          (await store.listAuditEvents(query)).map((e) => events.indexOf(events.find((x) => x.id === e.id)!) + 1);
+        assert.deepEqual(await ids({ limit: 10 }), [5, 4, 3, 2, 1]);
+        assert.deepEqual(await ids({ type: "login_failed", limit: 10 }), [5, 4, 2, 1]);
+        assert.deepEqual(await ids({ userId: "a", type: "login_failed", limit: 10 }), [5, 1]);
+        assert.deepEqual(await ids({ userId: "a", since: T0 + 3, limit: 10 }), [5, 3]);
+        assert.deepEqual(await ids({ since: T0 + 2, before: events[4]!.id, limit: 2 }), [4, 3]);
+      });
+
+      it("pruneAuditEvents deletes events older than the limit", async () => {
+        const store = await fresh();
+        for (let n = 0; n < 5; n++) await store.insertAuditEvent(makeAuditEvent(n));
+        assert.equal(await store.pruneAuditEvents(T0 + 3), 3);
+        assert.deepEqual(
+          (await store.listAuditEvents({ limit: 10 })).map((e) => e.at),
+          [T0 + 4, T0 + 3],
+        );
+      });
+
+      it("an event recorded in a transaction that rolls back is gone with it", async () => {
+        const store = await fresh();
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.insertAuditEvent(makeAuditEvent(1));
+            throw new Error("rollback");
+          }),
+          /rollback/,
+        );
+        assert.deepEqual(await store.listAuditEvents({ limit: 10 }), []);
       });
     });
 

@@ -5,7 +5,10 @@ import type { VerificationKey } from "../../src/core/keys/key-ring.ts";
 import { createAccessTokenVerifier } from "../../src/core/tokens/access-token-verifier.ts";
 import { AUDIENCE, ISSUER, setup } from "./token-fixtures.ts";
 
-/** A cached verifier whose key can be withdrawn, to tell cache hits from fresh verifications. */
+/**
+ * A cached verifier whose key can be withdrawn (as a key removed from the ring). A hit returns
+ * the very claims object the first verification made; a fresh verification makes a new one.
+ */
 function cachedSetup(maxEntries: number) {
   const base = setup("EdDSA");
   let keysAvailable = true;
@@ -29,10 +32,9 @@ const isInvalidToken = (error: unknown) => error instanceof AuthError && error.c
 
 describe("verify cache", () => {
   it("a hit returns the same (frozen) claims without verifying again", () => {
-    const { verify, sign, withdrawKeys } = cachedSetup(10);
+    const { verify, sign } = cachedSetup(10);
     const { token } = sign({ sub: "u", sid: "s" });
     const first = verify(token);
-    withdrawKeys();
     assert.equal(verify(token), first, "same object from the cache");
     assert.ok(Object.isFrozen(first));
     assert.throws(() => {
@@ -58,26 +60,32 @@ describe("verify cache", () => {
     assert.throws(() => verify(token), isInvalidToken);
     restoreKeys();
     assert.equal(verify(token).sub, "u", "no negative caching");
-    const forged = `${token.slice(0, -2)}AA`;
+    const forged = `${token.slice(0, -2)}${token.endsWith("AA") ? "BA" : "AA"}`; // never the token itself
     assert.throws(() => verify(forged), isInvalidToken);
     assert.throws(() => verify(forged), isInvalidToken, "a bad token never becomes a hit");
   });
 
   it("is bounded: never more than maxEntries, oldest evicted first", () => {
     const max = 5;
-    const { verify, sign, withdrawKeys } = cachedSetup(max);
+    const { verify, sign } = cachedSetup(max);
     const tokens = Array.from({ length: 12 }, (_, i) => sign({ sub: `u${i}`, sid: "s" }).token);
-    for (const token of tokens) verify(token);
+    const claims = tokens.map((token) => verify(token));
+    // Probe newest first: a probe that misses is cached again and would evict an older entry.
+    const hits = tokens
+      .map((_, i) => i)
+      .reverse()
+      .filter((i) => verify(tokens[i]!) === claims[i]);
+    assert.deepEqual(hits.reverse(), [7, 8, 9, 10, 11], "exactly the newest maxEntries tokens are hits");
+  });
+
+  it("a key removed from the ring stops its tokens at once, cached ones included", () => {
+    const { verify, sign, withdrawKeys, restoreKeys } = cachedSetup(10);
+    const { token } = sign({ sub: "u", sid: "s" });
+    verify(token);
     withdrawKeys();
-    const stillCached = tokens.filter((token) => {
-      try {
-        verify(token);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    assert.deepEqual(stillCached, tokens.slice(-max), "exactly the newest maxEntries tokens are hits");
+    assert.throws(() => verify(token), /unknown or expired key/);
+    restoreKeys();
+    assert.equal(verify(token).sub, "u");
   });
 
   it("cache: false verifies every time", () => {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { checkDatabase, checkSettings, type Finding, settingsInForce } from "../doctor-checks.ts";
+import { checkFileModes, checkKeySource, checkStoredSecrets } from "../secret-checks.ts";
 import { cliEnvironment, type GlobalOptions } from "../environment.ts";
 import { printJson, printLines } from "../output.ts";
 
@@ -16,8 +17,16 @@ export function registerDoctorCommand(program: Command): void {
     .option("--json", "print JSON (the settings in force included)")
     .action(async (options: { json?: boolean; strict?: boolean; settings?: boolean }, command: Command) => {
       const { reading, findings } = checkSettings(cliEnvironment(command.optsWithGlobals<GlobalOptions>()));
-      if (!findings.some((f) => f.setting === "DATABASE_URL"))
-        findings.push(await checkDatabase(reading.config.database));
+      const refused = new Set(findings.filter((f) => f.status === "fail").map((f) => f.setting));
+      if (!refused.has("DATABASE_URL")) {
+        const database = await checkDatabase(reading.config.database);
+        findings.push(database);
+        if (!refused.has("KEY_ENCRYPTION_KEY")) {
+          const secrets = { database: reading.config.database, keyEncryptionKey: reading.config.keyEncryptionKey };
+          findings.push(checkKeySource(secrets), ...checkFileModes(secrets));
+          if (database.status === "ok") findings.push(await checkStoredSecrets(secrets));
+        }
+      }
       const failed = findings.some((f) => f.status === "fail" || (options.strict === true && f.status === "warn"));
       const settings = settingsInForce(reading);
       if (options.json) printJson({ ok: !failed, findings, settings });

@@ -4,11 +4,14 @@ import { CLI_SETTINGS } from "../../core/config.ts";
 import { flagValue } from "../../core/config/flags.ts";
 import { formatDuration } from "../../core/config/kinds.ts";
 import { AuthError, isAuthError } from "../../core/errors.ts";
-import { loadKeyRing, rotateSigningKeys } from "../../core/keys/key-ring.ts";
+import { loadKeyRing, rotateSigningKeys, sealedSigningKeys } from "../../core/keys/key-ring.ts";
+import { revokeSigningKey } from "../../core/keys/key-revocation.ts";
 import { isExpired, isRetired, signingRecordAt } from "../../core/keys/signing-key-choice.ts";
 import type { SigningKeyRecord } from "../../core/store/store.ts";
+import { keyFileFor } from "../../store/open-store.ts";
 import { withGatehouse, withStore } from "../connect.ts";
-import type { GlobalOptions } from "../environment.ts";
+import { cliEnvironment, cliSettings, databaseUrl, type GlobalOptions } from "../environment.ts";
+import { reencryptStoredSecrets } from "../key-reencryption.ts";
 import { isoTime, printJson, printLines, printTable } from "../output.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -60,7 +63,7 @@ function describeKeys(records: readonly SigningKeyRecord[], now: number) {
 }
 
 export function registerKeysCommand(program: Command): void {
-  const keys = program.command("keys").description("list or rotate the signing keys stored in the database");
+  const keys = program.command("keys").description("list, rotate or revoke the signing keys stored in the database");
 
   keys
     .command("list")
@@ -82,7 +85,8 @@ export function registerKeysCommand(program: Command): void {
   keys
     .command("rotate")
     .description(
-      "publish a new signing key now; it starts signing after --publish-ahead (old keys verify until their tokens expire)",
+      "publish a new signing key now; it starts signing after --publish-ahead " +
+        "(old keys verify until their tokens expire)",
     )
     .option(
       "--publish-ahead <duration>",
@@ -96,10 +100,12 @@ export function registerKeysCommand(program: Command): void {
         if (auth.keys.isHmac) {
           throw new AuthError(
             "invalid_config",
-            "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; rotate by changing the secret instead.",
+            "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; " +
+              "rotate by changing the secret instead.",
           );
         }
-        const { config, store } = auth;
+        const { config } = auth;
+        const store = sealedSigningKeys(auth.store, auth.secretBox);
         // Make sure a key signs until the new one activates (fresh database, or keys retired by hand).
         await loadKeyRing(store, {
           algorithm: config.signingAlgorithm,
@@ -117,7 +123,79 @@ export function registerKeysCommand(program: Command): void {
       });
       if (options.json) return printJson(result);
       printLines(
-        `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}. Running servers pick it up within a minute.`,
+        `Published ${result.alg} key ${result.kid}; it starts signing at ${result.activatesAt}.`,
+        "Running servers pick it up within a second (within a minute while their database change feed is down).",
+      );
+    });
+
+  keys
+    .command("reencrypt")
+    .description(
+      "re-encrypt every stored secret (private keys, rotation key) with a new key-encryption key, in one transaction",
+    )
+    .option(
+      "--new-key-file <path>",
+      "file holding the new key (32 bytes, hex or base64); default NEW_KEY_ENCRYPTION_KEY, else one is generated",
+    )
+    .option("--json", "print JSON")
+    .addHelpText(
+      "after",
+      "\nThe current key is KEY_ENCRYPTION_KEY, or the key-encryption-key file next to the database. When the key\n" +
+        "lives in that file, the file is replaced by the new key (0600, atomically). When it comes from\n" +
+        "KEY_ENCRYPTION_KEY, give the new key and set KEY_ENCRYPTION_KEY to it afterwards. Restart every instance.",
+    )
+    .action(async (options: { newKeyFile?: string; json?: boolean }, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const settings = cliSettings(global);
+      const database = databaseUrl(settings);
+      const result = await withStore(global, (store) =>
+        reencryptStoredSecrets(store, {
+          currentSetting: settings.config.keyEncryptionKey,
+          keyFile: keyFileFor(database),
+          newKeySetting: cliEnvironment(global)["NEW_KEY_ENCRYPTION_KEY"] || undefined,
+          newKeyFile: options.newKeyFile,
+        }),
+      );
+      if (options.json) return printJson(result);
+      const was = result.previousKeyId === null ? "" : ` (was key id ${result.previousKeyId})`;
+      printLines(`Re-encrypted ${result.reencrypted} stored secret(s) with key id ${result.keyId}${was}.`);
+      if (result.keyFile !== null) {
+        const how = result.generated ? "A new key was generated into" : "The new key is in";
+        printLines(`${how} ${result.keyFile}. Restart every running Gatehouse instance.`);
+      } else {
+        printLines("Now set KEY_ENCRYPTION_KEY to the new key on every instance and restart them.");
+      }
+    });
+
+  keys
+    .command("revoke")
+    .argument("<kid>", "the key id, as `keys list` shows it")
+    .description(
+      "remove a signing key at once (it leaked): tokens it signed stop verifying on every running server; " +
+        "a new key signs from now if it was the signing one",
+    )
+    .option("--json", "print JSON")
+    .action(async (kid: string, options: { json?: boolean }, command: Command) => {
+      const result = await withGatehouse(command.optsWithGlobals<GlobalOptions>(), async (auth) => {
+        if (auth.keys.isHmac) {
+          throw new AuthError(
+            "invalid_config",
+            "ACCESS_TOKEN_SECRET is set, so tokens are HS256 and no keys are stored; change the secret instead.",
+          );
+        }
+        const { config } = auth;
+        return revokeSigningKey(sealedSigningKeys(auth.store, auth.secretBox), kid, {
+          algorithm: config.signingAlgorithm,
+          clock: config.clock,
+          accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+        });
+      });
+      if (options.json) return printJson(result);
+      if (!result.removed) return printLines(`Key ${result.kid} had already expired; nothing changed.`);
+      printLines(
+        `Removed key ${result.kid}: running servers stop accepting the tokens it signed within a second.` +
+          (result.replacementKid ? ` Key ${result.replacementKid} signs from now.` : ""),
+        "Resource servers that verify through the JWKS drop it when they next refresh their key cache.",
       );
     });
 }

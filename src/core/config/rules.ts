@@ -44,6 +44,20 @@ export function crossFieldProblems(options: Options, naming: Naming): Problem[] 
     const { refreshIdleSeconds: idle, refreshAbsoluteSeconds: absolute } = options;
     problem("refreshIdleSeconds", `(${idle}) must not exceed ${naming.name("refreshAbsoluteSeconds")} (${absolute}).`);
   }
+  const { url, secret } = options.webhook;
+  if (url !== undefined && secret === undefined) {
+    problem("webhook.secret", `must be set when ${naming.name("webhook.url")} is: webhooks are always signed.`);
+  }
+  if (secret !== undefined && url === undefined) {
+    problem("webhook.url", `must be set when ${naming.name("webhook.secret")} is (or remove the secret).`);
+  }
+  const { retryBaseSeconds, retryMaxSeconds } = options.outbox;
+  if (retryMaxSeconds < retryBaseSeconds) {
+    problem(
+      "outbox.retryMaxSeconds",
+      `(${retryMaxSeconds}) must be at least ${naming.name("outbox.retryBaseSeconds")} (${retryBaseSeconds}).`,
+    );
+  }
   const { memoryCost, timeCost } = options.argon2;
   const minimumMemory = owaspMinimumMemory(timeCost);
   if (memoryCost < minimumMemory) {

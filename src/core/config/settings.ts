@@ -1,6 +1,8 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { type Clock, systemClock } from "../clock.ts";
+import { parseKeyEncryptionKey } from "../crypto/key-encryption-key.ts";
+import { parseWebhookSecret } from "../events/webhook-signature.ts";
 import { assertStrongSecret } from "../keys/secret-strength.ts";
 import { codeOnly, type Kind, oneOf, optional, origins, seconds, text, wholeNumber, yesNo } from "./kinds.ts";
 import { setting } from "./setting.ts";
@@ -23,6 +25,21 @@ function hmacSecret(): Kind<string> {
     check(value, subject) {
       try {
         assertStrongSecret(value, subject);
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    },
+  };
+}
+
+/** A key-encryption key: 32 random bytes as hex or base64, checked and never echoed. */
+function keyEncryptionKey(): Kind<string> {
+  return {
+    ...text({ max: 256, rule: "32 random bytes written as hex (64 characters) or base64 (43 or 44 characters)" }),
+    check(value, subject) {
+      try {
+        parseKeyEncryptionKey(value, subject);
         return undefined;
       } catch (error) {
         return error instanceof Error ? error.message : String(error);
@@ -57,6 +74,23 @@ function rangeApiUrl(): Kind<string> {
   };
 }
 
+/** Where webhooks go: an absolute http(s) URL. */
+function webhookUrl(): Kind<string> {
+  return {
+    ...text({ max: 2048, rule: "an absolute http:// or https:// URL" }),
+    check(value, subject) {
+      let url: URL | undefined;
+      try {
+        url = new URL(value);
+      } catch {
+        url = undefined;
+      }
+      if (url?.protocol === "https:" || url?.protocol === "http:") return undefined;
+      return `${subject} must be an absolute http:// or https:// URL (the receiver of the security events).`;
+    },
+  };
+}
+
 /** Where mailed links point: the page that posts their token (an origin, maybe with a path). */
 function publicUrl(): Kind<string> {
   return {
@@ -79,6 +113,21 @@ function publicUrl(): Kind<string> {
         `${subject} must be an http:// or https:// URL without query or fragment, ` +
         "such as https://auth.example.com."
       );
+    },
+  };
+}
+
+/** A Standard Webhooks secret (`whsec_` + base64 of 24–64 bytes); never echoed. */
+function webhookSecret(): Kind<string> {
+  return {
+    ...text({ max: 200, rule: "whsec_ followed by the base64 of 24 to 64 random bytes" }),
+    check(value, subject) {
+      try {
+        parseWebhookSecret(value, subject);
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
     },
   };
 }
@@ -124,6 +173,26 @@ function throttleLimit(what: string, attempts: { env: string; default: number })
   };
 }
 
+/**
+ * Every login attempt, right or wrong, counted before the password is checked (unlike
+ * `throttleLimit`, which counts failures). Per address, 60 a minute bounds the hashing one address
+ * can ask for with room for an office behind one NAT address; per account, 100 per 15 minutes
+ * bounds guessing of one account from any number of addresses (NIST SP 800-63B: at most 100).
+ */
+function attemptLimit(what: string, attempts: { env: string; default: number; doc?: string }, windowDefault: number) {
+  const { doc = "", ...rest } = attempts;
+  return {
+    attempts: setting(wholeNumber(1, 1_000_000), {
+      ...rest,
+      doc: `Login attempts, right or wrong, allowed ${what} per window.${doc}`,
+    }),
+    windowSeconds: setting(seconds(1, DAY), {
+      default: windowDefault,
+      doc: `Window in which login attempts ${what} are counted; it starts with the first.`,
+    }),
+  };
+}
+
 /** Options of `createGatehouse()`; most also have an environment variable for the standalone server. */
 export const OPTION_SETTINGS = {
   database: setting(text({ max: 4096 }), {
@@ -141,6 +210,13 @@ export const OPTION_SETTINGS = {
     default: 15 * MINUTE,
     doc: "Access-token lifetime.",
   }),
+  clockToleranceSeconds: setting(seconds(0, MINUTE), {
+    env: "CLOCK_TOLERANCE",
+    default: MINUTE,
+    doc:
+      "Clock skew allowed when checking a token's `exp`, `nbf` and `iat`. " +
+      "With `requireAuth({ checkSession: false })` a signed-out token keeps working for the token lifetime plus this.",
+  }),
   accessTokenSecret: setting(optional(hmacSecret()), {
     env: "ACCESS_TOKEN_SECRET",
     default: undefined,
@@ -153,6 +229,15 @@ export const OPTION_SETTINGS = {
     sensitive: true,
     defaultDoc: "unset: introspection is off (404)",
     doc: "Bearer token resource servers present to `POST /auth/introspect` (RFC 7662); `npx gatehouse secret` prints one.",
+  }),
+  keyEncryptionKey: setting(optional(keyEncryptionKey()), {
+    env: "KEY_ENCRYPTION_KEY",
+    default: undefined,
+    sensitive: true,
+    defaultDoc: "unset: generated into a key file on the first start",
+    doc:
+      "Encrypts private keys and other stored secrets at rest (32 random bytes, hex or base64). Unset: generated " +
+      "into `key-encryption-key` next to the SQLite file (or `./data/` for PostgreSQL) on the first start.",
   }),
   signingAlgorithm: setting(oneOf(["EdDSA", "ES256"]), {
     env: "JWT_ALGORITHM",
@@ -248,11 +333,48 @@ export const OPTION_SETTINGS = {
       default: 256,
       doc: "Password hashes allowed to wait; past that, `429` with `Retry-After: 1`.",
     }),
+    // Two places per address: one address can delay another user's login by at most two hashes.
+    maxPerAddress: setting(wholeNumber(1, 10_000), {
+      env: "HASHES_PER_IP",
+      default: 2,
+      doc:
+        "Password hashes one client address may have running or waiting (login, register, password change); " +
+        "past that, `429`.",
+    }),
   },
   loginThrottle: {
     perAccountAndIp: throttleLimit("for one username from one address", { env: "LOGIN_MAX_ATTEMPTS", default: 10 }),
     perIp: throttleLimit("from one address", { env: "LOGIN_MAX_ATTEMPTS_PER_IP", default: 100 }),
   },
+  loginRate: {
+    perIp: attemptLimit("from one address", { env: "LOGIN_RATE_PER_IP", default: 60 }, MINUTE),
+    perAccount: attemptLimit(
+      "on one account from any address",
+      {
+        env: "LOGIN_RATE_PER_ACCOUNT",
+        default: 100,
+        doc: " An address the account logged in from in the last 14 days is never refused.",
+      },
+      15 * MINUTE,
+    ),
+  },
+  // A user's devices, with room to spare; the cap stops a script growing one user's sessions without end.
+  maxSessionsPerUser: setting(wholeNumber(1, 100_000), {
+    env: "MAX_SESSIONS_PER_USER",
+    default: 100,
+    doc: "Live sessions per user; a login past it ends the oldest (end reason `session_limit`).",
+  }),
+  sessionPruneIntervalSeconds: setting(seconds(0, 7 * DAY), {
+    env: "SESSION_PRUNE_INTERVAL",
+    default: HOUR,
+    doc: "How often the server deletes sessions ended or expired longer ago than the retention (0: never).",
+  }),
+  // At least a day, the longest an access token lives: whoever catches up on ended sessions still finds them.
+  sessionRetentionSeconds: setting(seconds(DAY, 366 * DAY), {
+    env: "SESSION_RETENTION",
+    default: 7 * DAY,
+    doc: "How long ended and expired sessions are kept before pruning (also `gatehouse sessions prune`).",
+  }),
   registrationsPerIpPerHour: setting(wholeNumber(1, 1_000_000), {
     default: 20,
     doc: "Registrations allowed per address per hour.",
@@ -320,6 +442,48 @@ export const OPTION_SETTINGS = {
         "(`npx gatehouse secret` prints one).",
     },
   ),
+  auditRetentionSeconds: setting(seconds(HOUR, 3650 * DAY), {
+    env: "AUDIT_RETENTION",
+    default: 90 * DAY,
+    doc: "Security events (the audit trail) are deleted this long after they happened; checked every hour.",
+  }),
+  webhook: {
+    url: setting(optional(webhookUrl()), {
+      env: "WEBHOOK_URL",
+      default: undefined,
+      sensitive: true,
+      doc: "Each security event is POSTed here as JSON, signed as Standard Webhooks specifies (needs `WEBHOOK_SECRET`).",
+    }),
+    secret: setting(optional(webhookSecret()), {
+      env: "WEBHOOK_SECRET",
+      default: undefined,
+      sensitive: true,
+      doc: "Signing secret of the webhooks: `whsec_` and the base64 of 24–64 random bytes.",
+    }),
+    timeoutSeconds: setting(seconds(1, MINUTE), {
+      env: "WEBHOOK_TIMEOUT",
+      default: 10,
+      doc: "How long one webhook call may take before it counts as failed (and is retried).",
+    }),
+  },
+  // Defaults: waits of 5 s doubling to an hour; the 20th failure gives up, about 8–10 hours after the event.
+  outbox: {
+    retryBaseSeconds: setting(seconds(1, HOUR), {
+      env: "OUTBOX_RETRY_BASE",
+      default: 5,
+      doc: "Wait before retrying a failed webhook or mail; each later wait doubles (with jitter).",
+    }),
+    retryMaxSeconds: setting(seconds(1, DAY), {
+      env: "OUTBOX_RETRY_MAX",
+      default: HOUR,
+      doc: "Longest wait between two attempts of one webhook or mail.",
+    }),
+    maxAttempts: setting(wholeNumber(1, 100), {
+      env: "OUTBOX_MAX_ATTEMPTS",
+      default: 20,
+      doc: "Attempts of one webhook or mail before it is given up (kept as dead, never sent).",
+    }),
+  },
   realm: setting(
     text({ max: 128, pattern: /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/, rule: "printable ASCII, no quote or backslash" }),
     {

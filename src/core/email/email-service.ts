@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
+import type { SecurityEvents } from "../events/security-events.ts";
 import { enqueueMail } from "../mail/mail-queue.ts";
 import type { MailTemplateName } from "../mail/templates.ts";
 import type { Outbox, OutboxDelivery } from "../outbox/outbox.ts";
@@ -31,6 +32,8 @@ export interface EmailServiceParts {
   perIp: { consume(key: string): Promise<void> };
   perAddress: { consume(key: string): Promise<void> };
   log: { warn(fields: object, message: string): void };
+  /** The audit trail: verifications, address changes and resets are recorded with the change. */
+  events?: Pick<SecurityEvents, "record"> | undefined;
 }
 
 const invalidLink = () =>
@@ -127,6 +130,7 @@ export class EmailService {
       if (!usable(record, "verify_email", now)) throw invalidLink();
       const user = await tx.findUserById(record.userId);
       if (!user || user.disabledAt !== null || !(await tx.useMailToken(hash, now))) throw invalidLink();
+      const previous = verifiedAddress(user);
       try {
         await tx.setUserEmail(user.id, record.email, now);
       } catch (error) {
@@ -134,6 +138,8 @@ export class EmailService {
         if (error instanceof EmailTakenError) throw invalidLink();
         throw error;
       }
+      const changed = previous !== null && emailKey(previous) !== emailKey(record.email);
+      await this.#p.events?.record(tx, { type: changed ? "email_changed" : "email_verified", userId: user.id });
     });
   }
 
@@ -229,6 +235,7 @@ export class EmailService {
       await tx.voidMailTokens(user.id, "reset_password", at);
       await tx.updatePasswordHash(user.id, passwordHash);
       await tx.endUserSessions(user.id, at, "password_reset");
+      await this.#p.events?.record(tx, { type: "password_reset", userId: user.id });
       await this.notify(tx, user, "password_reset");
     });
   }

@@ -1,5 +1,7 @@
 import type { JsonWebKey, KeyObject } from "node:crypto";
+import type { ChangeFeedCapability } from "../store/change-feed.ts";
 import type { SigningKeyRecord, StoreOps } from "../store/store.ts";
+import type { SigningKeyAccess } from "./sealed-key-store.ts";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
 import {
@@ -20,6 +22,7 @@ import {
 } from "./signing-key-choice.ts";
 
 export { rotateSigningKeys, type RotateSigningKeysOptions } from "./key-rotation.ts";
+export { type SigningKeyAccess, sealedSigningKeys } from "./sealed-key-store.ts";
 
 /** Algorithms for keys Gatehouse generates and publishes in its JWKS. */
 export type AsymmetricAlgorithm = "EdDSA" | "ES256";
@@ -62,8 +65,8 @@ interface RingEntry extends KeySchedule {
  * The verification keys by kid and the signing key in force, built once from the store
  * (or from the HS256 secret) so signing and verifying never touch the database or parse a
  * key. Time decides which key signs (see chooseSigningKey): the newest whose `activatesAt`
- * has passed and that is neither retired nor expired. Call `reload` (or {@link keepKeyRingFresh}) to pick up keys
- * added by other instances or the CLI.
+ * has passed and that is neither retired nor expired. Call `reload` (or {@link followKeyChanges},
+ * {@link keepKeyRingFresh}) to pick up keys added or removed by other instances or the CLI.
  */
 export class KeyRing {
   readonly #clock: Clock;
@@ -166,10 +169,12 @@ export class KeyRing {
  *
  * With `hmacSecret`, HS256 only: nothing is read from or written to the store.
  *
+ * Pass the store through {@link sealedSigningKeys} so private keys are encrypted at rest.
+ *
  * @returns the ring and human notes for what was generated (for the start-up line).
  */
 export async function loadKeyRing(
-  store: StoreOps,
+  store: SigningKeyAccess,
   options: LoadKeyRingOptions,
 ): Promise<{ ring: KeyRing; created: string[] }> {
   const { algorithm, hmacSecret, clock, accessTokenTtlSeconds } = options;
@@ -224,9 +229,51 @@ export function keepKeyRingFresh(
   return () => clearInterval(timer);
 }
 
+/**
+ * Reloads `ring` from `keys` (the store, through sealedSigningKeys) whenever the store's change
+ * feed says the signing keys changed (a rotation or
+ * a removal, by any instance or the CLI), and after each (re)connection of the feed, when a
+ * change may have been missed: every instance learns within moments instead of at the next
+ * poll. Reloads never overlap; changes during one cause one more. Returns a function that stops.
+ */
+export function followKeyChanges(
+  ring: KeyRing,
+  keys: Pick<StoreOps, "listSigningKeys">,
+  feed: Pick<ChangeFeedCapability, "subscribeChanges">,
+  options: { onError?: (error: unknown) => void } = {},
+): () => Promise<void> {
+  if (ring.isHmac) return async () => undefined;
+  let running = false;
+  let again = false;
+  const reload = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    again = false;
+    ring
+      .reload(keys)
+      .catch((error: unknown) => options.onError?.(error))
+      .finally(() => {
+        running = false;
+        if (again) reload();
+      });
+  };
+  const subscription = feed.subscribeChanges({
+    change: (change) => {
+      if (change.kind === "signing_keys_changed") reload();
+    },
+    connected: reload,
+    synced: () => undefined,
+    lost: () => undefined,
+  });
+  return () => subscription.close();
+}
+
 /** Stores a held-back candidate, runs the election, and leaves exactly one winner signing. */
 async function electSigningKey(
-  store: StoreOps,
+  store: SigningKeyAccess,
   before: SigningKeyRecord[],
   algorithm: AsymmetricAlgorithm,
   clock: Clock,

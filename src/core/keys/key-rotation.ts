@@ -1,8 +1,8 @@
-import type { StoreOps } from "../store/store.ts";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
 import { generateSigningKeyRecord, isAsymmetricAlgorithm } from "./key-material.ts";
 import type { AsymmetricAlgorithm } from "./key-ring.ts";
+import type { SigningKeyAccess } from "./sealed-key-store.ts";
 import { isExpired, isRetired } from "./signing-key-choice.ts";
 
 /** Clock skew verifiers tolerate (CONTRACT §3: at most 60 s); a retired key outlives its last token by this much. */
@@ -29,11 +29,12 @@ export function retirementExpiry(retiredAt: number, accessTokenTtlSeconds: numbe
  * once its last token has expired: retirement + access-token TTL + 60 s skew.
  *
  * Running instances pick the new key up on their next ring reload, well inside the
- * publish-ahead window.
+ * publish-ahead window. Pass the store through `sealedSigningKeys` so the new private key is
+ * encrypted at rest.
  *
  * @returns the new key's kid.
  */
-export async function rotateSigningKeys(store: StoreOps, options: RotateSigningKeysOptions): Promise<string> {
+export async function rotateSigningKeys(store: SigningKeyAccess, options: RotateSigningKeysOptions): Promise<string> {
   const { algorithm, clock, accessTokenTtlSeconds, publishAheadSeconds } = options;
   if (!isAsymmetricAlgorithm(algorithm)) {
     throw new AuthError(

@@ -35,9 +35,9 @@ export interface OutboxWorkerOptions {
   /** Added to a handler's timeout to make the lease: covers a slow database and clock skew (default 5 s). */
   leaseMarginMs?: number;
   /** Messages not yet delivered or dead, reported after busy passes and every few seconds. */
-  onBacklog?: (count: number) => void;
+  onBacklog?: ((count: number) => void) | undefined;
   /** Every failed attempt, by kind. */
-  onDeliveryFailed?: (kind: string) => void;
+  onDeliveryFailed?: ((kind: string) => void) | undefined;
   random?: () => number;
 }
 
@@ -64,6 +64,7 @@ export class OutboxWorker {
   readonly #batchSize: number;
   readonly #leaseMarginMs: number;
   #running: Promise<void> | undefined;
+  #started = false;
   #stopping = false;
   #wakePending = false;
   #wake: (() => void) | undefined;
@@ -84,6 +85,7 @@ export class OutboxWorker {
   /** Sets the handler for a kind; messages of kinds without one wait in the outbox. */
   register(kind: string, handler: OutboxHandler, options: OutboxHandlerOptions): void {
     this.#handlers.set(kind, { handler, timeoutMs: options.timeoutMs });
+    if (this.#started) this.#run();
     this.wake();
   }
 
@@ -91,9 +93,15 @@ export class OutboxWorker {
     return [...this.#handlers.keys()];
   }
 
-  /** Starts polling (idempotent). */
+  /** Starts polling (idempotent); with no handler yet, at the first `register()`. */
   start(): void {
-    if (this.#running || this.#stopping) return;
+    this.#started = true;
+    this.#run();
+  }
+
+  #run(): void {
+    // Nothing to deliver without a handler: no timer, no queries.
+    if (this.#running || this.#stopping || this.#handlers.size === 0) return;
     this.#running = this.#loop();
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.ts";
+import { outboxPayloadContext } from "../crypto/secret-contexts.ts";
 import { AuthError } from "../errors.ts";
 import type { OutboxRecord } from "../store/outbox.ts";
 import type { TransactionOps } from "../store/store.ts";
@@ -68,7 +69,7 @@ export class Outbox {
           "This outbox has no sealer, so it cannot store a payload holding a secret.",
         );
       }
-      payload = this.#sealer.seal(json, sealContext(id));
+      payload = this.#sealer.seal(json, outboxPayloadContext(id));
     }
     const now = this.#clock.now();
     await tx.insertOutboxMessage({
@@ -104,11 +105,9 @@ export class Outbox {
     let text = record.payload;
     if (!text.startsWith("{")) {
       if (this.#sealer === undefined) throw new Error("sealed payload, but no key to open it");
-      text = this.#sealer.open(text, sealContext(record.id));
+      text = this.#sealer.open(text, outboxPayloadContext(record.id));
     }
     const payload = JSON.parse(text) as OutboxPayload;
     return { id: record.id, kind: record.kind, payload, attempt: record.attempts, createdAt: record.createdAt };
   }
 }
-
-const sealContext = (id: string): string => `outbox:${id}`;

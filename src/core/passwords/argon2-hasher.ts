@@ -1,6 +1,7 @@
-import { createHashingSlots, type HashingSlotsOptions } from "./hashing-slots.ts";
+import { createHashingSlots, type HashingLoad, type HashingSlotsOptions } from "./hashing-slots.ts";
 import { randomBytes } from "node:crypto";
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
+import { AuthError } from "../errors.ts";
 import { parseArgon2Phc } from "./argon2-phc.ts";
 
 /** argon2id cost parameters. */
@@ -13,19 +14,29 @@ export interface Argon2Params {
   parallelism: number;
 }
 
-/** Hashes and checks passwords; the only place that knows the algorithm. */
+/**
+ * Hashes and checks passwords; the only place that knows the algorithm. `address` (the client's,
+ * as the throttle keys it) bounds how many hashes one address may have in progress.
+ * Every method throws `AuthError("too_many_requests")` with `retryAfter` when the server is too
+ * busy to hash now: that is no answer about the password, so callers must not count it as one.
+ */
 export interface PasswordHasher {
   /** A salted argon2id PHC string for `password`, computed off the event loop. */
-  hash(password: string): Promise<string>;
-  /** Whether `password` matches `phc`. A malformed or foreign hash gives `false`, never an exception. */
-  verify(phc: string, password: string): Promise<boolean>;
+  hash(password: string, address?: string): Promise<string>;
+  /** Whether `password` matches `phc`. A malformed or foreign hash gives `false`. */
+  verify(phc: string, password: string, address?: string): Promise<boolean>;
   /** Whether `phc` was made with a different algorithm or weaker parameters than the current ones. */
   needsRehash(phc: string): boolean;
   /**
    * A real verify against a throwaway hash, always `false`: spend the same work for an
    * unknown user as for a wrong password, so timing does not reveal which accounts exist.
    */
-  verifyDummy(password: string): Promise<false>;
+  verifyDummy(password: string, address?: string): Promise<false>;
+}
+
+/** The argon2id hasher, with its load (for metrics, and for tests counting real computations). */
+export interface Argon2Hasher extends PasswordHasher {
+  readonly load: HashingLoad;
 }
 
 /** The costliest stored hash this server will compute (4 GiB, 100 passes, 16 lanes): a tampered row cannot stall it. */
@@ -53,14 +64,14 @@ const ARGON2_VERSION = 19;
  * await hasher.verify(phc, "correct horse battery staple"); // true
  * hasher.needsRehash(phc); // false until the parameters are raised
  */
-export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlotsOptions): PasswordHasher {
+export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlotsOptions): Argon2Hasher {
   const slots = createHashingSlots(slotOptions);
   const { memoryCost, timeCost, parallelism } = params;
   const current: Argon2Params = { memoryCost, timeCost, parallelism };
   const options = { ...current, algorithm: ARGON2ID };
   let dummyHash: Promise<string> | undefined;
 
-  const verify = async (phc: string, password: string): Promise<boolean> => {
+  const verify = async (phc: string, password: string, address?: string): Promise<boolean> => {
     const parsed = parseArgon2Phc(phc);
     // Refuse junk before the native code sees it, and hashes whose cost could stall the server.
     if (
@@ -72,14 +83,17 @@ export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlo
       return false;
     }
     try {
-      return await slots.run(() => argon2Verify(phc, password));
-    } catch {
+      return await slots.run(() => argon2Verify(phc, password), address);
+    } catch (error) {
+      // A busy server is not a wrong password: the caller answers 429 and counts no failure.
+      if (error instanceof AuthError) throw error;
       return false;
     }
   };
 
   return {
-    hash: (password) => slots.run(() => argon2Hash(password, options)),
+    load: slots,
+    hash: (password, address) => slots.run(() => argon2Hash(password, options), address),
     verify,
     needsRehash(phc) {
       const parsed = parseArgon2Phc(phc);
@@ -90,7 +104,7 @@ export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlo
         parsed.parallelism < current.parallelism
       );
     },
-    async verifyDummy(password) {
+    async verifyDummy(password, address) {
       // Computed once, lazily, with the current parameters so its cost matches a real account's.
       dummyHash ??= slots
         .run(() => argon2Hash(randomBytes(32).toString("base64url"), options))
@@ -98,7 +112,7 @@ export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlo
           dummyHash = undefined;
           throw error;
         });
-      await verify(await dummyHash, password);
+      await verify(await dummyHash, password, address);
       return false;
     },
   };

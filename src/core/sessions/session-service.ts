@@ -3,13 +3,26 @@ import type { Clock } from "../clock.ts";
 import { AuthError, isAuthError } from "../errors.ts";
 import { type Metrics, NO_METRICS, type RefreshResult } from "../observability/metrics.ts";
 import { NO_SECURITY_LOG, type SecurityLog } from "../observability/security-log.ts";
-import type { SessionRecord, Store, TransactionOps, UserRecord } from "../store/store.ts";
+import type { SecurityEvents } from "../events/security-events.ts";
+import type { RevocationList, RevocationStatus } from "../revocation/revocation-list.ts";
+import type {
+  RefreshRotationResult,
+  SessionCursor,
+  SessionRecord,
+  Store,
+  StoreOps,
+  TransactionOps,
+  UserRecord,
+} from "../store/store.ts";
 import {
   deriveSuccessorToken,
   generateRefreshToken,
   hashRefreshToken,
   isWellFormedRefreshToken,
 } from "./refresh-token.ts";
+import { isSessionLive, rotateInTransaction } from "./rotate-in-transaction.ts";
+
+export { isSessionLive } from "./rotate-in-transaction.ts";
 
 export interface SessionLifetimes {
   idleSeconds: number;
@@ -40,45 +53,76 @@ const invalidGrant = (message: string) => new AuthError("invalid_grant", message
 const EXPIRED = "Your session has expired. Log in again.";
 const ENDED = "This session has ended. Log in again.";
 
-/** Is the session open and inside both its idle and absolute lifetimes at `now`? */
-export function isSessionLive(session: SessionRecord, now: number): boolean {
-  return session.endedAt === null && now < session.idleExpiresAt && now < session.absoluteExpiresAt;
+/** What a rotation counts as in the metrics. */
+function refreshResultOf(outcome: RefreshRotationResult["outcome"], head: string | null): RefreshResult {
+  if (outcome === "rotated" || outcome === "reused") return outcome;
+  return outcome === "grace" && head !== null ? "grace" : "invalid";
+}
+
+/** Where session checks are answered from: the revocation list's state plus how often the database was asked. */
+export interface SessionCheckStatus extends RevocationStatus {
+  /** Session checks answered by a database read (no feed, or the feed could not vouch). */
+  databaseChecks: number;
 }
 
 /**
  * Refresh-token sessions: issue at login, rotate on refresh with reuse detection,
- * end on logout. All writes for one refresh happen in one store transaction, so a
- * failure part-way leaves nothing half-written and nothing consumed.
+ * end on logout. All writes for one refresh happen atomically (one statement on
+ * PostgreSQL, one transaction elsewhere), so a failure part-way leaves nothing
+ * half-written and nothing consumed.
  */
 export class SessionService {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #lifetimes: SessionLifetimes;
   readonly #rotationKey: Buffer;
-  /**
-   * Called inside the transaction that ends a session for refresh-token reuse (the user's
-   * security notice is queued there, so it exists exactly when the session ended).
-   */
-  onRefreshReused: ((tx: TransactionOps, user: UserRecord) => Promise<void>) | undefined;
   readonly #metrics: Metrics;
   readonly #log: SecurityLog;
+  readonly #maxPerUser: number;
+  readonly #revocations: RevocationList | undefined;
+  #databaseChecks = 0;
+  readonly #events: SecurityEvents | undefined;
+  /**
+   * Called in the transaction that records a refresh-token reuse (the user's security notice is
+   * queued there, so it exists exactly when the reuse is recorded).
+   */
+  onRefreshReused: ((tx: TransactionOps, user: UserRecord) => Promise<void>) | undefined;
 
+  /**
+   * `maxPerUser`: live sessions a user may have; a login past it ends the oldest (setting `maxSessionsPerUser`).
+   * Without `revocations` (a store with no change feed) every session check reads the database.
+   */
   constructor(
     store: Store,
     clock: Clock,
     lifetimes: SessionLifetimes,
     rotationKey: Buffer,
-    observe: { metrics?: Metrics; log?: SecurityLog } = {},
+    maxPerUser: number,
+    /** With `events`, starts and reuse detections are recorded (see start and rotate). */
+    parts: {
+      metrics?: Metrics;
+      log?: SecurityLog;
+      revocations?: RevocationList | undefined;
+      events?: SecurityEvents;
+    } = {},
   ) {
     this.#store = store;
     this.#clock = clock;
     this.#lifetimes = lifetimes;
     this.#rotationKey = rotationKey;
-    this.#metrics = observe.metrics ?? NO_METRICS;
-    this.#log = observe.log ?? NO_SECURITY_LOG;
+    this.#maxPerUser = maxPerUser;
+    this.#metrics = parts.metrics ?? NO_METRICS;
+    this.#log = parts.log ?? NO_SECURITY_LOG;
+    this.#revocations = parts.revocations;
+    this.#events = parts.events;
   }
 
-  async start(userId: string, meta: SessionMeta): Promise<IssuedSession> {
+  /** Starts a session; `alsoInTransaction` runs in the same transaction (e.g. to record the login). */
+  async start(
+    userId: string,
+    meta: SessionMeta,
+    alsoInTransaction?: (tx: TransactionOps, session: SessionRecord) => Promise<void>,
+  ): Promise<IssuedSession> {
     const now = this.#clock.now();
     const absoluteExpiresAt = now + this.#lifetimes.absoluteSeconds * 1000;
     const session: SessionRecord = {
@@ -95,6 +139,8 @@ export class SessionService {
     };
     const refreshToken = generateRefreshToken();
     await this.#store.transaction(async (tx) => {
+      // Concurrent logins of one user take turns here, so the cap counts every one of them.
+      await tx.lockUserSessions(userId);
       await tx.insertSession(session);
       await tx.insertRefreshToken({
         hash: hashRefreshToken(refreshToken),
@@ -102,6 +148,19 @@ export class SessionService {
         createdAt: now,
         rotatedAt: null,
       });
+      // Through endSession, like every other ending, so whoever watches ended sessions sees these too.
+      for (const oldest of await tx.listLiveSessionIdsBeyond(userId, now, this.#maxPerUser)) {
+        await tx.endSession(oldest, now, "session_limit");
+        await this.#events?.record(tx, {
+          type: "session_revoked",
+          userId,
+          sessionId: oldest,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          data: { by: "session_limit" },
+        });
+      }
+      await alsoInTransaction?.(tx, session);
     });
     return { session, refreshToken };
   }
@@ -118,70 +177,85 @@ export class SessionService {
       this.#metrics.refresh("invalid");
       throw invalidGrant("The refresh token is missing or malformed. Log in again.");
     }
-    // Set by the transaction's last run: what happened, and which session a reuse ended.
-    let result: RefreshResult = "invalid";
-    let reused: SessionRecord | undefined;
-    const outcome = await this.#store.transaction(async (tx): Promise<RotatedSession | AuthError> => {
-      result = "invalid";
-      reused = undefined;
-      const now = this.#clock.now();
-      const row = await tx.lockRefreshToken(hashRefreshToken(refreshToken));
-      if (!row) return invalidGrant("The refresh token is not recognised. Log in again.");
-      const session = await tx.findSession(row.sessionId);
-      if (!session || session.endedAt !== null) return invalidGrant(ENDED);
-      if (!isSessionLive(session, now)) {
-        await tx.endSession(session.id, now, "expired");
-        return invalidGrant(EXPIRED);
-      }
-      const user = await tx.findUserById(session.userId);
-      if (!user || user.disabledAt !== null) {
-        await tx.endSession(session.id, now, "user_disabled");
-        return invalidGrant(ENDED);
-      }
-      if (row.rotatedAt !== null) {
-        if (now - row.rotatedAt > this.#lifetimes.graceSeconds * 1000) {
-          await tx.endSession(session.id, now, "refresh_token_reuse");
-          await this.onRefreshReused?.(tx, user);
-          result = "reused";
-          reused = session;
-          return invalidGrant("This refresh token was already used, so the session has been ended to protect you. Log in again.");
-        }
-        const head = await this.#liveHead(tx, refreshToken);
-        if (!head) return invalidGrant(ENDED);
-        result = "grace";
-        return { session, refreshToken: head, user };
-      }
-      const successor = deriveSuccessorToken(this.#rotationKey, refreshToken);
-      await tx.insertRefreshToken({
-        hash: hashRefreshToken(successor),
-        sessionId: session.id,
-        createdAt: now,
-        rotatedAt: null,
-      });
-      await tx.markRefreshTokenRotated(row.hash, now);
-      const idleExpiresAt = Math.min(now + this.#lifetimes.idleSeconds * 1000, session.absoluteExpiresAt);
-      await tx.touchSession(session.id, now, idleExpiresAt);
-      result = "rotated";
-      return { session: { ...session, lastUsedAt: now, idleExpiresAt }, refreshToken: successor, user };
-    }).catch((error: unknown) => {
+    const successor = deriveSuccessorToken(this.#rotationKey, refreshToken);
+    const request = {
+      hash: hashRefreshToken(refreshToken),
+      successorHash: hashRefreshToken(successor),
+      now: this.#clock.now(),
+      idleMs: this.#lifetimes.idleSeconds * 1000,
+      graceMs: this.#lifetimes.graceSeconds * 1000,
+    };
+    let result: RefreshRotationResult;
+    let head: string | null = null;
+    try {
+      result = this.#store.rotateRefreshToken
+        ? await this.#store.rotateRefreshToken(request)
+        : await rotateInTransaction(this.#store, request);
+      if (result.outcome === "grace") head = await this.#liveHead(refreshToken);
+    } catch (error) {
       this.#metrics.refresh(isAuthError(error) && error.code === "unavailable" ? "unavailable" : "error");
       throw error;
-    });
-    this.#metrics.refresh(result);
-    if (reused !== undefined) {
-      const fields = { userId: reused.userId, sessionId: reused.id, ip: caller?.ip ?? null };
-      this.#log.warn(fields, "refresh token reused: session ended");
     }
-    if (outcome instanceof AuthError) throw outcome;
-    return outcome;
+    this.#metrics.refresh(refreshResultOf(result.outcome, head));
+    switch (result.outcome) {
+      case "rotated":
+        return { session: result.session, refreshToken: successor, user: result.user };
+      case "grace":
+        if (!head) throw invalidGrant(ENDED);
+        return { session: result.session, refreshToken: head, user: result.user };
+      case "reused": {
+        const fields = { userId: result.userId, sessionId: result.sessionId, ip: caller?.ip ?? null };
+        this.#log.warn(fields, "refresh token reused: session ended");
+        await this.#recordReuse(result.userId, result.sessionId, caller);
+        throw invalidGrant(
+          "This refresh token was already used, so the session has been ended to protect you. Log in again.",
+        );
+      }
+      case "unknown":
+        throw invalidGrant("The refresh token is not recognised. Log in again.");
+      case "expired":
+        throw invalidGrant(EXPIRED);
+      default:
+        throw invalidGrant(ENDED);
+    }
   }
 
-  /** Follows derived successors from a rotated token to the one that is still live. */
-  async #liveHead(tx: TransactionOps, rotated: string): Promise<string | null> {
+  /**
+   * Records refresh_reused once the rotation has ended the session. On PostgreSQL the rotation
+   * is one statement (one round trip), so the event follows in a transaction of its own right
+   * after it; a failure to write it is logged and the caller still gets invalid_grant.
+   */
+  async #recordReuse(userId: string, sessionId: string, caller: SessionMeta | undefined): Promise<void> {
+    const events = this.#events;
+    const notify = this.onRefreshReused;
+    if (events === undefined && notify === undefined) return;
+    const input = {
+      type: "refresh_reused" as const,
+      userId,
+      sessionId,
+      ip: caller?.ip ?? null,
+      userAgent: caller?.userAgent ?? null,
+    };
+    const record = this.#store.transaction(async (tx) => {
+      await events?.record(tx, input);
+      const user = notify === undefined ? null : await tx.findUserById(userId);
+      if (user) await notify?.(tx, user);
+    });
+    await record.catch((error: unknown) => {
+      const reason = isAuthError(error) ? error.code : "error";
+      this.#log.warn({ userId, sessionId, reason }, "could not record the refresh_reused event");
+    });
+  }
+
+  /**
+   * Follows derived successors from a rotated token to the one that is still live. Each read
+   * sees what committed before it, so a rotation that won the race just now is found.
+   */
+  async #liveHead(rotated: string): Promise<string | null> {
     let token = rotated;
     for (let step = 0; step < MAX_SUCCESSOR_WALK; step++) {
       token = deriveSuccessorToken(this.#rotationKey, token);
-      const row = await tx.findRefreshToken(hashRefreshToken(token));
+      const row = await this.#store.findRefreshToken(hashRefreshToken(token));
       if (!row) return null;
       if (row.rotatedAt === null) return token;
     }
@@ -195,12 +269,39 @@ export class SessionService {
     return row?.sessionId ?? null;
   }
 
-  async end(sessionId: string, reason: string): Promise<boolean> {
-    return this.#store.endSession(sessionId, this.#clock.now(), reason);
+  /** Ends a session (in `db`, e.g. the caller's transaction); returns whether it was still open. */
+  async end(sessionId: string, reason: string, db: StoreOps = this.#store): Promise<boolean> {
+    return db.endSession(sessionId, this.#clock.now(), reason);
   }
 
-  async endAllForUser(userId: string, reason: string, exceptSessionId?: string): Promise<number> {
-    return this.#store.endUserSessions(userId, this.#clock.now(), reason, exceptSessionId);
+  async endAllForUser(
+    userId: string,
+    reason: string,
+    exceptSessionId?: string,
+    db: StoreOps = this.#store,
+  ): Promise<number> {
+    return db.endUserSessions(userId, this.#clock.now(), reason, exceptSessionId);
+  }
+
+  /**
+   * Is this session of this user live? Answered from memory (synchronously, no database read)
+   * while the revocation list can vouch for it, else by reading the session.
+   */
+  isLive(sessionId: string, userId: string): boolean | Promise<boolean> {
+    const ended = this.#revocations?.check(sessionId);
+    if (ended !== undefined) return !ended;
+    this.#databaseChecks++;
+    return this.findLive(sessionId).then((session) => session !== null && session.userId === userId);
+  }
+
+  checkStatus(): SessionCheckStatus {
+    const list = this.#revocations?.status() ?? {
+      phase: "down" as const,
+      answersFromMemory: false,
+      entries: 0,
+      catchUps: 0,
+    };
+    return { ...list, databaseChecks: this.#databaseChecks };
   }
 
   /** The session if it is live now, else null. */
@@ -211,5 +312,19 @@ export class SessionService {
 
   async listLive(userId: string): Promise<SessionRecord[]> {
     return this.#store.listLiveSessions(userId, this.#clock.now());
+  }
+
+  /** One page of the user's live sessions, newest first, after `after` (null: from the newest). */
+  async listLivePage(userId: string, limit: number, after: SessionCursor | null): Promise<SessionRecord[]> {
+    return this.#store.listLiveSessionsPage(userId, this.#clock.now(), limit, after);
+  }
+
+  /**
+   * Deletes sessions that ended or expired more than `retentionSeconds` ago (with their refresh
+   * tokens); returns how many and the cut-off time.
+   */
+  async prune(retentionSeconds: number): Promise<{ removed: number; before: number }> {
+    const before = this.#clock.now() - retentionSeconds * 1000;
+    return { removed: await this.#store.pruneSessions(before), before };
   }
 }

@@ -2,7 +2,10 @@
 export interface SigningKeyRecord {
   kid: string;
   alg: string;
-  /** Private key as JWK JSON text (asymmetric keys only). */
+  /**
+   * Private key as JWK JSON text, sealed by the SecretBox (context `signing_key:<kid>`) in the
+   * store; `sealedSigningKeys` seals it on insert and opens it on list.
+   */
   privateJwk: string;
   publicJwk: string;
   createdAt: number;

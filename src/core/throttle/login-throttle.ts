@@ -6,7 +6,10 @@ import {
   type ThrottleBackend,
   withStore,
 } from "./limiter-backend.ts";
+import { createLoginAttempts, type LoginAttemptLimits } from "./login-attempts.ts";
 import { accountAndIpKey, throttleIp } from "./throttle-keys.ts";
+
+export type { AttemptRule, LoginAttemptLimits } from "./login-attempts.ts";
 
 export { createRateLimit, type RateLimit, type RateLimitOptions } from "./rate-limit.ts";
 export { memoryCounters, type ThrottleBackend } from "./limiter-backend.ts";
@@ -29,6 +32,12 @@ export interface LoginThrottleOptions {
   perAccountAndIp: ThrottleLimit;
   /** Failures from one address, whatever the usernames. */
   perIp: ThrottleLimit;
+  /**
+   * Every attempt, right or wrong, counted before the password is checked: per address, and per
+   * account (past which only addresses the account logged in from before may try). Absent: only
+   * failures are limited.
+   */
+  attempts?: LoginAttemptLimits;
   /**
    * Counter store; default `"memory"` (one instance). With several instances pass the store's
    * shared counters (`await store.counters()` on PostgreSQL): failures *and* in-flight slots
@@ -112,6 +121,7 @@ function tooManyFailedLogins(retryAfter: number): AuthError {
  */
 export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottle {
   const backend = options.backend ?? "memory";
+  const attempts = options.attempts ? createLoginAttempts(options.attempts, backend) : undefined;
   const account = createCounter(backend, "perAccountAndIp", options.perAccountAndIp);
   const address = createCounter(backend, "perIp", options.perIp);
   const keysOf = (username: string, ip: string): [Counter, string][] => [
@@ -133,6 +143,8 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
   return {
     check: (username, ip) =>
       withStore(async () => {
+        // Counted before anything else, so a refused attempt costs no hash.
+        await attempts?.countFromAddress(ip);
         const entries = keysOf(username, ip);
         // Take the slot first, then read the failures: an attempt finishing meanwhile is seen
         // either as in flight or as a failure (recordFailure counts before it releases).
@@ -164,6 +176,13 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
           await Promise.all(entries.map(release));
           throw tooManyFailedLogins(retryAfter);
         }
+        // Last: an attempt refused above (a blocked address) does not use up the account's attempts.
+        try {
+          await attempts?.countOnAccount(username, ip);
+        } catch (error) {
+          await Promise.allSettled(entries.map(release));
+          throw error;
+        }
       }),
 
     recordFailure: (username, ip) =>
@@ -189,6 +208,7 @@ export function createLoginThrottle(options: LoginThrottleOptions): LoginThrottl
         const entries = keysOf(username, ip);
         try {
           await account.failures.delete(accountAndIpKey(username, ip));
+          await attempts?.rememberAddress(username, ip);
         } finally {
           await Promise.allSettled(entries.map(release));
         }

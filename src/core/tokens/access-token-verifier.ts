@@ -54,6 +54,8 @@ interface CachedClaims {
   claims: AccessTokenClaims;
   /** The cache hit is valid while now < this (exp + tolerance, in ms). */
   validUntil: number;
+  /** The key that verified it: a hit counts only while the ring still resolves this kid. */
+  kid: string;
 }
 
 interface TrustedHeader {
@@ -81,8 +83,9 @@ interface TrustedHeader {
  * Verified tokens are cached by their exact text in a bounded Map (oldest evicted first)
  * until exp + tolerance; returned claims are frozen because cache hits share them. The cache
  * answers "is this token authentic and unexpired" only: it never replaces the session
- * revocation check callers do for an ended session, and it keeps accepting a cached token
- * whose key was removed from the ring until the token expires.
+ * revocation check callers do for an ended session. A hit still asks `resolveKey` for the
+ * token's kid (a Map lookup), so a key removed from the ring stops its tokens at once, cached
+ * ones included.
  */
 export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): AccessTokenVerify {
   const { resolveKey, issuer, audience, clock } = options;
@@ -155,7 +158,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     const claims = parseObject(token.slice(dot1 + 1, dot2), "payload"); // strictness checked above
     const now = clock.now();
     const validUntil = checkClaims(claims, now);
-    return { claims: freezeClaims(claims), validUntil };
+    return { claims: freezeClaims(claims), validUntil, kid: header.kid };
   };
 
   /** Every claim rule after the signature; returns when a cache hit stops being valid. */
@@ -197,7 +200,7 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
   return (token) => {
     const hit = cache.get(token);
     if (hit !== undefined) {
-      if (clock.now() < hit.validUntil) return hit.claims;
+      if (clock.now() < hit.validUntil && resolveKey(hit.kid) !== undefined) return hit.claims;
       cache.delete(token);
     }
     const verified = verifyUncached(token);

@@ -1,12 +1,14 @@
 import pg from "pg";
 import type { PoolClient, QueryResult } from "pg";
 import { AuthError } from "../../core/errors.ts";
+import type { ChangeListener, ChangeSubscription } from "../../core/store/change-feed.ts";
 import type { CounterStore } from "../../core/store/counters.ts";
 import { POSTGRES } from "../sql/dialect.ts";
 import type { SchemaRunner, SqlDriver, SqlRunner, StatementTrace } from "../sql/driver.ts";
 import { SqlStore } from "../sql/sql-store.ts";
 import type { SqlValue, Statement } from "../sql/statement.ts";
 import { toStoreError } from "../store-errors.ts";
+import { openPostgresChangeFeed } from "./change-feed.ts";
 import { openPostgresCounters } from "./counters.ts";
 
 /** Tuning for {@link PostgresDriver.open}; the URL itself may carry the usual libpq parameters. */
@@ -110,13 +112,16 @@ export class PostgresDriver implements SqlDriver {
   readonly dialect = POSTGRES;
   readonly db: SqlRunner;
   readonly #pool: pg.Pool;
+  /** How to open one more connection like the pool's (the change feed's own). */
+  readonly #connection: pg.ClientConfig;
   readonly #schema: string | undefined;
   readonly #trace: StatementTrace | undefined;
   #counters: Promise<CounterStore> | undefined;
   #closed = false;
 
-  private constructor(pool: pg.Pool, options: PostgresDriverOptions) {
+  private constructor(pool: pg.Pool, connection: pg.ClientConfig, options: PostgresDriverOptions) {
     this.#pool = pool;
+    this.#connection = connection;
     this.#schema = options.schema;
     this.#trace = options.trace;
     this.db = new Runner((config) => pool.query(config), this.#trace);
@@ -138,14 +143,14 @@ export class PostgresDriver implements SqlDriver {
         "The PostgreSQL schema name must be a plain identifier (letters, digits, underscore).",
       );
     }
-    const pool = new pg.Pool({
+    const connection: pg.ClientConfig = {
       connectionString: url,
-      max: maxConnections,
       connectionTimeoutMillis: connectTimeoutMs,
       types,
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
-    });
-    return new PostgresDriver(pool, options);
+    };
+    const pool = new pg.Pool({ ...connection, max: maxConnections });
+    return new PostgresDriver(pool, connection, options);
   }
 
   transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
@@ -157,6 +162,9 @@ export class PostgresDriver implements SqlDriver {
     return this.#transaction(work, true);
   }
 
+  /** The server keeps its own log (and old row versions until VACUUM): nothing to do from here. */
+  async truncateWriteAheadLog(): Promise<void> {}
+
   /** Counters in a table of this database: every instance on it shares the limits. */
   counters(): Promise<CounterStore> {
     this.#counters ??= openPostgresCounters(this.#pool, this.#schema).catch((error: unknown) => {
@@ -164,6 +172,14 @@ export class PostgresDriver implements SqlDriver {
       throw error;
     });
     return this.#counters;
+  }
+
+  /** LISTEN/NOTIFY on a connection of its own, outside the pool. */
+  openChangeFeed(listener: ChangeListener): ChangeSubscription {
+    return openPostgresChangeFeed(listener, {
+      connection: this.#connection,
+      applicationName: this.#schema === undefined ? "gatehouse feed" : `gatehouse feed ${this.#schema}`,
+    });
   }
 
   /** Ends the pool once checked-out clients are released. Idempotent. */

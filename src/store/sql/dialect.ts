@@ -16,18 +16,41 @@ export interface UniqueKey {
 }
 
 /**
- * How a read locks the rows it returns until its transaction ends: `true` waits for rows
- * another transaction holds; "skip locked" passes over them (a queue's claim: two workers
- * never wait on, or take, the same row).
+ * A write whose changed rows go on the change feed: it returns the `returning` columns of each
+ * changed row, and PostgreSQL also sends `payload` (an SQL text expression over those columns)
+ * with pg_notify, which the database delivers when the transaction commits. SQLite's feed is
+ * in-process: the store publishes the returned rows after commit.
  */
+export interface NotifyRows {
+  readonly returning: string;
+  readonly payload: string;
+}
+
 export type RowLock = boolean | "skip locked";
+
+export interface RenderOptions {
+  /**
+   * A read that locks the rows it returns until the transaction ends: `true` waits for rows
+   * another transaction holds; "skip locked" passes over them (a queue's claim: two workers
+   * never wait on, or take, the same row).
+   */
+  forUpdate?: RowLock;
+  notify?: NotifyRows;
+}
+
+/**
+ * The channel a Gatehouse database's changes go to: one per schema, so instances on different
+ * schemas of one server (tests, several apps) do not hear each other. Channel names are
+ * identifiers, at most 63 bytes.
+ */
+export const CHANGE_CHANNEL_SQL = "left('gatehouse ' || current_schema(), 63)";
 
 export interface Dialect {
   readonly name: DialectName;
   /** Column type for times in milliseconds since the epoch (64-bit integers). */
   readonly millisType: string;
-  /** The statement as this database runs it; `forUpdate` marks a read that locks its rows. */
-  render(sql: string, forUpdate: RowLock): string;
+  /** The statement as this database runs it. */
+  render(sql: string, options?: RenderOptions): string;
   isUniqueViolation(error: unknown, key: UniqueKey): boolean;
 }
 
@@ -60,7 +83,7 @@ export const SQLITE: Dialect = {
   name: "sqlite",
   millisType: "INTEGER",
   // Every SQLite transaction begins IMMEDIATE and so already holds the database's write lock.
-  render: (sql) => sql,
+  render: (sql, options = {}) => (options.notify ? `${sql} RETURNING ${options.notify.returning}` : sql),
   isUniqueViolation: (error, key) => {
     if (errorField(error, "code") !== "SQLITE_CONSTRAINT_UNIQUE") return false;
     const message = errorField(error, "message");
@@ -69,13 +92,20 @@ export const SQLITE: Dialect = {
   },
 };
 
-const lockSuffix = (lock: RowLock): string => (lock === "skip locked" ? " SKIP LOCKED" : "");
-
 export const POSTGRES: Dialect = {
   name: "postgres",
   millisType: "BIGINT",
-  render: (sql, forUpdate) =>
-    `${numberPlaceholders(sql).text}${forUpdate ? ` FOR UPDATE${lockSuffix(forUpdate)}` : ""}`,
+  render: (sql, options = {}) => {
+    const text = numberPlaceholders(sql).text;
+    const { notify, forUpdate } = options;
+    if (notify) {
+      const { returning, payload } = notify;
+      const notified = `pg_notify(${CHANGE_CHANNEL_SQL}, ${payload}) AS notified`;
+      return `WITH changed AS (${text} RETURNING ${returning}) SELECT ${returning}, ${notified} FROM changed`;
+    }
+    if (!forUpdate) return text;
+    return forUpdate === "skip locked" ? `${text} FOR UPDATE SKIP LOCKED` : `${text} FOR UPDATE`;
+  },
   // 23505: unique_violation (PostgreSQL error codes, appendix A).
   isUniqueViolation: (error, key) =>
     errorField(error, "code") === "23505" && errorField(error, "constraint") === key.constraint,

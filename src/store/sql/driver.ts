@@ -1,3 +1,4 @@
+import type { ChangeListener, ChangeSubscription } from "../../core/store/change-feed.ts";
 import type { CounterStore } from "../../core/store/counters.ts";
 import type { Dialect } from "./dialect.ts";
 import type { SqlValue, Statement } from "./statement.ts";
@@ -42,8 +43,20 @@ export interface SqlDriver {
   transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T>;
   /** Like transaction, and no other process changes the schema until it ends. */
   schemaTransaction<T>(work: (tx: SchemaRunner) => Promise<T>): Promise<T>;
+  /**
+   * Copies committed changes into the database file and empties the write-ahead log, so a
+   * value just replaced (a secret that was in plain text) is no longer in either. A no-op
+   * where the log is the server's own (PostgreSQL).
+   */
+  truncateWriteAheadLog(): Promise<void>;
   /** The throttle counters this database can hold (see Store.counters). */
   counters(): Promise<CounterStore>;
+  /**
+   * Hears changes other processes commit: PostgreSQL LISTENs on a dedicated connection,
+   * SQLite notices commits by other connections to its file. Changes this process makes reach
+   * listeners through the SQL store, not here. The store opens one and shares it.
+   */
+  openChangeFeed(listener: ChangeListener): ChangeSubscription;
   /** Idempotent. */
   close(): Promise<void>;
 }

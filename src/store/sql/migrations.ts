@@ -70,6 +70,11 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    description: "index on sessions.ended_at, for the change feed's catch-up",
+    ddl: () => "CREATE INDEX sessions_ended_at ON sessions(ended_at) WHERE ended_at IS NOT NULL;",
+  },
+  {
+    version: 3,
     description: "outbox: messages (webhook calls, mails) delivered by a worker after commit",
     ddl: ({ millisType: millis }) => `
       CREATE TABLE outbox (
@@ -88,7 +93,26 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 3,
+    version: 4,
+    description: "audit_events: the security events of every account",
+    // Ids are compared as cursors: byte order on both databases (SQLite's default is already binary).
+    ddl: ({ millisType: millis, name }) => `
+      CREATE TABLE audit_events (
+        id         TEXT${name === "postgres" ? ' COLLATE "C"' : ""} PRIMARY KEY,
+        at         ${millis} NOT NULL,
+        type       TEXT NOT NULL,
+        user_id    TEXT,
+        session_id TEXT,
+        ip         TEXT,
+        user_agent TEXT,
+        data       TEXT NOT NULL
+      );
+      CREATE INDEX audit_events_user ON audit_events(user_id, id);
+      CREATE INDEX audit_events_at ON audit_events(at);
+    `,
+  },
+  {
+    version: 5,
     description: "email: addresses on users, mailed-link tokens",
     ddl: ({ millisType: millis }) => `
       ALTER TABLE users ADD COLUMN email TEXT;

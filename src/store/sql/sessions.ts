@@ -1,4 +1,6 @@
-import type { SessionRecord } from "../../core/store/sessions.ts";
+import type { EndedSession } from "../../core/store/change-feed.ts";
+import type { SessionCursor, SessionRecord } from "../../core/store/sessions.ts";
+import type { NotifyRows } from "./dialect.ts";
 import type { SqlRunner } from "./driver.ts";
 import { statement } from "./statement.ts";
 
@@ -40,26 +42,75 @@ const LIST_LIVE = statement<[string, number, number], SessionRow>(
    WHERE user_id = ? AND ended_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?
    ORDER BY created_at DESC, id DESC`,
 );
+// Keyset paging: (created_at, id) strictly after the cursor in newest-first order.
+const LIST_LIVE_PAGE = statement<[string, number, number, number, number, string, number], SessionRow>(
+  "listLiveSessionsPage",
+  `SELECT ${COLUMNS} FROM sessions
+   WHERE user_id = ? AND ended_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?
+     AND (created_at < ? OR (created_at = ? AND id < ?))
+   ORDER BY created_at DESC, id DESC LIMIT ?`,
+);
+const LIST_LIVE_IDS_BEYOND = statement<[string, number, number, number, number], { id: string }>(
+  "listLiveSessionIdsBeyond",
+  `SELECT id FROM sessions
+   WHERE user_id = ? AND ended_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?
+   ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+);
+// The user's row stands for all of their sessions: it exists whenever a session is started.
+const LOCK_USER_SESSIONS = statement<[string], { id: string }>(
+  "lockUserSessions",
+  "SELECT id FROM users WHERE id = ?",
+  { forUpdate: true },
+);
 const TOUCH = statement<[number, number, string]>(
   "touchSession",
   "UPDATE sessions SET last_used_at = ?, idle_expires_at = ? WHERE id = ?",
 );
-const END = statement<[number, string, string]>(
+
+/** An ended session as the statements that end sessions return it (and announce it: "s <ended_at> <id>"). */
+export interface EndedRow {
+  id: string;
+  ended_at: number;
+}
+
+/**
+ * Every statement that ends sessions announces each one on the change feed, from inside the
+ * statement: on PostgreSQL the notification leaves when the transaction commits, so no code
+ * path can end a session without every instance hearing of it.
+ */
+export const SESSION_ENDED: NotifyRows = { returning: "id, ended_at", payload: "'s ' || ended_at || ' ' || id" };
+
+const END = statement<[number, string, string], EndedRow>(
   "endSession",
   "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL",
+  { notify: SESSION_ENDED },
 );
 // IS DISTINCT FROM is a null-safe "<>": with no exception (null) it matches every session.
-const END_ALL_OF_USER = statement<[number, string, string, Nullable<string>]>(
+const END_ALL_OF_USER = statement<[number, string, string, Nullable<string>], EndedRow>(
   "endUserSessions",
   `UPDATE sessions SET ended_at = ?, end_reason = ?
    WHERE user_id = ? AND ended_at IS NULL AND id IS DISTINCT FROM CAST(? AS TEXT)`,
+  { notify: SESSION_ENDED },
 );
-// Refresh tokens go with their session (ON DELETE CASCADE).
-const PRUNE = statement<[number, number, number]>(
+// Keyset paging in (ended_at, id) order over the sessions_ended_at index: each page is bounded.
+const LIST_ENDED = statement<[number, number, string, number], EndedRow>(
+  "listEndedSessions",
+  `SELECT id, ended_at FROM sessions
+   WHERE ended_at IS NOT NULL AND (ended_at > ? OR (ended_at = ? AND id > ?))
+   ORDER BY ended_at, id LIMIT ?`,
+);
+// Refresh tokens go with their session (ON DELETE CASCADE). One batch per statement.
+const PRUNE = statement<[number, number, number, number]>(
   "pruneSessions",
-  `DELETE FROM sessions
-   WHERE (ended_at IS NOT NULL AND ended_at < ?) OR idle_expires_at < ? OR absolute_expires_at < ?`,
+  `DELETE FROM sessions WHERE id IN (
+     SELECT id FROM sessions
+     WHERE (ended_at IS NOT NULL AND ended_at < ?) OR idle_expires_at < ? OR absolute_expires_at < ?
+     LIMIT ?)`,
 );
+/** Rows deleted per statement: each batch is a short transaction of its own, whatever the backlog. */
+const PRUNE_BATCH = 1000;
+/** "No cursor yet": a time after every session's creation. */
+const NEWEST: SessionCursor = { createdAt: Number.MAX_SAFE_INTEGER, id: "" };
 
 function toSession(row: SessionRow): SessionRecord {
   return {
@@ -100,12 +151,35 @@ export async function listLive(db: SqlRunner, userId: string, now: number): Prom
   return (await db.all(LIST_LIVE, [userId, now, now])).map(toSession);
 }
 
+export async function listLivePage(
+  db: SqlRunner,
+  userId: string,
+  now: number,
+  limit: number,
+  after: SessionCursor | null,
+): Promise<SessionRecord[]> {
+  const { createdAt, id } = after ?? NEWEST;
+  return (await db.all(LIST_LIVE_PAGE, [userId, now, now, createdAt, createdAt, id, limit])).map(toSession);
+}
+
+export async function listLiveIdsBeyond(db: SqlRunner, userId: string, now: number, keep: number): Promise<string[]> {
+  const rows = await db.all(LIST_LIVE_IDS_BEYOND, [userId, now, now, Number.MAX_SAFE_INTEGER, keep]);
+  return rows.map((row) => row.id);
+}
+
+export async function lockUser(db: SqlRunner, userId: string): Promise<void> {
+  await db.get(LOCK_USER_SESSIONS, [userId]);
+}
+
 export async function touch(db: SqlRunner, id: string, lastUsedAt: number, idleExpiresAt: number): Promise<void> {
   await db.run(TOUCH, [lastUsedAt, idleExpiresAt, id]);
 }
 
-export async function end(db: SqlRunner, id: string, at: number, reason: string): Promise<boolean> {
-  return (await db.run(END, [at, reason, id])) > 0;
+export const toEndedSession = (row: EndedRow): EndedSession => ({ id: row.id, endedAt: row.ended_at });
+
+/** Ends a session if still open; returns it when this call ended it (for the change feed). */
+export async function end(db: SqlRunner, id: string, at: number, reason: string): Promise<EndedSession[]> {
+  return (await db.all(END, [at, reason, id])).map(toEndedSession);
 }
 
 export async function endAllOfUser(
@@ -114,10 +188,19 @@ export async function endAllOfUser(
   at: number,
   reason: string,
   exceptSessionId: string | undefined,
-): Promise<number> {
-  return db.run(END_ALL_OF_USER, [at, reason, userId, exceptSessionId ?? null]);
+): Promise<EndedSession[]> {
+  return (await db.all(END_ALL_OF_USER, [at, reason, userId, exceptSessionId ?? null])).map(toEndedSession);
+}
+
+export async function listEnded(db: SqlRunner, after: EndedSession, limit: number): Promise<EndedSession[]> {
+  return (await db.all(LIST_ENDED, [after.endedAt, after.endedAt, after.id, limit])).map(toEndedSession);
 }
 
 export async function prune(db: SqlRunner, before: number): Promise<number> {
-  return db.run(PRUNE, [before, before, before]);
+  let removed = 0;
+  for (;;) {
+    const batch = await db.run(PRUNE, [before, before, before, PRUNE_BATCH]);
+    removed += batch;
+    if (batch < PRUNE_BATCH) return removed;
+  }
 }

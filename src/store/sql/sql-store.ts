@@ -1,24 +1,48 @@
+import type { AuditEventQuery, AuditEventRecord } from "../../core/store/audit-events.ts";
+import { rotateInTransaction } from "../../core/sessions/rotate-in-transaction.ts";
+import type { ChangeListener, ChangeSubscription, EndedSession, StoreChange } from "../../core/store/change-feed.ts";
 import type { CounterStore } from "../../core/store/counters.ts";
+import type { RefreshRotationRequest, RefreshRotationResult } from "../../core/store/refresh-rotation.ts";
 import type { MailTokenPurpose, MailTokenRecord } from "../../core/store/mail-tokens.ts";
 import type { OutboxClaimRequest, OutboxFailure, OutboxRecord } from "../../core/store/outbox.ts";
 import type { RefreshTokenRecord } from "../../core/store/refresh-tokens.ts";
-import type { SessionRecord } from "../../core/store/sessions.ts";
+import type { SessionCursor, SessionRecord } from "../../core/store/sessions.ts";
 import type { SigningKeyChanges, SigningKeyRecord } from "../../core/store/signing-keys.ts";
 import type { Store, StoreOps, TransactionOps } from "../../core/store/store.ts";
+import type { StoredSecret } from "../../core/store/stored-secrets.ts";
 import type { UserRecord } from "../../core/store/users.ts";
-import type { DialectName } from "./dialect.ts";
+import * as auditEvents from "./audit-events.ts";
 import type { SqlDriver, SqlRunner } from "./driver.ts";
+import { CHANGE_CHANNEL_SQL, type DialectName } from "./dialect.ts";
 import * as mailTokens from "./mail-tokens.ts";
 import { isSchemaCurrent, migrate } from "./migrate.ts";
+import { rotateInOneStatement } from "./refresh-rotation.ts";
 import * as outbox from "./outbox.ts";
 import * as refreshTokens from "./refresh-tokens.ts";
 import * as sessions from "./sessions.ts";
 import * as settings from "./settings.ts";
 import * as signingKeys from "./signing-keys.ts";
 import { statement } from "./statement.ts";
+import * as storedSecrets from "./stored-secrets.ts";
 import * as users from "./users.ts";
 
 const PING = statement<[], unknown>("ping", "SELECT 1");
+// Key changes are rare: a notification of their own, sent right after the write (on commit in a transaction).
+const NOTIFY_KEYS_CHANGED = statement<[], unknown>(
+  "notifyKeysChanged",
+  `SELECT pg_notify(${CHANGE_CHANNEL_SQL}, 'k') AS notified`,
+  { onlyFor: "postgres" },
+);
+const KEYS_CHANGED: StoreChange = { kind: "signing_keys_changed" };
+
+const sessionEnded = (ended: EndedSession): StoreChange => ({
+  kind: "session_ended",
+  sessionId: ended.id,
+  endedAt: ended.endedAt,
+});
+
+/** Hands committed changes to this process's listeners (a transaction holds them until it commits). */
+type Announce = (changes: readonly StoreChange[]) => void;
 
 /**
  * Every port operation bound to its SQL (one module per table), over a runner: the
@@ -26,9 +50,11 @@ const PING = statement<[], unknown>("ping", "SELECT 1");
  */
 class SqlOps implements StoreOps {
   protected readonly db: SqlRunner;
+  protected readonly announce: Announce;
 
-  constructor(db: SqlRunner) {
+  constructor(db: SqlRunner, announce: Announce) {
     this.db = db;
+    this.announce = announce;
   }
 
   insertUser(user: UserRecord): Promise<void> {
@@ -68,14 +94,29 @@ class SqlOps implements StoreOps {
   listLiveSessions(userId: string, now: number): Promise<SessionRecord[]> {
     return sessions.listLive(this.db, userId, now);
   }
+  listLiveSessionsPage(
+    userId: string,
+    now: number,
+    limit: number,
+    after: SessionCursor | null,
+  ): Promise<SessionRecord[]> {
+    return sessions.listLivePage(this.db, userId, now, limit, after);
+  }
+  listLiveSessionIdsBeyond(userId: string, now: number, keep: number): Promise<string[]> {
+    return sessions.listLiveIdsBeyond(this.db, userId, now, keep);
+  }
   touchSession(id: string, lastUsedAt: number, idleExpiresAt: number): Promise<void> {
     return sessions.touch(this.db, id, lastUsedAt, idleExpiresAt);
   }
-  endSession(id: string, at: number, reason: string): Promise<boolean> {
-    return sessions.end(this.db, id, at, reason);
+  async endSession(id: string, at: number, reason: string): Promise<boolean> {
+    const ended = await sessions.end(this.db, id, at, reason);
+    this.announce(ended.map(sessionEnded));
+    return ended.length > 0;
   }
-  endUserSessions(userId: string, at: number, reason: string, exceptSessionId?: string): Promise<number> {
-    return sessions.endAllOfUser(this.db, userId, at, reason, exceptSessionId);
+  async endUserSessions(userId: string, at: number, reason: string, exceptSessionId?: string): Promise<number> {
+    const ended = await sessions.endAllOfUser(this.db, userId, at, reason, exceptSessionId);
+    this.announce(ended.map(sessionEnded));
+    return ended.length;
   }
   pruneSessions(before: number): Promise<number> {
     return sessions.prune(this.db, before);
@@ -110,11 +151,18 @@ class SqlOps implements StoreOps {
   listSigningKeys(): Promise<SigningKeyRecord[]> {
     return signingKeys.list(this.db);
   }
-  insertSigningKey(key: SigningKeyRecord): Promise<void> {
-    return signingKeys.insert(this.db, key);
+  async insertSigningKey(key: SigningKeyRecord): Promise<void> {
+    await signingKeys.insert(this.db, key);
+    await this.#keysChanged();
   }
-  updateSigningKey(kid: string, changes: SigningKeyChanges): Promise<void> {
-    return signingKeys.update(this.db, kid, changes);
+  async updateSigningKey(kid: string, changes: SigningKeyChanges): Promise<void> {
+    await signingKeys.update(this.db, kid, changes);
+    await this.#keysChanged();
+  }
+
+  async #keysChanged(): Promise<void> {
+    if (this.db.dialect.name === "postgres") await this.db.get(NOTIFY_KEYS_CHANGED, []);
+    this.announce([KEYS_CHANGED]);
   }
 
   getSetting(name: string): Promise<string | null> {
@@ -142,30 +190,49 @@ class SqlOps implements StoreOps {
   pruneOutbox(deliveredBefore: number, deadBefore: number): Promise<number> {
     return outbox.prune(this.db, deliveredBefore, deadBefore);
   }
+
+  insertAuditEvent(event: AuditEventRecord): Promise<void> {
+    return auditEvents.insert(this.db, event);
+  }
+  listAuditEvents(query: AuditEventQuery): Promise<AuditEventRecord[]> {
+    return auditEvents.list(this.db, query);
+  }
+  pruneAuditEvents(before: number): Promise<number> {
+    return auditEvents.prune(this.db, before);
+  }
 }
 
 /** The `tx` handed to transaction work. */
 class SqlTransaction extends SqlOps implements TransactionOps {
-  readonly committed: (() => void)[] = [];
+  readonly afterCommitCallbacks: (() => void)[] = [];
 
   lockRefreshToken(hash: string): Promise<RefreshTokenRecord | null> {
     return refreshTokens.lock(this.db, hash);
   }
+  lockUserSessions(userId: string): Promise<void> {
+    return sessions.lockUser(this.db, userId);
+  }
   afterCommit(callback: () => void): void {
-    this.committed.push(callback);
+    this.afterCommitCallbacks.push(callback);
   }
 }
 
 /**
  * The store on a SQL database: the statements, tables and migrations written once, run by
  * a driver that only knows its database (better-sqlite3 or pg). Open one with `openStore`.
+ *
+ * Its change feed has two sources: changes made through this store, handed to listeners as
+ * soon as they commit, and the driver's feed of what other processes commit.
  */
 export class SqlStore extends SqlOps implements Store {
   readonly #driver: SqlDriver;
+  readonly #feed: ChangeFanOut;
 
   constructor(driver: SqlDriver) {
-    super(driver.db);
+    const feed = new ChangeFanOut((listener) => driver.openChangeFeed(listener));
+    super(driver.db, (changes) => feed.publish(changes));
     this.#driver = driver;
+    this.#feed = feed;
   }
 
   /** Which database this is (for tests and diagnostics; Gatehouse itself never asks). */
@@ -178,9 +245,13 @@ export class SqlStore extends SqlOps implements Store {
   }
 
   async transaction<T>(work: (tx: TransactionOps) => Promise<T>): Promise<T> {
+    const committed: StoreChange[] = [];
     let tx: SqlTransaction | undefined;
-    const result = await this.#driver.transaction((runner) => work((tx = new SqlTransaction(runner))));
-    for (const callback of tx?.committed ?? []) {
+    const result = await this.#driver.transaction((runner) =>
+      work((tx = new SqlTransaction(runner, (changes) => committed.push(...changes)))),
+    );
+    if (committed.length > 0) this.#feed.publish(committed);
+    for (const callback of tx?.afterCommitCallbacks ?? []) {
       try {
         callback();
       } catch {
@@ -195,8 +266,35 @@ export class SqlStore extends SqlOps implements Store {
     return this.#driver.transaction((tx) => outbox.claim(tx, request));
   }
 
+  /** PostgreSQL: one statement, one round trip. SQLite: a transaction (it runs in-process anyway). */
+  async rotateRefreshToken(request: RefreshRotationRequest): Promise<RefreshRotationResult> {
+    if (this.#driver.dialect.name !== "postgres") return rotateInTransaction(this, request);
+    const { result, ended } = await rotateInOneStatement(this.db, request);
+    if (ended) this.announce([sessionEnded(ended)]);
+    return result;
+  }
+
+  subscribeChanges(listener: ChangeListener): ChangeSubscription {
+    return this.#feed.subscribe(listener);
+  }
+
+  listEndedSessions(after: EndedSession, limit: number): Promise<EndedSession[]> {
+    return sessions.listEnded(this.db, after, limit);
+  }
+
   counters(): Promise<CounterStore> {
     return this.#driver.counters();
+  }
+
+  listStoredSecrets(): Promise<StoredSecret[]> {
+    return storedSecrets.list(this.db);
+  }
+
+  async rewriteStoredSecrets(rewrite: (secret: StoredSecret) => string | undefined): Promise<number> {
+    const changed = await this.#driver.transaction((tx) => storedSecrets.rewrite(tx, rewrite));
+    // The values replaced may have been plain text: keep no copy in the write-ahead log.
+    if (changed > 0) await this.#driver.truncateWriteAheadLog();
+    return changed;
   }
 
   async ping(): Promise<void> {
@@ -207,7 +305,79 @@ export class SqlStore extends SqlOps implements Store {
     return isSchemaCurrent(this.db);
   }
 
-  close(): Promise<void> {
-    return this.#driver.close();
+  async close(): Promise<void> {
+    await this.#feed.close();
+    await this.#driver.close();
+  }
+}
+
+/**
+ * One driver feed shared by every listener of a store: opened with the first subscription,
+ * closed with the last. A listener that joins while the feed is connected is told so at once,
+ * so it catches up like everyone else. A throwing listener cannot stop the others.
+ */
+class ChangeFanOut {
+  readonly #open: (listener: ChangeListener) => ChangeSubscription;
+  readonly #listeners = new Set<ChangeListener>();
+  #driverFeed: ChangeSubscription | undefined;
+  #connected = false;
+
+  constructor(open: (listener: ChangeListener) => ChangeSubscription) {
+    this.#open = open;
+  }
+
+  publish(changes: readonly StoreChange[]): void {
+    for (const change of changes) this.#each((listener) => listener.change(change));
+  }
+
+  subscribe(listener: ChangeListener): ChangeSubscription {
+    this.#listeners.add(listener);
+    if (this.#driverFeed === undefined) {
+      this.#driverFeed = this.#open({
+        change: (change) => this.#each((each) => each.change(change)),
+        connected: () => {
+          this.#connected = true;
+          this.#each((each) => each.connected());
+        },
+        synced: (sentAt) => this.#each((each) => each.synced(sentAt)),
+        lost: (error) => {
+          this.#connected = false;
+          this.#each((each) => each.lost(error));
+        },
+      });
+    } else if (this.#connected) {
+      safely(() => listener.connected());
+    }
+    let closed = false;
+    return {
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        this.#listeners.delete(listener);
+        if (this.#listeners.size === 0) await this.close();
+      },
+    };
+  }
+
+  /** Listeners still subscribed are told the feed is gone, so none goes on vouching for it. */
+  async close(): Promise<void> {
+    if (this.#driverFeed !== undefined) this.#each((listener) => listener.lost(new Error("The store was closed.")));
+    this.#listeners.clear();
+    const feed = this.#driverFeed;
+    this.#driverFeed = undefined;
+    this.#connected = false;
+    await feed?.close();
+  }
+
+  #each(call: (listener: ChangeListener) => void): void {
+    for (const listener of this.#listeners) safely(() => call(listener));
+  }
+}
+
+function safely(call: () => void): void {
+  try {
+    call();
+  } catch {
+    // A listener's failure is its own; the feed goes on for the others.
   }
 }

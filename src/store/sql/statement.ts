@@ -1,4 +1,4 @@
-import { type DialectName, numberPlaceholders, POSTGRES, type RowLock, SQLITE } from "./dialect.ts";
+import { type DialectName, numberPlaceholders, POSTGRES, type RenderOptions, SQLITE } from "./dialect.ts";
 
 /** A value a statement binds; both drivers pass these through unchanged. */
 export type SqlValue = string | number | null;
@@ -14,26 +14,38 @@ export interface Statement<Args extends readonly SqlValue[] = readonly SqlValue[
   readonly text: Readonly<Record<DialectName, string>>;
   /** How many values it binds. */
   readonly arity: number;
+  /** Set when only this database runs it (a capability the other does its own way). */
+  readonly onlyFor?: DialectName;
   /** Type-level only: never set. */
   readonly types?: { args: Args; row: Row };
 }
 
 const defined = new Map<string, Statement>();
 
+export interface StatementOptions extends RenderOptions {
+  /** Only this database runs the statement; the other never prepares it. */
+  onlyFor?: DialectName;
+}
+
 /**
  * Defines a statement in SQLite's spelling with `?` placeholders; `forUpdate` makes it a
- * locking read (PostgreSQL appends FOR UPDATE, or FOR UPDATE SKIP LOCKED for "skip locked").
- * A name used twice throws at load time.
+ * locking read (PostgreSQL appends FOR UPDATE, or FOR UPDATE SKIP LOCKED for "skip locked"), `notify` a write that announces each changed
+ * row on the change feed (see Dialect.render). A name used twice throws at load time.
  */
 export function statement<Args extends readonly SqlValue[], Row = never>(
   name: string,
   sql: string,
-  options: { forUpdate?: RowLock } = {},
+  options: StatementOptions = {},
 ): Statement<Args, Row> {
   if (defined.has(name)) throw new Error(`Two SQL statements are named "${name}".`);
-  const forUpdate = options.forUpdate ?? false;
-  const text = { sqlite: SQLITE.render(sql, forUpdate), postgres: POSTGRES.render(sql, forUpdate) };
-  const made: Statement<Args, Row> = { name: `gatehouse_${name}`, text, arity: numberPlaceholders(sql).count };
+  const { onlyFor, ...render } = options;
+  const text = { sqlite: SQLITE.render(sql, render), postgres: POSTGRES.render(sql, render) };
+  const made: Statement<Args, Row> = {
+    name: `gatehouse_${name}`,
+    text,
+    arity: numberPlaceholders(sql).count,
+    ...(onlyFor === undefined ? {} : { onlyFor }),
+  };
   defined.set(name, made);
   return made;
 }

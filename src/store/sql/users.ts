@@ -6,7 +6,7 @@ import type { UniqueKey } from "./dialect.ts";
 import type { SqlRunner } from "./driver.ts";
 import { statement } from "./statement.ts";
 
-interface UserRow {
+export interface UserRow {
   id: string;
   username: string;
   password_hash: string;
@@ -66,7 +66,7 @@ const SET_DISABLED = statement<[number | null, string]>(
 );
 const SET_ROLES = statement<[string, string]>("setUserRoles", "UPDATE users SET roles = ? WHERE id = ?");
 
-function toUser(row: UserRow): UserRecord {
+export function toUser(row: UserRow): UserRecord {
   return {
     id: row.id,
     username: row.username,

@@ -1,8 +1,9 @@
-import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Database as Connection, Statement as Prepared } from "better-sqlite3";
 import { AuthError } from "../../core/errors.ts";
+import { ensurePrivateDir, touchPrivateFile } from "../../core/private-files.ts";
+import type { ChangeListener, ChangeSubscription } from "../../core/store/change-feed.ts";
 import type { CounterStore } from "../../core/store/counters.ts";
 import { memoryCounters } from "../../core/throttle/limiter-backend.ts";
 import { SQLITE } from "../sql/dialect.ts";
@@ -11,6 +12,7 @@ import { SqlStore } from "../sql/sql-store.ts";
 import type { SqlValue, Statement } from "../sql/statement.ts";
 import { toStoreError } from "../store-errors.ts";
 import { AsyncMutex } from "./async-mutex.ts";
+import { openSqliteChangeFeed } from "./change-feed.ts";
 
 export interface SqliteDriverOptions {
   /** Sees every statement and its values as better-sqlite3 receives them (tests, debugging). */
@@ -184,19 +186,26 @@ export class SqliteDriver implements SqlDriver {
 
   /**
    * Opens (creating if needed, with its parent directories) the SQLite file at `path`;
-   * `:memory:` gives a private in-memory database.
+   * `:memory:` gives a private in-memory database. A directory it creates is 0700 and a new
+   * database file 0600; SQLite gives the -wal and -shm files it creates later the database
+   * file's mode. Deleted and replaced content is overwritten with zeros where that costs no
+   * extra I/O (secure_delete=FAST), so a replaced value does not linger in a page's free space.
    * @throws AuthError("unavailable") when the file cannot be opened or is not a database.
    */
   static open(path: string, options: SqliteDriverOptions = {}): SqliteDriver {
     const inMemory = path === ":memory:" || path === "";
     let connection: Connection | undefined;
     try {
-      if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
+      if (!inMemory) {
+        ensurePrivateDir(dirname(resolve(path)));
+        touchPrivateFile(path);
+      }
       connection = new Database(path);
       connection.pragma("busy_timeout = 5000");
       connection.pragma("journal_mode = WAL");
       connection.pragma("synchronous = NORMAL");
       connection.pragma("foreign_keys = ON");
+      connection.pragma("secure_delete = FAST");
       return new SqliteDriver(connection, options);
     } catch (cause) {
       connection?.close();
@@ -216,6 +225,25 @@ export class SqliteDriver implements SqlDriver {
   /** BEGIN IMMEDIATE already keeps every other connection, in any process, from writing. */
   schemaTransaction<T>(work: (tx: SchemaRunner) => Promise<T>): Promise<T> {
     return this.#transaction(work);
+  }
+
+  async truncateWriteAheadLog(): Promise<void> {
+    await this.#lock.run(() => {
+      try {
+        this.#connection.pragma("wal_checkpoint(TRUNCATE)");
+      } catch (error) {
+        throw toStoreError(error);
+      }
+    });
+  }
+
+  /** Notices commits by other connections to the file (see openSqliteChangeFeed). */
+  openChangeFeed(listener: ChangeListener): ChangeSubscription {
+    const dataVersion = this.#connection.prepare<[], number>("PRAGMA data_version").pluck();
+    return openSqliteChangeFeed(() => {
+      if (!this.#connection.open) throw new AuthError("unavailable", "The SQLite database is closed.");
+      return dataVersion.get()!;
+    }, listener);
   }
 
   /** One process per SQLite file is the supported setup, so counters stay in memory. */
