@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { type ParsedMail, simpleParser } from "mailparser";
+import type { ParsedMail } from "mailparser";
 import { AuthError } from "../../core/errors.ts";
 import { cliSettings, type GlobalOptions } from "../environment.ts";
 import { printJson, printLines, printTable } from "../output.ts";
@@ -52,6 +52,8 @@ async function listIds(directory: string): Promise<string[]> {
 }
 
 async function readMail(directory: string, id: string): Promise<ParsedMail> {
+  // Loaded here, not at the top: every other CLI command would pay for the parser at start-up.
+  const { simpleParser } = await import("mailparser");
   return simpleParser(await readFile(join(directory, `${id}.eml`)));
 }
 
