@@ -49,7 +49,10 @@ declare module "autocannon" {
 
     interface Instance extends EventEmitter, PromiseLike<Result> {
       stop(): void;
-      on(event: "response", listener: (client: Client, statusCode: number, resBytes: number, responseTimeMs: number) => void): this;
+      on(
+        event: "response",
+        listener: (client: Client, statusCode: number, resBytes: number, responseTimeMs: number) => void,
+      ): this;
       on(event: "done", listener: (result: Result) => void): this;
       on(event: string, listener: (...args: unknown[]) => void): this;
     }

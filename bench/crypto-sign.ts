@@ -3,7 +3,15 @@ import { createSigner, createVerifier } from "fast-jwt";
 import { importJWK, SignJWT } from "jose";
 import jsonwebtoken from "jsonwebtoken";
 import type { SigningAlgorithm } from "../src/core/keys/key-ring.ts";
-import { assertContendersWork, contenderRows, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING, RAW } from "./crypto-verify.ts";
+import {
+  assertContendersWork,
+  contenderRows,
+  FAST_JWT,
+  JOSE,
+  JWT_KEYOBJECT,
+  JWT_STRING,
+  RAW,
+} from "./crypto-verify.ts";
 import { type AlgorithmFixture, AUDIENCE, algorithmFixture, expectedSub, ISSUER, TTL_SECONDS } from "./fixtures.ts";
 import { type Contender, compareInterleaved, type MicroOptions } from "./harness.ts";
 import type { PartResult } from "./results.ts";
@@ -12,14 +20,32 @@ export const GATEHOUSE_SIGNER = "Gatehouse";
 const SESSION_ID = randomUUID();
 
 /** The claims Gatehouse puts in a token, built fresh per call for the other contenders (random jti included). */
-function claimsFor(i: number): { iss: string; aud: string; sub: string; sid: string; iat: number; exp: number; jti: string } {
+function claimsFor(i: number): {
+  iss: string;
+  aud: string;
+  sub: string;
+  sid: string;
+  iat: number;
+  exp: number;
+  jti: string;
+} {
   const iat = Math.floor(Date.now() / 1000);
-  return { iss: ISSUER, aud: AUDIENCE, sub: expectedSub(i), sid: SESSION_ID, iat, exp: iat + TTL_SECONDS, jti: randomUUID() };
+  return {
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: expectedSub(i),
+    sid: SESSION_ID,
+    iat,
+    exp: iat + TTL_SECONDS,
+    jti: randomUUID(),
+  };
 }
 
 /** The floor: a precomputed header, JSON.stringify of the claims, one HMAC or signature. */
 function rawSigner(fixture: AlgorithmFixture): (i: number) => string {
-  const header = Buffer.from(JSON.stringify({ alg: fixture.alg, typ: "at+jwt", kid: fixture.kid })).toString("base64url");
+  const header = Buffer.from(JSON.stringify({ alg: fixture.alg, typ: "at+jwt", kid: fixture.kid })).toString(
+    "base64url",
+  );
   const key = fixture.signKey;
   return (i) => {
     const input = `${header}.${Buffer.from(JSON.stringify(claimsFor(i))).toString("base64url")}`;
@@ -36,7 +62,13 @@ function rawSigner(fixture: AlgorithmFixture): (i: number) => string {
 
 async function joseSigningKey(fixture: AlgorithmFixture): Promise<webcrypto.CryptoKey> {
   if (fixture.secret !== undefined) {
-    return webcrypto.subtle.importKey("raw", Buffer.from(fixture.secret, "utf8"), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    return webcrypto.subtle.importKey(
+      "raw",
+      Buffer.from(fixture.secret, "utf8"),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
   }
   return (await importJWK(fixture.privateJwk!, fixture.alg)) as webcrypto.CryptoKey;
 }
@@ -44,7 +76,13 @@ async function joseSigningKey(fixture: AlgorithmFixture): Promise<webcrypto.Cryp
 async function signContenders(fixture: AlgorithmFixture): Promise<Contender[]> {
   const { alg, kid } = fixture;
   const raw = rawSigner(fixture);
-  const fast = createSigner({ key: fixture.signKeyText, algorithm: alg, kid, header: { alg, typ: "at+jwt" }, noTimestamp: true });
+  const fast = createSigner({
+    key: fixture.signKeyText,
+    algorithm: alg,
+    kid,
+    header: { alg, typ: "at+jwt" },
+    noTimestamp: true,
+  });
   const joseKey = await joseSigningKey(fixture);
   const contenders: Contender[] = [
     { name: RAW, run: raw },
@@ -81,7 +119,13 @@ async function benchSign(alg: SigningAlgorithm, options: MicroOptions): Promise<
   const check = createVerifier({ key: fixture.verifyKeyText, algorithms: [alg] });
   await assertContendersWork(contenders, (token) => (check(token as string) as { sub?: unknown }).sub);
   const opsPerSecond = await compareInterleaved(contenders, options);
-  return contenderRows(`${alg} sign`, `sign.${alg}`, [RAW, GATEHOUSE_SIGNER, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING], opsPerSecond, alg);
+  return contenderRows(
+    `${alg} sign`,
+    `sign.${alg}`,
+    [RAW, GATEHOUSE_SIGNER, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING],
+    opsPerSecond,
+    alg,
+  );
 }
 
 /** Sign throughput for HS256, EdDSA and ES256, every contender producing the same claims. */

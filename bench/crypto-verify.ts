@@ -21,7 +21,13 @@ const REQUIRED_CLAIMS = ["exp", "iat", "sub", "sid", "jti"];
 
 /** fast-jwt options doing what Gatehouse's verifier checks (algorithm pinned, iss, aud, typ, required claims). */
 function equivalentFastJwtChecks(alg: SigningAlgorithm) {
-  return { algorithms: [alg], allowedIss: ISSUER, allowedAud: AUDIENCE, checkTyp: "at+jwt", requiredClaims: REQUIRED_CLAIMS };
+  return {
+    algorithms: [alg],
+    allowedIss: ISSUER,
+    allowedAud: AUDIENCE,
+    checkTyp: "at+jwt",
+    requiredClaims: REQUIRED_CLAIMS,
+  };
 }
 
 const pick = (tokens: readonly string[], i: number): string => tokens[i % TOKEN_POOL_SIZE]!;
@@ -42,20 +48,32 @@ function rawVerifier(fixture: AlgorithmFixture): (token: string) => unknown {
       case "EdDSA":
         return verifySignature(null, Buffer.from(signingInput, "latin1"), key, signature);
       case "ES256":
-        return verifySignature("sha256", Buffer.from(signingInput, "latin1"), { key, dsaEncoding: "ieee-p1363" }, signature);
+        return verifySignature(
+          "sha256",
+          Buffer.from(signingInput, "latin1"),
+          { key, dsaEncoding: "ieee-p1363" },
+          signature,
+        );
     }
   };
   return (token) => {
     const dot1 = token.indexOf(".");
     const dot2 = token.lastIndexOf(".");
-    if (!checkSignature(token.slice(0, dot2), Buffer.from(token.slice(dot2 + 1), "base64url"))) throw new Error("bad signature");
+    if (!checkSignature(token.slice(0, dot2), Buffer.from(token.slice(dot2 + 1), "base64url")))
+      throw new Error("bad signature");
     return JSON.parse(Buffer.from(token.slice(dot1 + 1, dot2), "base64url").toString("utf8"));
   };
 }
 
 async function joseKey(fixture: AlgorithmFixture): Promise<webcrypto.CryptoKey> {
   if (fixture.secret !== undefined) {
-    return webcrypto.subtle.importKey("raw", Buffer.from(fixture.secret, "utf8"), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    return webcrypto.subtle.importKey(
+      "raw",
+      Buffer.from(fixture.secret, "utf8"),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
   }
   return (await importJWK(fixture.publicJwk!, fixture.alg)) as webcrypto.CryptoKey;
 }
@@ -63,7 +81,13 @@ async function joseKey(fixture: AlgorithmFixture): Promise<webcrypto.CryptoKey> 
 /** Every contender for one algorithm, verifying the same pool of Gatehouse-signed tokens with equivalent checks. */
 async function verifyContenders(fixture: AlgorithmFixture): Promise<Contender[]> {
   const { alg, tokens } = fixture;
-  const gatehouse = createAccessTokenVerifier({ resolveKey: (kid) => fixture.ring.resolve(kid), issuer: ISSUER, audience: AUDIENCE, clock: systemClock, cache: false });
+  const gatehouse = createAccessTokenVerifier({
+    resolveKey: (kid) => fixture.ring.resolve(kid),
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    clock: systemClock,
+    cache: false,
+  });
   const fast = createVerifier({ key: fixture.verifyKeyText, ...equivalentFastJwtChecks(alg) });
   const joseVerifyKey = await joseKey(fixture);
   const raw = rawVerifier(fixture);
@@ -75,14 +99,28 @@ async function verifyContenders(fixture: AlgorithmFixture): Promise<Contender[]>
       name: JOSE,
       async: true,
       run: async (i) =>
-        (await jwtVerify(pick(tokens, i), joseVerifyKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: [alg], typ: "at+jwt", requiredClaims: REQUIRED_CLAIMS }))
-          .payload,
+        (
+          await jwtVerify(pick(tokens, i), joseVerifyKey, {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            algorithms: [alg],
+            typ: "at+jwt",
+            requiredClaims: REQUIRED_CLAIMS,
+          })
+        ).payload,
     },
   ];
   // jsonwebtoken 9 has no EdDSA.
   if (alg !== "EdDSA") {
-    const jwtOptions: jsonwebtoken.VerifyOptions & { complete?: false } = { algorithms: [alg], issuer: ISSUER, audience: AUDIENCE };
-    contenders.push({ name: JWT_KEYOBJECT, run: (i) => jsonwebtoken.verify(pick(tokens, i), fixture.verifyKey, jwtOptions) });
+    const jwtOptions: jsonwebtoken.VerifyOptions & { complete?: false } = {
+      algorithms: [alg],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    };
+    contenders.push({
+      name: JWT_KEYOBJECT,
+      run: (i) => jsonwebtoken.verify(pick(tokens, i), fixture.verifyKey, jwtOptions),
+    });
   }
   if (fixture.secret !== undefined) {
     const secret = fixture.secret;
@@ -101,7 +139,8 @@ export async function assertContendersWork(
   for (const contender of contenders) {
     for (let i = 0; i < 3; i++) {
       const sub = subOf(await contender.run(i));
-      if (sub !== expected(i)) throw new Error(`bench: ${contender.name} did not verify token ${i} (got sub ${String(sub)})`);
+      if (sub !== expected(i))
+        throw new Error(`bench: ${contender.name} did not verify token ${i} (got sub ${String(sub)})`);
     }
   }
 }
@@ -113,7 +152,13 @@ async function benchVerify(alg: SigningAlgorithm, options: MicroOptions): Promis
   const contenders = await verifyContenders(fixture);
   await assertContendersWork(contenders, subOfResult);
   const opsPerSecond = await compareInterleaved(contenders, options);
-  return contenderRows(`${alg} verify`, `verify.${alg}`, [RAW, GATEHOUSE_UNCACHED, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING], opsPerSecond, alg);
+  return contenderRows(
+    `${alg} verify`,
+    `verify.${alg}`,
+    [RAW, GATEHOUSE_UNCACHED, FAST_JWT, JOSE, JWT_KEYOBJECT, JWT_STRING],
+    opsPerSecond,
+    alg,
+  );
 }
 
 export const CACHE_GATEHOUSE = "Gatehouse (default cache)";
@@ -130,7 +175,12 @@ async function benchCacheHit(options: MicroOptions): Promise<PartResult> {
   // A server parses a new string out of every request's header: hand each call a fresh copy too.
   const tokenBytes = Buffer.from(fixture.tokens[0]!, "latin1");
   const freshToken = () => tokenBytes.toString("latin1");
-  const cached = createAccessTokenVerifier({ resolveKey: (kid) => fixture.ring.resolve(kid), issuer: ISSUER, audience: AUDIENCE, clock: systemClock });
+  const cached = createAccessTokenVerifier({
+    resolveKey: (kid) => fixture.ring.resolve(kid),
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    clock: systemClock,
+  });
   const uncached = createAccessTokenVerifier({
     resolveKey: (kid) => fixture.ring.resolve(kid),
     issuer: ISSUER,
@@ -147,10 +197,18 @@ async function benchCacheHit(options: MicroOptions): Promise<PartResult> {
   await assertContendersWork(contenders, subOfResult, () => expectedSub(0));
   const opsPerSecond = await compareInterleaved(contenders, options);
   const section = "HS256 verify, one token repeated (cache hit)";
-  const rows: ResultRow[] = contenders.map((c) => ({ section, name: c.name, value: opsPerSecond.get(c.name)!, unit: "ops/s" }));
+  const rows: ResultRow[] = contenders.map((c) => ({
+    section,
+    name: c.name,
+    value: opsPerSecond.get(c.name)!,
+    unit: "ops/s",
+  }));
   return {
     rows: withRatios(rows, CACHE_FAST_JWT),
-    values: { "cache.gatehouse": opsPerSecond.get(CACHE_GATEHOUSE)!, "cache.fastjwt": opsPerSecond.get(CACHE_FAST_JWT)! },
+    values: {
+      "cache.gatehouse": opsPerSecond.get(CACHE_GATEHOUSE)!,
+      "cache.fastjwt": opsPerSecond.get(CACHE_FAST_JWT)!,
+    },
   };
 }
 

@@ -1,4 +1,12 @@
-import { createPrivateKey, createPublicKey, createSecretKey, type JsonWebKey, type KeyObject, randomBytes, randomUUID } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  type JsonWebKey,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+} from "node:crypto";
 import { systemClock } from "../src/core/clock.ts";
 import { generateSigningKeyRecord } from "../src/core/keys/key-material.ts";
 import { type AsymmetricAlgorithm, KeyRing, type SigningAlgorithm } from "../src/core/keys/key-ring.ts";
@@ -69,7 +77,18 @@ export function algorithmFixture(alg: SigningAlgorithm): AlgorithmFixture {
 
   if (secret !== undefined) {
     const key = createSecretKey(Buffer.from(secret, "utf8"));
-    return { alg, ring, kid: signing.kid, sign, verifyKey: key, signKey: key, verifyKeyText: secret, signKeyText: secret, secret, tokens };
+    return {
+      alg,
+      ring,
+      kid: signing.kid,
+      sign,
+      verifyKey: key,
+      signKey: key,
+      verifyKeyText: secret,
+      signKeyText: secret,
+      secret,
+      tokens,
+    };
   }
   const privateKey = createPrivateKey({ key: privateJwk!, format: "jwk" });
   const publicKey = createPublicKey(privateKey);

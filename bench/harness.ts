@@ -46,7 +46,11 @@ function consume(value: unknown): void {
   if (value !== undefined && value !== null) sink = (sink + 1) | 0;
 }
 
-async function timeFor(contender: Contender, ms: number, start: number): Promise<{ ops: number; elapsedMs: number; next: number }> {
+async function timeFor(
+  contender: Contender,
+  ms: number,
+  start: number,
+): Promise<{ ops: number; elapsedMs: number; next: number }> {
   let i = start;
   const began = performance.now();
   const until = began + ms;
@@ -82,7 +86,10 @@ export function orderForRound<T>(items: readonly T[], round: number): T[] {
  * once, in a different order each round and after a minor GC, so background noise and GC
  * pauses fall on all of them alike. Returns the median ops/s per contender name.
  */
-export async function compareInterleaved(contenders: readonly Contender[], options: MicroOptions): Promise<Map<string, number>> {
+export async function compareInterleaved(
+  contenders: readonly Contender[],
+  options: MicroOptions,
+): Promise<Map<string, number>> {
   const cursor = new Map<string, number>(contenders.map((c) => [c.name, 0]));
   for (const contender of contenders) {
     const { next } = await timeFor(contender, options.warmupMs, 0);

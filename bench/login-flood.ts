@@ -29,12 +29,23 @@ async function assertLoginWorks(server: ServerHandle): Promise<void> {
  * fixed, moderate rate (see paced-load.ts): first idle, then while logins are hammered. The flood spreads its
  * connections over several accounts so the per-account throttle never answers instead of argon2.
  */
-export async function benchLoginFlood(server: ServerHandle, settings: BenchSettings, protectedRps: number | undefined): Promise<PartResult> {
+export async function benchLoginFlood(
+  server: ServerHandle,
+  settings: BenchSettings,
+  protectedRps: number | undefined,
+): Promise<PartResult> {
   await assertLoginWorks(server);
   const { connections } = settings.http;
   const { seconds, loginConnections } = settings.flood;
   const rate = protectedRps ? Math.max(100, Math.round((protectedRps * PACED_SHARE) / 100) * 100) : FALLBACK_RATE;
-  const paced = () => runPaced({ url: `${server.ready.url}/protected`, rate, seconds, connections, headersFor: bearerHeaders(server.ready.accessTokens) });
+  const paced = () =>
+    runPaced({
+      url: `${server.ready.url}/protected`,
+      rate,
+      seconds,
+      connections,
+      headersFor: bearerHeaders(server.ready.accessTokens),
+    });
   const users = server.ready.loginUsers;
 
   const idle = await paced();
@@ -56,15 +67,38 @@ export async function benchLoginFlood(server: ServerHandle, settings: BenchSetti
   const section = `Login flood (${loginConnections} connections on POST /auth/login; GET /protected paced at ${rate} req/s)`;
   const withNote = (row: ResultRow, note: string | undefined): ResultRow => (note ? { ...row, note } : row);
   const rows: ResultRow[] = [
-    withNote({ section, name: "GET /protected, idle", value: requestsPerSecond(idle), unit: "req/s", p99Ms: idleP99 }, failureNote(idle)),
     withNote(
-      { section, name: "GET /protected, during the login flood", value: requestsPerSecond(during), unit: "req/s", p99Ms: floodP99 },
+      { section, name: "GET /protected, idle", value: requestsPerSecond(idle), unit: "req/s", p99Ms: idleP99 },
+      failureNote(idle),
+    ),
+    withNote(
+      {
+        section,
+        name: "GET /protected, during the login flood",
+        value: requestsPerSecond(during),
+        unit: "req/s",
+        p99Ms: floodP99,
+      },
       [`p99 ${(floodP99 / idleP99).toFixed(2)}× idle`, failureNote(during)].filter(Boolean).join("; "),
     ),
     withNote(
-      { section, name: "POST /auth/login (argon2id m=19 MiB, t=2)", value: loginRate, unit: "logins/s", p99Ms: quantile(logins.latenciesMs, 0.99) },
+      {
+        section,
+        name: "POST /auth/login (argon2id m=19 MiB, t=2)",
+        value: loginRate,
+        unit: "logins/s",
+        p99Ms: quantile(logins.latenciesMs, 0.99),
+      },
       failureNote(logins),
     ),
   ];
-  return { rows, values: { "flood.idleP99": idleP99, "flood.floodP99": floodP99, "flood.loginsPerSecond": loginRate, "flood.pacedRate": rate } };
+  return {
+    rows,
+    values: {
+      "flood.idleP99": idleP99,
+      "flood.floodP99": floodP99,
+      "flood.loginsPerSecond": loginRate,
+      "flood.pacedRate": rate,
+    },
+  };
 }

@@ -15,16 +15,38 @@ export async function benchMemory(server: ServerHandle, settings: BenchSettings)
   const { sessions, verifications, verificationsPerToken } = settings.memory;
   const afterLoad = await server.command<MemorySnapshot>({ cmd: "memory" });
   const inserted = await server.command<InsertSessionsResult>({ cmd: "insert-sessions", count: sessions });
-  const verified = await server.command<VerifyManyResult>({ cmd: "verify-many", count: verifications, perToken: verificationsPerToken });
+  const verified = await server.command<VerifyManyResult>({
+    cmd: "verify-many",
+    count: verifications,
+    perToken: verificationsPerToken,
+  });
   // The same again: RSS should level off, not keep climbing.
-  const again = await server.command<VerifyManyResult>({ cmd: "verify-many", count: verifications, perToken: verificationsPerToken });
+  const again = await server.command<VerifyManyResult>({
+    cmd: "verify-many",
+    count: verifications,
+    perToken: verificationsPerToken,
+  });
 
   const section = "Server memory (RSS after a full GC)";
-  const row = (name: string, memory: MemorySnapshot, note: string): ResultRow => ({ section, name, value: memory.rssMiB, unit: "MiB", note });
+  const row = (name: string, memory: MemorySnapshot, note: string): ResultRow => ({
+    section,
+    name,
+    value: memory.rssMiB,
+    unit: "MiB",
+    note,
+  });
   const rows: ResultRow[] = [
-    row(`at start (${settings.http.connections} logged-in sessions)`, server.ready.memory, heapNote(server.ready.memory)),
+    row(
+      `at start (${settings.http.connections} logged-in sessions)`,
+      server.ready.memory,
+      heapNote(server.ready.memory),
+    ),
     row("after the HTTP and login-flood runs", afterLoad, heapNote(afterLoad)),
-    row(`after inserting ${count(inserted.inserted)} sessions`, inserted.memory, `${heapNote(inserted.memory)}; ${inserted.seconds.toFixed(1)} s`),
+    row(
+      `after inserting ${count(inserted.inserted)} sessions`,
+      inserted.memory,
+      `${heapNote(inserted.memory)}; ${inserted.seconds.toFixed(1)} s`,
+    ),
     row(
       `after ${count(verified.verifications)} verifications`,
       verified.memory,

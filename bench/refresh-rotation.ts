@@ -116,11 +116,12 @@ export async function benchRefreshRotation(
     contenders.push(await prepare("sqlite", "SQLite file", sqlite, concurrency));
     if (postgres) {
       log(`refresh rotation on PostgreSQL (${postgres.label}) …`);
-      const statement = await open({ database: postgres.url });
+      const { keyEncryptionKey } = postgres;
+      const statement = await open({ database: postgres.url, keyEncryptionKey });
       contenders.push(await prepare("postgres", "PostgreSQL, one statement", statement, concurrency));
       const store = await openStore(postgres.url);
       stores.push(store);
-      const transaction = await open({ store: withoutOwnRotation(store) });
+      const transaction = await open({ store: withoutOwnRotation(store), keyEncryptionKey });
       contenders.push(
         await prepare("postgresTransaction", "PostgreSQL, a transaction (before)", transaction, concurrency),
       );

@@ -6,7 +6,8 @@ import { type TargetOutcome, targetLine } from "./targets.ts";
 
 export const REPRODUCE_COMMAND = "npm run bench";
 
-const formatNumber = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(n >= 10 ? 1 : 2));
+const formatNumber = (n: number): string =>
+  n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(n >= 10 ? 1 : 2);
 
 function valueText(row: ResultRow): string {
   return row.value === null ? "n/a" : `${formatNumber(row.value)} ${row.unit}`;
@@ -38,7 +39,8 @@ export function renderTable(rows: readonly ResultRow[]): string {
   for (const [section, list] of sections(rows)) {
     const reference = list.find((row) => row.ratioTo !== undefined)?.ratioTo;
     out.push("", reference ? `${section}  (ratio: × ${reference})` : section);
-    for (const row of list) out.push(line(`  ${row.name}`, valueText(row), p99Text(row), ratioText(row), row.note ?? ""));
+    for (const row of list)
+      out.push(line(`  ${row.name}`, valueText(row), p99Text(row), ratioText(row), row.note ?? ""));
   }
   return out.join("\n");
 }
@@ -59,8 +61,14 @@ function markdownTable(rows: readonly ResultRow[]): string {
   const out: string[] = [];
   for (const [section, list] of sections(rows)) {
     const reference = list.find((row) => row.ratioTo !== undefined)?.ratioTo;
-    out.push(`### ${section}`, "", `| | throughput | p99 | ${reference ? `× ${reference}` : "ratio"} | |`, "|---|---:|---:|---:|---|");
-    for (const row of list) out.push(`| ${row.name} | ${valueText(row)} | ${p99Text(row)} | ${ratioText(row)} | ${row.note ?? ""} |`);
+    out.push(
+      `### ${section}`,
+      "",
+      `| | throughput | p99 | ${reference ? `× ${reference}` : "ratio"} | |`,
+      "|---|---:|---:|---:|---|",
+    );
+    for (const row of list)
+      out.push(`| ${row.name} | ${valueText(row)} | ${p99Text(row)} | ${ratioText(row)} | ${row.note ?? ""} |`);
     out.push("");
   }
   return out.join("\n");
@@ -77,7 +85,9 @@ function renderMarkdown(report: BenchReport): string {
     "## Targets",
     "",
     ...report.targets.map((target) => `- ${targetLine(target)}`),
-    ...(report.failures.length > 0 ? ["", "## Parts that failed", "", ...report.failures.map((failure) => `- ${failure}`)] : []),
+    ...(report.failures.length > 0
+      ? ["", "## Parts that failed", "", ...report.failures.map((failure) => `- ${failure}`)]
+      : []),
     "",
     "## Figures",
     "",

@@ -28,7 +28,9 @@ export interface PartResult {
 /** Fills `ratio` on every row of a section, relative to the row named `reference`. */
 export function withRatios(rows: ResultRow[], reference: string): ResultRow[] {
   const base = rows.find((row) => row.name === reference)?.value;
-  return rows.map((row) => (base && row.value !== null ? { ...row, ratio: row.value / base, ratioTo: reference } : row));
+  return rows.map((row) =>
+    base && row.value !== null ? { ...row, ratio: row.value / base, ratioTo: reference } : row,
+  );
 }
 
 /** Small sizes: the quick smoke run and the full run differ only in these. */

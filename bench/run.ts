@@ -105,6 +105,7 @@ if (postgres) {
       secret: seedsStyleSecret(),
       sessions: settings.http.connections,
       loginUsers: 0,
+      keyEncryptionKey: postgres.keyEncryptionKey,
     });
     const running = pgServer;
     await part("HTTP routes on PostgreSQL (autocannon)", () => benchHttpRoutes(running, settings, POSTGRES_ROUTES));

@@ -21,6 +21,8 @@ export interface ServerStartOptions {
   /** Access tokens (one login each) to hand out. */
   sessions: number;
   loginUsers: number;
+  /** For a shared database (PostgreSQL): the key-encryption key, so no key file is written. */
+  keyEncryptionKey?: string;
 }
 
 /** Forks bench/server-process.ts under tsx, so the server never shares a CPU-bound event loop with the load generator. */
@@ -33,6 +35,7 @@ export function startServer(options: ServerStartOptions): Promise<ServerHandle> 
       BENCH_SECRET: options.secret,
       BENCH_SESSIONS: String(options.sessions),
       BENCH_LOGIN_USERS: String(options.loginUsers),
+      ...(options.keyEncryptionKey === undefined ? {} : { BENCH_KEY_ENCRYPTION_KEY: options.keyEncryptionKey }),
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

@@ -5,7 +5,8 @@
  * auth routes for the login flood and token introspection.
  *
  * Environment: BENCH_DATABASE (sqlite:<path> or postgres://…), BENCH_SECRET (HS256 secret, seeds-style),
- * BENCH_SESSIONS (access tokens to hand out), BENCH_LOGIN_USERS (accounts for the flood).
+ * BENCH_SESSIONS (access tokens to hand out), BENCH_LOGIN_USERS (accounts for the flood),
+ * BENCH_KEY_ENCRYPTION_KEY (optional; on PostgreSQL, so no key file is written).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     database: env("BENCH_DATABASE"),
     accessTokenSecret: secret,
     introspectionToken,
+    ...(process.env["BENCH_KEY_ENCRYPTION_KEY"] ? { keyEncryptionKey: process.env["BENCH_KEY_ENCRYPTION_KEY"] } : {}),
     logger: createLogger({ level: "silent" }),
     // The flood comes from one address: lift the per-address limits so every login is hashed,
     // the worst case for the protected route (with the defaults most would be refused early).

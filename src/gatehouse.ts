@@ -32,6 +32,13 @@ import type { CounterStore } from "./core/store/counters.ts";
 import { createLoginThrottle, createRateLimit } from "./core/throttle/login-throttle.ts";
 import { createAccessTokenSigner } from "./core/tokens/access-token-signer.ts";
 import { type AccessTokenClaims, createAccessTokenVerifier } from "./core/tokens/access-token-verifier.ts";
+import { EmailService, RESET_REQUEST_KIND } from "./core/email/email-service.ts";
+import { createFileTransport } from "./core/mail/file-transport.ts";
+import { createMailHandler } from "./core/mail/mail-handler.ts";
+import { MAIL_KIND } from "./core/mail/mail-queue.ts";
+import type { MailTransport } from "./core/mail/mail-transport.ts";
+import { createSmtpTransport } from "./core/mail/smtp-transport.ts";
+import { type MailTemplates, mailTemplates } from "./core/mail/templates.ts";
 import { refreshCookieName } from "./express/cookies.ts";
 import { buildOpenApiDocument, type OpenApiDocument } from "./express/openapi.ts";
 import { createAuthRouter } from "./express/router.ts";
@@ -67,6 +74,10 @@ export interface CreateGatehouseOptions extends GatehouseOptions {
    * the server (an outbox message it writes is delivered by the server's next poll).
    */
   backgroundWork?: boolean;
+  /** Replacements for the default mails, by name: functions returning `{ subject, text, html }`. */
+  emailTemplates?: Partial<MailTemplates>;
+  /** Where mail goes instead of SMTP_URL or the outbox directory (tests, custom transports). */
+  mailTransport?: MailTransport;
 }
 
 /** Work to finish before the database closes (background workers), run by `close()` in order. */
@@ -107,7 +118,7 @@ export interface Gatehouse {
   readonly meter: Metrics;
   /** Security events: `events.subscribe(listener)` adds an in-process subscriber, like `onEvent`. */
   readonly events: SecurityEvents;
-  /** Messages delivered after commit by the worker (webhooks; mail registers its own kind). */
+  /** Messages delivered after commit by the one worker (webhooks and mail). */
   readonly outbox: Outbox;
   /** The worker delivering the outbox; `outboxWorker.stop()` ends it cleanly (`close()` does too). */
   readonly outboxWorker: OutboxWorker;
@@ -116,6 +127,8 @@ export interface Gatehouse {
   readonly service: AuthService;
   /** Second factors (TOTP, recovery codes), e.g. for an administrator's reset. */
   readonly mfa: MfaService;
+  /** Verified addresses, recovery and security notices (e.g. `email.notifyUser(id, "mfa_enabled")`). */
+  readonly email: EmailService;
   readonly store: Store;
   readonly keys: KeyRing;
   /**
@@ -138,6 +151,7 @@ export interface OpenApiOptions {
 }
 
 const ROTATION_KEY_SETTING = "refresh_rotation_key";
+const LINK_PRUNE_INTERVAL_MS = 3_600_000;
 /** Failed introspection-caller authentications allowed per address per window (the token itself is unguessable). */
 const INTROSPECTION_FAILURES = { points: 20, durationSeconds: 900 };
 /** Start-up waits at most this long for the revocation list to catch up; meanwhile checks read the database. */
@@ -153,7 +167,15 @@ const REVOCATION_START_WAIT_MS = 3000;
  * app.get("/api/orders", auth.requireAuth(), (req, res) => res.json(req.auth));
  */
 export async function createGatehouse(options: CreateGatehouseOptions = {}): Promise<Gatehouse> {
-  const { logger: givenLogger, store: givenStore, onEvent, backgroundWork = true, ...rest } = options;
+  const {
+    logger: givenLogger,
+    store: givenStore,
+    onEvent,
+    backgroundWork = true,
+    emailTemplates,
+    mailTransport: givenTransport,
+    ...rest
+  } = options;
   const config = resolveConfig(rest);
   const metricsAccess = metricsAccessOf(config);
   const hmacSecret =
@@ -221,6 +243,13 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       totpIssuer: config.issuer,
       passkeys,
     });
+    // One outbox and one worker for every kind: webhooks and mail.
+    const { outbox, worker: outboxWorker } = eventParts;
+    const mailTransport =
+      givenTransport ??
+      (config.email.smtpUrl !== undefined
+        ? createSmtpTransport({ url: config.email.smtpUrl })
+        : createFileTransport({ directory: config.email.outboxDir, log: logger }));
 
     const sign = createAccessTokenSigner({
       ring,
@@ -251,6 +280,40 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       config.maxSessionsPerUser,
       { metrics, log: logger, revocations, events: eventParts.events },
     );
+    const email = new EmailService({
+      store,
+      clock,
+      outbox,
+      hasher,
+      checkPasswordPolicy: (password, context) => checkPassword.check(password, context),
+      publicUrl: config.publicUrl,
+      perIp: createRateLimit({
+        points: config.email.requestsPerIpPerHour,
+        durationSeconds: 3600,
+        backend: throttleBackend,
+        keyPrefix: "gatehouse:mail-ip",
+      }),
+      perAddress: createRateLimit({
+        points: config.email.requestsPerAddressPerHour,
+        durationSeconds: 3600,
+        backend: throttleBackend,
+        keyPrefix: "gatehouse:mail-address",
+      }),
+      log: logger,
+      events: eventParts.events,
+    });
+    sessions.onRefreshReused = (tx, user) => email.notify(tx, user, "refresh_reused");
+    outboxWorker.register(
+      MAIL_KIND,
+      createMailHandler({
+        transport: mailTransport,
+        templates: mailTemplates(emailTemplates),
+        from: config.email.from,
+      }),
+      // nodemailer gives up on a silent server after 10 s per step; the lease a crash leaves behind is this plus 5 s.
+      { timeoutMs: 30_000 },
+    );
+    outboxWorker.register(RESET_REQUEST_KIND, (message) => email.deliverResetRequest(message), { timeoutMs: 10_000 });
     const loginThrottle = countingLoginRefusals(
       createLoginThrottle({
         perAccountAndIp: config.loginThrottle.perAccountAndIp,
@@ -282,6 +345,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       mfa,
       passkeys,
       events: eventParts.events,
+      email,
     });
     const introspectionFailures = createRateLimit({
       ...INTROSPECTION_FAILURES,
@@ -315,9 +379,19 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       onPruned: (removed) => logger.info({ removed }, "pruned ended and expired sessions"),
       onError: (error) => logger.warn({ err: error }, "session pruning failed; trying again at the next interval"),
     });
+    // Expired links answer invalid_link whether or not their row is still there: drop them hourly.
+    const pruneLinks = setInterval(() => {
+      store.pruneMailTokens(clock.now()).catch((error) => logger.warn({ err: error }, "pruning expired links failed"));
+    }, LINK_PRUNE_INTERVAL_MS);
+    pruneLinks.unref();
     // The outbox worker stops first (deliveries in flight finish and are recorded), and a prune in
-    // progress finishes, before the database closes.
-    const closeHooks: CloseHook[] = [() => eventParts.stop(), stopPruning];
+    // progress finishes, before the mail transport and the database close.
+    const closeHooks: CloseHook[] = [
+      () => clearInterval(pruneLinks),
+      () => eventParts.stop(),
+      stopPruning,
+      () => mailTransport.close(),
+    ];
     let closing: Promise<void> | undefined;
     if (backgroundWork) eventParts.startBackgroundWork();
 
@@ -336,6 +410,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
           introspectionFailures,
           mfaAccount,
           mfa,
+          email,
         }),
       openapi: (openApiOptions = {}) => {
         const jwksPath = openApiOptions.jwksPath === undefined ? jwksRoute.path : openApiOptions.jwksPath;
@@ -367,6 +442,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       pruneExpiredEvents: () => eventParts.pruneNow(),
       service,
       mfa,
+      email,
       store,
       keys: ring,
       secretBox,

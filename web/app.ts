@@ -3,7 +3,12 @@
  * sessions, log out. Everything goes through `gatehouse/client`; the page never sees the
  * refresh token and never stores the access token.
  */
-import { createGatehouseClient, type GatehouseSessionInfo, type GatehouseState } from "../src/client/index.ts";
+import {
+  createGatehouseClient,
+  type GatehouseSessionInfo,
+  type GatehouseState,
+  isGatehouseClientError,
+} from "../src/client/index.ts";
 import { activityItem } from "./activity.ts";
 import { element, formatCountdown, formatTime, hideError, showError, summariseUserAgent, withBusy } from "./dom.ts";
 import { describeError } from "./messages.ts";
@@ -11,6 +16,9 @@ import { renderQrCode } from "./qr.ts";
 import * as webauthn from "@simplewebauthn/browser";
 
 const client = createGatehouseClient();
+const LOOKS_LIKE_EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** The token of a `#reset=` link, held in memory once the fragment is cleared. */
+let resetToken: string | undefined;
 
 const ui = {
   status: element("status"),
@@ -43,7 +51,15 @@ const ui = {
   registerForm: element<HTMLFormElement>("register-form"),
   registerUsername: element<HTMLInputElement>("register-username"),
   registerPassword: element<HTMLInputElement>("register-password"),
+  registerEmail: element<HTMLInputElement>("register-email"),
   registerError: element("register-error"),
+  forgotForm: element<HTMLFormElement>("forgot-form"),
+  forgotEmail: element<HTMLInputElement>("forgot-email"),
+  forgotError: element("forgot-error"),
+  resetForm: element<HTMLFormElement>("reset-form"),
+  resetPassword: element<HTMLInputElement>("reset-password"),
+  resetError: element("reset-error"),
+  email: element("email"),
   heading: element("signed-in-heading"),
   username: element("username"),
   userId: element("user-id"),
@@ -112,7 +128,7 @@ function runAction(button: HTMLButtonElement, errorBox: HTMLElement, work: () =>
 }
 
 function clearSignedInData(): void {
-  for (const node of [ui.username, ui.userId, ui.sessionId]) node.textContent = "…";
+  for (const node of [ui.username, ui.userId, ui.sessionId, ui.email]) node.textContent = "…";
   ui.sessions.replaceChildren();
   ui.activity.replaceChildren();
   ui.apiResult.textContent = "";
@@ -133,6 +149,9 @@ async function loadIdentity(): Promise<void> {
     ui.username.textContent = me.user.username;
     ui.userId.textContent = me.user.id;
     ui.sessionId.textContent = me.session_id;
+    const email = me.user.email ?? null;
+    ui.email.textContent =
+      email === null ? "none" : `${email} (${me.user.email_verified ? "verified" : "not verified"})`;
     hideError(ui.identityError);
   } catch (error) {
     showError(ui.identityError, describeError(error));
@@ -219,7 +238,10 @@ ui.loginForm.addEventListener("submit", (event) => {
       showError(ui.loginError, "Enter your username and password.");
       return;
     }
-    const outcome = await client.login(username, ui.loginPassword.value);
+    // An address logs in by email; anything else is a username.
+    const outcome = LOOKS_LIKE_EMAIL.test(username)
+      ? await client.loginWithEmail(username, ui.loginPassword.value)
+      : await client.login(username, ui.loginPassword.value);
     ui.loginForm.reset();
     if (outcome.status === "mfa-required") {
       // The password was right; the session starts only after the second step.
@@ -364,10 +386,25 @@ ui.registerForm.addEventListener("submit", (event) => {
       showError(ui.registerError, "Choose a username and a password.");
       return;
     }
-    await client.register(username, password);
-    await client.login(username, password);
+    const email = ui.registerEmail.value.trim();
+    await client.register(username, password, email === "" ? undefined : email);
+    try {
+      await client.login(username, password);
+    } catch (error) {
+      // EMAIL_VERIFICATION=required: the account waits for its link.
+      if (isGatehouseClientError(error, "email_not_verified")) {
+        ui.registerForm.reset();
+        announce("Account created. Open the link we mailed you to confirm your address, then log in.");
+        return;
+      }
+      throw error;
+    }
     ui.registerForm.reset();
-    announce(`Account created. Logged in as ${username}.`);
+    announce(
+      email === ""
+        ? `Account created. Logged in as ${username}.`
+        : `Account created. Logged in as ${username}. We mailed a link to confirm ${email}.`,
+    );
     ui.heading.focus();
   });
 });
@@ -439,6 +476,64 @@ ui.passwordForm.addEventListener("submit", (event) => {
   });
 });
 
+ui.forgotForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = ui.forgotForm.querySelector("button[type=submit]") as HTMLButtonElement;
+  void runAction(submit, ui.forgotError, async () => {
+    const email = ui.forgotEmail.value.trim();
+    if (!email) {
+      showError(ui.forgotError, "Enter the email address of your account.");
+      return;
+    }
+    await client.forgotPassword(email);
+    ui.forgotForm.reset();
+    announce("If an account has this verified address, a reset link is on its way. It works for 30 minutes.");
+  });
+});
+
+ui.resetForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const submit = ui.resetForm.querySelector("button[type=submit]") as HTMLButtonElement;
+  void runAction(submit, ui.resetError, async () => {
+    if (resetToken === undefined || !ui.resetPassword.value) {
+      showError(ui.resetError, "Choose a new password.");
+      return;
+    }
+    await client.resetPassword(resetToken, ui.resetPassword.value);
+    resetToken = undefined;
+    ui.resetForm.reset();
+    ui.resetForm.hidden = true;
+    announce("Password reset, and every session ended. Log in with the new password.");
+    ui.loginUsername.focus();
+  });
+});
+
+/**
+ * Mailed links carry their token in the fragment (`#verify=…`, `#reset=…`), which never reaches
+ * a server log or a Referer. The page takes it, removes it from the address bar and history at
+ * once (history.replaceState), and posts it.
+ */
+async function handleMailLink(): Promise<void> {
+  const match = /^#(verify|reset)=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!match) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  const [, kind, token] = match;
+  if (kind === "reset") {
+    resetToken = token;
+    ui.resetForm.hidden = false;
+    announce("Choose a new password for your account.");
+    ui.resetPassword.focus();
+    return;
+  }
+  try {
+    await client.verifyEmail(token!);
+    announce("Your email address is confirmed.");
+    if (client.status === "signed-in") await loadIdentity();
+  } catch (error) {
+    announce(`That confirmation link did not work: ${describeError(error)}`);
+  }
+}
+
 ui.reloadSessions.addEventListener("click", () => withBusy(ui.reloadSessions, loadSessions));
 ui.reloadActivity.addEventListener("click", () => withBusy(ui.reloadActivity, loadActivity));
 
@@ -455,6 +550,7 @@ async function start(): Promise<void> {
     render({ status: "signed-out" });
     announce(`Could not check for an existing session. ${describeError(error)}`);
   }
+  await handleMailLink();
 }
 
 void start();

@@ -49,21 +49,30 @@ export function formatTime(iso: string): string {
 /** "Chrome on Linux" from a user-agent string; enough to tell devices apart. */
 export function summariseUserAgent(ua: string | null): string {
   if (!ua) return "Unknown device";
-  const browser =
-    /Edg\//.test(ua) ? "Edge"
-    : /Firefox\//.test(ua) ? "Firefox"
-    : /HeadlessChrome\//.test(ua) ? "Headless Chrome"
-    : /Chrom(e|ium)\//.test(ua) ? "Chrome"
-    : /Safari\//.test(ua) ? "Safari"
-    : /curl\//.test(ua) ? "curl"
-    : undefined;
-  const os =
-    /Android/.test(ua) ? "Android"
-    : /iPhone|iPad/.test(ua) ? "iOS"
-    : /Windows/.test(ua) ? "Windows"
-    : /Mac OS X/.test(ua) ? "macOS"
-    : /Linux/.test(ua) ? "Linux"
-    : undefined;
+  const browser = /Edg\//.test(ua)
+    ? "Edge"
+    : /Firefox\//.test(ua)
+      ? "Firefox"
+      : /HeadlessChrome\//.test(ua)
+        ? "Headless Chrome"
+        : /Chrom(e|ium)\//.test(ua)
+          ? "Chrome"
+          : /Safari\//.test(ua)
+            ? "Safari"
+            : /curl\//.test(ua)
+              ? "curl"
+              : undefined;
+  const os = /Android/.test(ua)
+    ? "Android"
+    : /iPhone|iPad/.test(ua)
+      ? "iOS"
+      : /Windows/.test(ua)
+        ? "Windows"
+        : /Mac OS X/.test(ua)
+          ? "macOS"
+          : /Linux/.test(ua)
+            ? "Linux"
+            : undefined;
   if (browser && os) return `${browser} on ${os}`;
   return browser ?? os ?? ua.slice(0, 60);
 }

@@ -19,6 +19,10 @@ export function describeError(error: unknown): string {
       return error.message;
     case "username_taken":
       return "That username is already taken. Choose another one, or log in if it is yours.";
+    case "invalid_link":
+      return "That link is no longer valid: it was used, it expired, or a newer one was sent. Ask for a new one.";
+    case "email_not_verified":
+      return "Confirm your email address first: open the link we mailed you.";
     case "registration_closed":
       return "This server is not accepting new accounts. Ask its administrator to create one for you.";
     case "invalid_request":

@@ -3,6 +3,7 @@ import { registerAuditCommand } from "./commands/audit.ts";
 import { registerBasicCommands } from "./commands/basics.ts";
 import { registerDoctorCommand } from "./commands/doctor.ts";
 import { registerKeysCommand } from "./commands/keys.ts";
+import { registerMailCommand } from "./commands/mail.ts";
 import { registerSessionsCommand } from "./commands/sessions.ts";
 import { registerTokenCommand } from "./commands/token.ts";
 import { registerUsersCommand } from "./commands/users.ts";
@@ -33,5 +34,6 @@ export function createProgram(version: string): Command {
   registerTokenCommand(program);
   registerDoctorCommand(program);
   registerAuditCommand(program);
+  registerMailCommand(program);
   return program;
 }

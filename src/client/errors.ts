@@ -21,7 +21,12 @@ export class GatehouseClientError extends Error {
   /** Seconds to wait before trying again, from `Retry-After`. */
   readonly retryAfter: number | undefined;
 
-  constructor(code: GatehouseErrorCode | (string & {}), status: number, message: string, options: { retryAfter?: number | undefined; cause?: unknown } = {}) {
+  constructor(
+    code: GatehouseErrorCode | (string & {}),
+    status: number,
+    message: string,
+    options: { retryAfter?: number | undefined; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = status;

@@ -55,7 +55,7 @@ export interface GatehouseUser {
 
 /** `GET /auth/me`. */
 export interface GatehouseMe {
-  user: GatehouseUser;
+  user: GatehouseUser & { email?: string | null; email_verified?: boolean };
   session_id: string;
 }
 
@@ -121,13 +121,15 @@ export interface GatehouseClientOptions {
 }
 
 export interface GatehouseClient {
-  /** Creates an account (`POST /auth/register`). Does not log in. */
-  register(username: string, password: string): Promise<GatehouseUser>;
+  /** Creates an account (`POST /auth/register`), with an email address if given. Does not log in. */
+  register(username: string, password: string, email?: string): Promise<GatehouseUser>;
   /**
    * Starts a session (`POST /auth/login`); every open tab of this origin becomes signed in.
    * When the account has a second factor, resolves to a challenge instead (still signed out).
    */
   login(username: string, password: string): Promise<GatehouseState | GatehouseMfaChallenge>;
+  /** Like `login`, by email address instead of username. */
+  loginWithEmail(email: string, password: string): Promise<GatehouseState | GatehouseMfaChallenge>;
   /** The second login step (`POST /auth/login/mfa`) with a TOTP code or a recovery code. */
   completeMfaLogin(mfaToken: string, factor: GatehouseSecondFactor): Promise<GatehouseState>;
   /** `POST /auth/mfa/totp`: a pending secret. Needs a recent login, or the current password. */
@@ -153,6 +155,16 @@ export interface GatehouseClient {
   renamePasskey(id: string, name: string): Promise<GatehousePasskey>;
   /** `DELETE /auth/webauthn/credentials/:id`. */
   removePasskey(id: string, currentPassword: string): Promise<void>;
+  /** `POST /auth/password/forgot`: a reset link if an account has that verified address; answers alike for any. */
+  forgotPassword(email: string): Promise<void>;
+  /** `POST /auth/password/reset` with the token of a `#reset=` link. Every session of the user ends. */
+  resetPassword(token: string, newPassword: string): Promise<void>;
+  /** `POST /auth/email/verify` with the token of a `#verify=` link. */
+  verifyEmail(token: string): Promise<void>;
+  /** `POST /auth/email/resend`: a new verification link to the signed-in user's address. */
+  resendVerification(): Promise<void>;
+  /** `POST /auth/email`: link to the new address, notice to the old; takes effect when verified. */
+  changeEmail(email: string, currentPassword: string): Promise<void>;
   /**
    * Ends this session (`POST /auth/logout`) and signs out every tab of this origin. Local
    * state is cleared even if the server cannot be reached; the error is still thrown.
@@ -268,8 +280,9 @@ class BrowserGatehouseClient implements GatehouseClient {
     return this.#token?.expiresAt;
   }
 
-  async register(username: string, password: string): Promise<GatehouseUser> {
-    const response = await send(this.#fetchImpl, this.#authUrl("/register"), this.#postInit({ username, password }));
+  async register(username: string, password: string, email?: string): Promise<GatehouseUser> {
+    const fields = email === undefined ? { username, password } : { username, password, email };
+    const response = await send(this.#fetchImpl, this.#authUrl("/register"), this.#postInit(fields));
     if (!response.ok) throw await errorFromResponse(response, this.#now());
     const body = (await response.json()) as { user: GatehouseUser };
     return body.user;
@@ -277,6 +290,10 @@ class BrowserGatehouseClient implements GatehouseClient {
 
   async login(username: string, password: string): Promise<GatehouseState | GatehouseMfaChallenge> {
     return this.#signIn("/login", { username, password });
+  }
+
+  async loginWithEmail(email: string, password: string): Promise<GatehouseState | GatehouseMfaChallenge> {
+    return this.#signIn("/login", { email, password });
   }
 
   async completeMfaLogin(mfaToken: string, factor: GatehouseSecondFactor): Promise<GatehouseState> {
@@ -335,6 +352,32 @@ class BrowserGatehouseClient implements GatehouseClient {
   async removePasskey(id: string, currentPassword: string): Promise<void> {
     const path = `/webauthn/credentials/${encodeURIComponent(id)}`;
     await this.#api<void>("DELETE", path, { current_password: currentPassword });
+  }
+
+  /** Calls that need no session: the answer is all there is. */
+  async #post(path: string, body: Record<string, unknown>): Promise<void> {
+    const response = await send(this.#fetchImpl, this.#authUrl(path), this.#postInit(body));
+    if (!response.ok) throw await errorFromResponse(response, this.#now());
+  }
+
+  forgotPassword(email: string): Promise<void> {
+    return this.#post("/password/forgot", { email });
+  }
+
+  resetPassword(token: string, newPassword: string): Promise<void> {
+    return this.#post("/password/reset", { token, new_password: newPassword });
+  }
+
+  verifyEmail(token: string): Promise<void> {
+    return this.#post("/email/verify", { token });
+  }
+
+  async resendVerification(): Promise<void> {
+    await this.#api<undefined>("POST", "/email/resend", {});
+  }
+
+  async changeEmail(email: string, currentPassword: string): Promise<void> {
+    await this.#api<undefined>("POST", "/email", { email, current_password: currentPassword });
   }
 
   async #passkeySignIn(webauthn: GatehouseWebAuthn, extra: Record<string, string>): Promise<GatehouseState> {
@@ -700,7 +743,7 @@ class BrowserGatehouseClient implements GatehouseClient {
     if (body !== undefined) init.method = method;
     const response = await send((input, requestInit) => this.fetch(input, requestInit), this.#authUrl(path), init);
     if (!response.ok) throw await errorFromResponse(response, this.#now());
-    if (response.status === 204) return undefined as T;
+    if (response.status === 204 || response.status === 202) return undefined as T;
     return (await response.json()) as T;
   }
 }

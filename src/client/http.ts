@@ -31,13 +31,28 @@ export async function readTokenResponse(response: Response): Promise<TokenRespon
   try {
     body = await response.json();
   } catch (cause) {
-    throw new GatehouseClientError("unexpected_response", response.status, "The server's token response was not JSON.", { cause });
+    throw new GatehouseClientError(
+      "unexpected_response",
+      response.status,
+      "The server's token response was not JSON.",
+      { cause },
+    );
   }
   const record = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
   const token = record["access_token"];
   const expiresIn = record["expires_in"];
-  if (typeof token !== "string" || token === "" || typeof expiresIn !== "number" || !Number.isFinite(expiresIn) || expiresIn <= 0) {
-    throw new GatehouseClientError("unexpected_response", response.status, "The server's token response lacked access_token or expires_in.");
+  if (
+    typeof token !== "string" ||
+    token === "" ||
+    typeof expiresIn !== "number" ||
+    !Number.isFinite(expiresIn) ||
+    expiresIn <= 0
+  ) {
+    throw new GatehouseClientError(
+      "unexpected_response",
+      response.status,
+      "The server's token response lacked access_token or expires_in.",
+    );
   }
   return { access_token: token, token_type: "Bearer", expires_in: expiresIn };
 }
@@ -48,6 +63,11 @@ export async function send(fetchImpl: typeof fetch, input: RequestInfo | URL, in
     return await fetchImpl(input, init);
   } catch (cause) {
     if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
-    throw new GatehouseClientError("network_error", 0, "Could not reach the server. Check the connection and try again.", { cause });
+    throw new GatehouseClientError(
+      "network_error",
+      0,
+      "Could not reach the server. Check the connection and try again.",
+      { cause },
+    );
   }
 }

@@ -145,7 +145,8 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
 function parseToken(value: unknown): SharedToken | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const { accessToken, expiresAt, lifetimeSeconds } = value as Record<string, unknown>;
-  if (typeof accessToken !== "string" || typeof expiresAt !== "number" || typeof lifetimeSeconds !== "number") return undefined;
+  if (typeof accessToken !== "string" || typeof expiresAt !== "number" || typeof lifetimeSeconds !== "number")
+    return undefined;
   if (!Number.isFinite(expiresAt) || !Number.isFinite(lifetimeSeconds)) return undefined;
   return { accessToken, expiresAt, lifetimeSeconds };
 }

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import type { GatehouseConfig } from "./config.ts";
+import { validateEmail } from "./email/email-address.ts";
+import type { EmailService } from "./email/email-service.ts";
 import { AuthError, isAuthError } from "./errors.ts";
 import { OncePerWindow } from "./events/once-per-window.ts";
 import type { SecurityEventData, SecurityEventType } from "./events/security-event.ts";
@@ -26,6 +28,7 @@ import type {
   TransactionOps,
   UserRecord,
 } from "./store/store.ts";
+import { EmailTakenError } from "./store/users.ts";
 
 /** Who is calling, as far as the transport can tell. */
 export interface CallerContext extends SessionMeta {
@@ -43,6 +46,15 @@ export interface PublicUser {
   id: string;
   username: string;
 }
+
+/** What GET /auth/me shows: the public user plus the address and whether it is verified. */
+export interface UserProfile extends PublicUser {
+  email: string | null;
+  email_verified: boolean;
+}
+
+/** Who is logging in: by username or by email address, exactly one. */
+export type LoginName = { username: string; email?: undefined } | { email: string; username?: undefined };
 
 /** What a verified bearer token tells a route: claims plus the ids most code needs. */
 export interface AuthContext {
@@ -81,6 +93,8 @@ export interface AuthServiceParts {
   /** Passkey logins; without it, the passkey routes are not served. */
   passkeys?: PasskeyService;
   events: SecurityEvents;
+  /** Verified addresses and recovery; without it, accounts have no email. */
+  email?: EmailService;
 }
 
 /** A page of a user's own activity, newest first. */
@@ -91,6 +105,7 @@ export interface ActivityPage {
 }
 
 const INVALID_CREDENTIALS = "Wrong username or password.";
+const EMAIL_NOT_VERIFIED = "Confirm your email address first: open the link we mailed you, or ask for a new one.";
 const sessionEnded = () =>
   new AuthError("invalid_token", "This session has ended. Log in again.", {
     tokenPresented: true,
@@ -113,7 +128,12 @@ export class AuthService {
     this.#p = parts;
   }
 
-  async register(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<PublicUser> {
+  async register(
+    rawUsername: string,
+    rawPassword: string,
+    caller: CallerContext,
+    rawEmail?: string,
+  ): Promise<PublicUser> {
     if (!this.#p.config.registrationOpen) {
       throw new AuthError(
         "registration_closed",
@@ -121,6 +141,10 @@ export class AuthService {
       );
     }
     const username = validateNewUsername(rawUsername);
+    const email = rawEmail === undefined ? null : validateEmail(rawEmail);
+    if (email === null && this.#requiresVerifiedEmail()) {
+      throw new AuthError("invalid_request", "An email address is required to register on this server.");
+    }
     const password = normalizePassword(rawPassword);
     await this.#p.checkPasswordPolicy(password, { username });
     const address = throttleIp(caller.ip);
@@ -132,20 +156,42 @@ export class AuthService {
       createdAt: this.#p.clock.now(),
       disabledAt: null,
       roles: [],
+      email: null,
+      emailVerifiedAt: null,
     };
-    await this.#p.store.transaction(async (tx) => {
-      await tx.insertUser(user);
-      await this.#record(tx, "user_registered", user.id, caller);
-    });
-    return publicUser(user);
+    const mailer = this.#p.email;
+    if (email === null || mailer === undefined) {
+      await this.#p.store.transaction(async (tx) => {
+        await tx.insertUser(user);
+        await this.#record(tx, "user_registered", user.id, caller);
+      });
+      return publicUser(user);
+    }
+    // An address another account has: the same answer as a fresh sign-up, the new account gets
+    // no address, and the address's owner is told. A concurrent sign-up that wins the address
+    // between the check and the insert makes the first try fail; the second sees the owner.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#p.store.transaction(async (tx) => {
+          const owner = await tx.findUserByEmail(email);
+          await tx.insertUser({ ...user, email: owner === null ? email : null });
+          await this.#record(tx, "user_registered", user.id, caller);
+          if (owner === null) await mailer.sendLink(tx, user, "verify_email", email);
+          else await mailer.sendNotice(tx, owner, "address_in_use", owner.email ?? email);
+        });
+        return publicUser(user);
+      } catch (error) {
+        if (!(error instanceof EmailTakenError) || attempt > 0) throw error;
+      }
+    }
   }
 
   /**
    * Unknown user, disabled user and wrong password look the same from outside:
    * same error, and the same argon2 work (a dummy verify) so timing does not tell.
    */
-  async login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
-    const outcome = await this.beginLogin(rawUsername, rawPassword, caller);
+  async login(login: string | LoginName, rawPassword: string, caller: CallerContext): Promise<TokenGrant> {
+    const outcome = await this.beginLogin(login, rawPassword, caller);
     if ("mfaRequired" in outcome) {
       const message = "This account has a second factor: log in with beginLogin and completeMfaLogin.";
       throw new AuthError("insufficient_user_authentication", message);
@@ -154,17 +200,19 @@ export class AuthService {
   }
 
   /**
-   * The first login step. A right password answers tokens, or, when the account has a second
-   * factor, a challenge to finish with completeMfaLogin. A wrong password is the same
-   * invalid_credentials either way, so the second step reveals nothing about the first.
+   * The first login step, by username or email address. A right password answers tokens, or,
+   * when the account has a second factor, a challenge to finish with completeMfaLogin. A wrong
+   * password is the same invalid_credentials either way, so the second step reveals nothing
+   * about the first.
    */
   async beginLogin(
-    rawUsername: string,
+    login: string | LoginName,
     rawPassword: string,
     caller: CallerContext,
   ): Promise<TokenGrant | MfaChallenge> {
     try {
-      const outcome = await this.#login(rawUsername, rawPassword, caller);
+      const name = typeof login === "string" ? { username: login } : login;
+      const outcome = await this.#login(name, rawPassword, caller);
       // Half a login is not a success yet: completeMfaLogin counts it when it finishes.
       if (!("mfaRequired" in outcome)) this.#p.metrics.login("success");
       return outcome;
@@ -174,18 +222,30 @@ export class AuthService {
     }
   }
 
-  async #login(rawUsername: string, rawPassword: string, caller: CallerContext): Promise<TokenGrant | MfaChallenge> {
-    const username = normalizeUsername(rawUsername);
+  async #login(name: LoginName, rawPassword: string, caller: CallerContext): Promise<TokenGrant | MfaChallenge> {
     const password = normalizePassword(rawPassword);
     const address = throttleIp(caller.ip);
+    let throttleName: string;
+    let find: () => Promise<UserRecord | null>;
+    if (name.email !== undefined) {
+      // Accounts are throttled by their username whichever way they log in; an unknown address
+      // by a key no username can spell (":" is not allowed in usernames).
+      const byEmail = await this.#p.store.findUserByEmail(name.email.trim());
+      throttleName = byEmail ? normalizeUsername(byEmail.username) : `email:${name.email.trim().toLowerCase()}`;
+      find = async () => byEmail;
+    } else {
+      const username = normalizeUsername(name.username);
+      throttleName = username;
+      find = () => this.#p.store.findUserByUsername(username);
+    }
     let found = null as UserRecord | null;
     let challenge: MfaChallenge | null = null;
     const user = await this.#throttled(
-      username,
+      throttleName,
       caller,
       "login",
       async () => {
-        found = await this.#p.store.findUserByUsername(username);
+        found = await find();
         if (found?.disabledAt != null) {
           this.#p.log.warn({ userId: found.id, ip: caller.ip }, "login refused: account disabled");
         }
@@ -193,7 +253,9 @@ export class AuthService {
           found !== null && found.disabledAt === null
             ? await this.#p.hasher.verify(found.passwordHash, password, address)
             : await this.#p.hasher.verifyDummy(password, address);
-        if (ok && found) challenge = (await this.#p.mfa?.challengeFor(found.id)) ?? null;
+        if (ok && found && !this.#mustVerifyEmail(found)) {
+          challenge = (await this.#p.mfa?.challengeFor(found.id)) ?? null;
+        }
         return ok ? found : null;
       },
       // Half a login clears no failures: else each right password would buy five more code guesses.
@@ -204,12 +266,12 @@ export class AuthService {
       // passwords into the username field. The address and user agent are what stuffing shows in.
       const reason =
         found === null ? "unknown_user" : found.disabledAt !== null ? "account_disabled" : "wrong_password";
-      await this.#p.events.recordAlone(this.#p.store, {
-        ...this.#about(found?.id ?? null, caller),
-        type: "login_failed",
-        data: { reason },
-      });
+      await this.#loginFailed(found?.id ?? null, caller, reason);
       throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
+    }
+    // Only now, with the password proven, may the answer say anything about the address.
+    if (this.#mustVerifyEmail(user)) {
+      throw new AuthError("email_not_verified", EMAIL_NOT_VERIFIED);
     }
     // Hashed before the transaction: nothing slow happens while it holds its locks.
     const rehashed = this.#p.hasher.needsRehash(user.passwordHash)
@@ -239,13 +301,19 @@ export class AuthService {
     if (!mfa) throw new AuthError("not_found", "Second factors are not enabled on this server.");
     const userId = await mfa.takeAttempt(mfaToken);
     const found = await this.#p.store.findUserById(userId);
-    if (!found || found.disabledAt !== null) throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
+    if (!found || found.disabledAt !== null) {
+      await this.#loginFailed(found?.id ?? null, caller, "account_disabled");
+      throw new AuthError("invalid_credentials", INVALID_CREDENTIALS);
+    }
     let amr: readonly string[] | null = null;
     const user = await this.#throttled(found.username, caller, "login", async () => {
       amr = await mfa.verify(found.id, proof);
       return amr ? found : null;
     });
-    if (!user || !amr) throw new AuthError("invalid_credentials", "The code is wrong, expired or already used.");
+    if (!user || !amr) {
+      await this.#loginFailed(found.id, caller, "wrong_second_factor");
+      throw new AuthError("invalid_credentials", "The code is wrong, expired or already used.");
+    }
     await mfa.consume(mfaToken as string);
     return this.#startLogin(user, caller, amr);
   }
@@ -258,11 +326,33 @@ export class AuthService {
   async #loginWithPasskey(response: unknown, caller: CallerContext): Promise<TokenGrant> {
     const passkeys = this.#p.passkeys;
     if (!passkeys) throw new AuthError("not_found", "Passkeys are not enabled on this server.");
-    const { userId, keyKind } = await passkeys.verifyAuthentication(response, "login", null);
-    const user = await this.#p.store.findUserById(userId);
-    if (!user || user.disabledAt !== null)
+    let verified: Awaited<ReturnType<PasskeyService["verifyAuthentication"]>>;
+    try {
+      verified = await passkeys.verifyAuthentication(response, "login", null);
+    } catch (error) {
+      if (isAuthError(error) && error.code === "invalid_credentials") {
+        await this.#loginFailed(null, caller, "passkey_rejected");
+      }
+      throw error;
+    }
+    const user = await this.#p.store.findUserById(verified.userId);
+    if (!user || user.disabledAt !== null) {
+      await this.#loginFailed(user?.id ?? null, caller, "account_disabled");
       throw new AuthError("invalid_credentials", "The passkey could not be verified.");
-    return this.#startLogin(user, caller, passkeyAmr(keyKind, false));
+    }
+    if (this.#mustVerifyEmail(user)) {
+      throw new AuthError("email_not_verified", EMAIL_NOT_VERIFIED);
+    }
+    return this.#startLogin(user, caller, passkeyAmr(verified.keyKind, false));
+  }
+
+  /** Records a refused login: who, if known, from where, and why (never what was typed). */
+  async #loginFailed(userId: string | null, caller: CallerContext, reason: string): Promise<void> {
+    await this.#p.events.recordAlone(this.#p.store, {
+      ...this.#about(userId, caller),
+      type: "login_failed",
+      data: { reason },
+    });
   }
 
   /** Starts the session of a finished login and records it, in one transaction. */
@@ -285,21 +375,13 @@ export class AuthService {
     }
   }
 
-  /**
-   * Checks the password of a logged-in user (a fresh proof before a sensitive change), inside
-   * the login throttle. Answers the user; a wrong password is invalid_credentials.
-   */
-  async verifyCurrentPassword(userId: string, rawPassword: string, caller: CallerContext): Promise<UserRecord> {
-    const user = await this.#p.store.findUserById(userId);
-    if (!user || user.disabledAt !== null)
-      throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
-    const current = normalizePassword(rawPassword);
-    const address = throttleIp(caller.ip);
-    const verified = await this.#throttled(user.username, caller, "password_change", async () =>
-      (await this.#p.hasher.verify(user.passwordHash, current, address)) ? user : null,
-    );
-    if (!verified) throw new AuthError("invalid_credentials", "The current password is wrong.");
-    return verified;
+  #requiresVerifiedEmail(): boolean {
+    return this.#p.email !== undefined && this.#p.config.email.verification === "required";
+  }
+
+  /** The server requires a verified address and this account has none yet. */
+  #mustVerifyEmail(user: UserRecord): boolean {
+    return this.#requiresVerifiedEmail() && (user.emailVerifiedAt ?? null) === null;
   }
 
   async refresh(refreshToken: unknown, caller?: CallerContext): Promise<TokenGrant> {
@@ -526,13 +608,8 @@ export class AuthService {
     return { events, nextBefore: more ? events.at(-1)!.id : null };
   }
 
-  /** Changes the password after checking the current one; every other session ends. */
-  async changePassword(
-    auth: AuthContext,
-    currentPassword: string,
-    newPassword: string,
-    caller: CallerContext,
-  ): Promise<void> {
+  /** Checks the caller's current password (throttled like a login) before a sensitive change. */
+  async verifyCurrentPassword(auth: AuthContext, currentPassword: string, caller: CallerContext): Promise<UserRecord> {
     const user = await this.#p.store.findUserById(auth.userId);
     if (!user || user.disabledAt !== null)
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
@@ -544,13 +621,25 @@ export class AuthService {
     if (!verified) {
       throw new AuthError("invalid_credentials", "The current password is wrong.");
     }
+    return verified;
+  }
+
+  /** Changes the password after checking the current one; every other session ends. */
+  async changePassword(
+    auth: AuthContext,
+    currentPassword: string,
+    newPassword: string,
+    caller: CallerContext,
+  ): Promise<void> {
+    const user = await this.verifyCurrentPassword(auth, currentPassword, caller);
     const next = normalizePassword(newPassword);
     await this.#p.checkPasswordPolicy(next, { username: user.username });
-    const hash = await this.#p.hasher.hash(next, address);
+    const hash = await this.#p.hasher.hash(next, throttleIp(caller.ip));
     await this.#p.store.transaction(async (tx) => {
       await tx.updatePasswordHash(user.id, hash);
       const ended = await this.#p.sessions.endAllForUser(user.id, "password_changed", auth.sessionId, tx);
       await this.#record(tx, "password_changed", user.id, caller, auth.sessionId, { sessions_ended: ended });
+      await this.#p.email?.notify(tx, user, "password_changed");
     });
   }
 
@@ -565,11 +654,12 @@ export class AuthService {
     });
   }
 
-  async me(userId: string): Promise<PublicUser> {
+  async me(userId: string): Promise<UserProfile> {
     const user = await this.#p.store.findUserById(userId);
     if (!user || user.disabledAt !== null)
       throw new AuthError("invalid_token", "This account is not active.", { tokenPresented: true });
-    return publicUser(user);
+    const email = user.email ?? null;
+    return { ...publicUser(user), email, email_verified: email !== null && (user.emailVerifiedAt ?? null) !== null };
   }
 }
 

@@ -13,6 +13,8 @@ export type AuthErrorCode =
   | "forbidden_origin"
   | "registration_closed"
   | "username_taken"
+  | "invalid_link"
+  | "email_not_verified"
   | "not_found"
   | "payload_too_large"
   | "unsupported_media_type"

@@ -19,8 +19,21 @@ const username = text(1, 256);
 const password = text(1, 4096);
 const transport = z.enum(["cookie", "body"]).optional();
 
+/** Longer than any address (254), so the address check, not the body check, says what is wrong. */
+const email = text(1, 1024);
+/** Mailed-link tokens are 43 characters; the bound only keeps junk cheap. */
+const linkToken = text(1, 512);
+
 export const credentialsBody = z.object({ username, password }).strict();
-export const loginBody = z.object({ username, password, token_transport: transport }).strict();
+export const registerBody = z.object({ username, password, email: email.optional() }).strict();
+/** By username or by email (exactly one; the route checks which). */
+export const loginBody = z
+  .object({ username: username.optional(), email: email.optional(), password, token_transport: transport })
+  .strict();
+export const emailVerifyBody = z.object({ token: linkToken }).strict();
+export const emailChangeBody = z.object({ email, current_password: password }).strict();
+export const passwordForgotBody = z.object({ email }).strict();
+export const passwordResetBody = z.object({ token: linkToken, new_password: password }).strict();
 export const refreshBody = z.object({ refresh_token: text(0, 512).optional(), token_transport: transport }).strict();
 export const passwordChangeBody = z.object({ current_password: password, new_password: password }).strict();
 /** Routes that need no input still take a JSON body (`{}`), so the JSON-only CSRF rule holds for them too. */

@@ -22,7 +22,10 @@ interface HttpParserError {
 function fromBodyParser(err: HttpParserError): AuthError | undefined {
   switch (err.type) {
     case "entity.too.large":
-      return new AuthError("payload_too_large", "The request body is too large. The limit is 16 KiB unless configured otherwise.");
+      return new AuthError(
+        "payload_too_large",
+        "The request body is too large. The limit is 16 KiB unless configured otherwise.",
+      );
     case "entity.parse.failed":
       return new AuthError("invalid_request", "The request body is not valid JSON.");
     case "charset.unsupported":

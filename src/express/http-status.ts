@@ -4,6 +4,7 @@ import type { AuthError, AuthErrorCode } from "../core/errors.ts";
 const STATUS: Record<AuthErrorCode, number> = {
   invalid_request: 400,
   invalid_password: 400,
+  invalid_link: 400,
   invalid_credentials: 401,
   invalid_token: 401,
   invalid_grant: 401,
@@ -11,6 +12,7 @@ const STATUS: Record<AuthErrorCode, number> = {
   insufficient_user_authentication: 401,
   forbidden_origin: 403,
   registration_closed: 403,
+  email_not_verified: 403,
   not_found: 404,
   username_taken: 409,
   payload_too_large: 413,

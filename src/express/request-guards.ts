@@ -32,7 +32,10 @@ export function assertAllowedOrigin(req: Request, allowedOrigins: readonly strin
   const site = req.headers["sec-fetch-site"];
   if (origin !== undefined) {
     if (origin === ownOrigin(req) || allowedOrigins.includes(origin)) return;
-    throw new AuthError("forbidden_origin", "This request came from an origin that is not allowed to use the session cookie.");
+    throw new AuthError(
+      "forbidden_origin",
+      "This request came from an origin that is not allowed to use the session cookie.",
+    );
   }
   if (site === "cross-site") {
     throw new AuthError("forbidden_origin", "Cross-site requests may not use the session cookie.");

@@ -45,7 +45,13 @@ export const sessionsResponse = z.object({
   next_cursor: z.string().nullable().describe("Pass as `?before=` for the next page; null on the last page."),
 });
 
-export const meResponse = z.object({ user: publicUserSchema, session_id: z.string() });
+export const meResponse = z.object({
+  user: publicUserSchema.extend({
+    email: z.string().nullable().describe("The account's address, or null."),
+    email_verified: z.boolean().describe("Whether the address was proven by a mailed link."),
+  }),
+  session_id: z.string(),
+});
 
 /** RFC 7662 §2.2; `sid` and `roles` are Gatehouse's extensions. */
 export const introspectionResponse = z.discriminatedUnion("active", [

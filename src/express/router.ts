@@ -1,7 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
-import type { AuthService, TokenGrant } from "../core/auth-service.ts";
+import type { AuthService, LoginName, TokenGrant } from "../core/auth-service.ts";
+import type { EmailService } from "../core/email/email-service.ts";
 import type { Clock } from "../core/clock.ts";
 import { AuthError } from "../core/errors.ts";
 import type { MfaAccount } from "../core/mfa/mfa-account.ts";
@@ -21,6 +22,7 @@ import { type FailureLimit, introspectionGuard } from "./introspection-guard.ts"
 import { mountMfaRoutes } from "./routes/mfa.ts";
 import { mountWebAuthnRoutes } from "./routes/webauthn.ts";
 import { DEFAULT_ACTIVITY_LIMIT, describeEvent } from "./routes/activity.ts";
+import { mountEmailRoutes } from "./routes/email.ts";
 
 export interface RouterSettings {
   service: AuthService;
@@ -40,6 +42,8 @@ export interface RouterSettings {
   mfaAccount?: MfaAccount;
   /** Second factors themselves (for the passkey second step). */
   mfa?: MfaService;
+  /** Verified addresses and recovery: adds the email routes. */
+  email?: EmailService | undefined;
 }
 
 /** The auth routes of the routes table. Mount it anywhere (`app.use("/auth", auth.router())`). */
@@ -104,7 +108,10 @@ export function createAuthRouter(s: RouterSettings): Router {
   };
 
   serve(authRoutes.register, async (req, res, { body }) => {
-    const user = await s.service.register(body.username, body.password, callerOf(req));
+    if (body.email !== undefined && s.email === undefined) {
+      throw new AuthError("invalid_request", "This server does not take email addresses.");
+    }
+    const user = await s.service.register(body.username, body.password, callerOf(req), body.email);
     res.status(201).json({ user });
   });
 
@@ -112,7 +119,12 @@ export function createAuthRouter(s: RouterSettings): Router {
   // cookie is answered with the cookie, whatever its body asks. Only a client without the cookie
   // (a native app) may ask for the token in the body, so script on a page can never read it.
   serve(authRoutes.login, async (req, res, { body }) => {
-    const outcome = await s.service.beginLogin(body.username, body.password, callerOf(req));
+    let name: LoginName;
+    if (body.username !== undefined && body.email === undefined) name = { username: body.username };
+    else if (body.email !== undefined && body.username === undefined && s.email !== undefined) {
+      name = { email: body.email };
+    } else throw new AuthError("invalid_request", 'Invalid request body: send "username" or "email", exactly one.');
+    const outcome = await s.service.beginLogin(name, body.password, callerOf(req));
     if ("mfaRequired" in outcome) {
       // No token and no cookie yet: only the second step issues them.
       res.setHeader("Cache-Control", "no-store");
@@ -228,6 +240,7 @@ export function createAuthRouter(s: RouterSettings): Router {
     res.setHeader("Cache-Control", "no-store");
     res.json({ events: page.events.map(describeEvent), next_before: page.nextBefore });
   });
+  if (s.email !== undefined) mountEmailRoutes(serve, { service: s.service, email: s.email });
 
   router.use((req) => {
     const message = `No such route: ${req.method} is not served at this path. See the API table in the README.`;

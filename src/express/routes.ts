@@ -1,6 +1,17 @@
 import { z } from "zod";
 import type { AuthErrorCode } from "../core/errors.ts";
-import { credentialsBody, emptyBody, loginBody, passwordChangeBody, refreshBody, tokenBody } from "./bodies.ts";
+import {
+  emailChangeBody,
+  emailVerifyBody,
+  emptyBody,
+  loginBody,
+  passwordChangeBody,
+  passwordForgotBody,
+  passwordResetBody,
+  refreshBody,
+  registerBody,
+  tokenBody,
+} from "./bodies.ts";
 import { sessionIdParams } from "./path-params.ts";
 import { secondFactorRoutes } from "./routes/second-factor-routes.ts";
 import {
@@ -45,8 +56,11 @@ export const authRoutes = {
     auth: "none",
     tag: "accounts",
     summary: "Create an account",
-    description: JSON_POST,
-    body: credentialsBody,
+    description:
+      "With `email`, a verification link is mailed; an address another account has answers the same and its " +
+      "owner is told instead. " +
+      JSON_POST,
+    body: registerBody,
     responses: { 201: registeredResponse },
     errors: [
       ...JSON_BODY,
@@ -66,12 +80,15 @@ export const authRoutes = {
     summary: "Start a session",
     description:
       "Answers an access token, and the refresh token as an HttpOnly cookie; a native client may ask for it in " +
-      'the body with `token_transport: "body"`. Unknown user and wrong password answer alike. ' +
+      'the body with `token_transport: "body"`. Send `username` or `email`, exactly one. Unknown user and wrong ' +
+      "password answer alike; `email_not_verified` only after the password is right. When the account has a " +
+      "second factor, a right password answers `mfa_required` and an `mfa_token` for `POST /login/mfa` instead " +
+      "(no token, no cookie). " +
       JSON_POST,
     body: loginBody,
     responses: { 200: z.union([tokenResponse, mfaChallengeResponse]) },
     setsRefreshCookie: true,
-    errors: [...JSON_BODY, "invalid_credentials", "too_many_requests", ...DATABASE],
+    errors: [...JSON_BODY, "invalid_credentials", "email_not_verified", "too_many_requests", ...DATABASE],
   },
   refresh: {
     method: "post",
@@ -168,6 +185,61 @@ export const authRoutes = {
     query: activityQuery,
     responses: { 200: activityResponse },
     errors: [...BEARER, ...DATABASE],
+  },
+  verifyEmail: {
+    method: "post",
+    path: "/email/verify",
+    auth: "none",
+    tag: "email",
+    summary: "Verify an email address with the token of a mailed `#verify=` link",
+    description: JSON_POST,
+    body: emailVerifyBody,
+    responses: { 204: null },
+    errors: [...JSON_BODY, "invalid_link", ...DATABASE],
+  },
+  resendVerification: {
+    method: "post",
+    path: "/email/resend",
+    auth: "bearer",
+    tag: "email",
+    summary: "Mail a new verification link to the account's unverified address",
+    description: JSON_POST,
+    body: emptyBody,
+    responses: { 202: null },
+    errors: [...JSON_BODY, ...BEARER, "too_many_requests", ...DATABASE],
+  },
+  changeEmail: {
+    method: "post",
+    path: "/email",
+    auth: "bearer",
+    tag: "email",
+    summary: "Change the address: a link to the new one, a notice to the old; effective when verified",
+    description: JSON_POST,
+    body: emailChangeBody,
+    responses: { 202: null },
+    errors: [...JSON_BODY, ...BEARER, "invalid_credentials", "too_many_requests", ...DATABASE],
+  },
+  forgotPassword: {
+    method: "post",
+    path: "/password/forgot",
+    auth: "none",
+    tag: "email",
+    summary: "Mail a password-reset link if an account has this verified address",
+    description: `The answer is the same for every address, in body, headers and timing. ${JSON_POST}`,
+    body: passwordForgotBody,
+    responses: { 202: null },
+    errors: [...JSON_BODY, "too_many_requests", ...DATABASE],
+  },
+  resetPassword: {
+    method: "post",
+    path: "/password/reset",
+    auth: "none",
+    tag: "email",
+    summary: "Set a new password with the token of a mailed `#reset=` link; every session ends",
+    description: JSON_POST,
+    body: passwordResetBody,
+    responses: { 204: null },
+    errors: [...JSON_BODY, "invalid_link", "invalid_password", ...DATABASE],
   },
   introspect: {
     method: "post",

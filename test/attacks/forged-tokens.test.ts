@@ -6,7 +6,8 @@ import { after, before, describe, it } from "node:test";
 import { REFRESH_COOKIE, refreshCookieFrom, request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 
-const b64 = (value: unknown) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 
 interface Forge {
   header: Record<string, unknown>;
@@ -45,8 +46,14 @@ describe("attacks on access tokens (RFC 8725)", () => {
     canaryUrl = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
 
     server = await startTestServer();
-    await request(`${server.url}/auth/register`, { method: "POST", json: { username: "victim", password: STRONG_PASSWORD } });
-    const login = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "victim", password: STRONG_PASSWORD } });
+    await request(`${server.url}/auth/register`, {
+      method: "POST",
+      json: { username: "victim", password: STRONG_PASSWORD },
+    });
+    const login = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username: "victim", password: STRONG_PASSWORD },
+    });
     const access = (login.body as { access_token: string }).access_token;
     good = {
       access,
@@ -79,7 +86,9 @@ describe("attacks on access tokens (RFC 8725)", () => {
   });
 
   it("key confusion: HS256 signed with the public key as PEM text and as JWK text", async () => {
-    const pem = createPublicKey({ key: publicJwk as never, format: "jwk" }).export({ type: "spki", format: "pem" }).toString();
+    const pem = createPublicKey({ key: publicJwk as never, format: "jwk" })
+      .export({ type: "spki", format: "pem" })
+      .toString();
     for (const [label, secret] of [
       ["PEM", pem],
       ["JWK", JSON.stringify(publicJwk)],
@@ -93,7 +102,16 @@ describe("attacks on access tokens (RFC 8725)", () => {
 
   it("kid injection and unknown kids", async () => {
     const attacker = generateKeyPairSync("ed25519").privateKey;
-    for (const badKid of ["../../../../dev/null", "' OR '1'='1", "/etc/passwd", "http://127.0.0.1/", "k".repeat(5000), "", 42, null]) {
+    for (const badKid of [
+      "../../../../dev/null",
+      "' OR '1'='1",
+      "/etc/passwd",
+      "http://127.0.0.1/",
+      "k".repeat(5000),
+      "",
+      42,
+      null,
+    ]) {
       const token = signEd(attacker, { header: { alg: "EdDSA", typ: "at+jwt", kid: badKid }, claims: validClaims() });
       await assertRejected(token, `kid ${String(badKid).slice(0, 20)}`);
     }
@@ -113,8 +131,14 @@ describe("attacks on access tokens (RFC 8725)", () => {
       jwk: { ...attackerJwk, kid: "attacker" },
       x5c: ["MIIB"],
     };
-    await assertRejected(signEd(attacker.privateKey, { header, claims: validClaims() }), "self-signed with embedded key");
-    await assertRejected(signEd(attacker.privateKey, { header: { ...header, kid }, claims: validClaims() }), "embedded key with real kid");
+    await assertRejected(
+      signEd(attacker.privateKey, { header, claims: validClaims() }),
+      "self-signed with embedded key",
+    );
+    await assertRejected(
+      signEd(attacker.privateKey, { header: { ...header, kid }, claims: validClaims() }),
+      "embedded key with real kid",
+    );
     const legit = signEd(serverKey, { header: { ...header, kid }, claims: validClaims() });
     assert.equal((await bearer(legit)).status, 200, "headers are ignored: the real key still decides");
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -126,7 +150,10 @@ describe("attacks on access tokens (RFC 8725)", () => {
     const cases: [string, Forge][] = [
       ["expired", { header: { alg: "EdDSA", typ: "at+jwt", kid }, claims: { ...validClaims(), exp: now - 61 } }],
       ["no exp", { header: { alg: "EdDSA", typ: "at+jwt", kid }, claims: { ...validClaims(), exp: undefined } }],
-      ["exp string", { header: { alg: "EdDSA", typ: "at+jwt", kid }, claims: { ...validClaims(), exp: String(now + 600) } }],
+      [
+        "exp string",
+        { header: { alg: "EdDSA", typ: "at+jwt", kid }, claims: { ...validClaims(), exp: String(now + 600) } },
+      ],
       ["future nbf", { header: { alg: "EdDSA", typ: "at+jwt", kid }, claims: { ...validClaims(), nbf: now + 120 } }],
       ["future iat", { header: { alg: "EdDSA", typ: "at+jwt", kid }, claims: { ...validClaims(), iat: now + 3600 } }],
       ["wrong iss", { header: { alg: "EdDSA", typ: "at+jwt", kid }, claims: { ...validClaims(), iss: "evil" } }],
@@ -159,10 +186,17 @@ describe("attacks on access tokens (RFC 8725)", () => {
 
   it("a refresh token is not a bearer token, and an access token is not a refresh token", async () => {
     await assertRejected(good.cookie, "refresh token as bearer");
-    const asCookie = await request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${good.access}` } });
+    const asCookie = await request(`${server.url}/auth/refresh`, {
+      method: "POST",
+      json: {},
+      headers: { cookie: `${REFRESH_COOKIE}=${good.access}` },
+    });
     assert.equal(asCookie.status, 401);
     assert.equal((asCookie.body as { error: string }).error, "invalid_grant");
-    const asBody = await request(`${server.url}/auth/refresh`, { method: "POST", json: { refresh_token: good.access } });
+    const asBody = await request(`${server.url}/auth/refresh`, {
+      method: "POST",
+      json: { refresh_token: good.access },
+    });
     assert.equal(asBody.status, 401);
     assert.equal((asBody.body as { error: string }).error, "invalid_grant");
   });

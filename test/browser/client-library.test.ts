@@ -15,7 +15,15 @@ const CLIENT_ENTRY = fileURLToPath(new URL("../../src/client/index.ts", import.m
 
 /** The client library as a classic script defining `window.GatehouseClientLib`. */
 async function bundleClient(): Promise<string> {
-  const result = await build({ entryPoints: [CLIENT_ENTRY], bundle: true, format: "iife", globalName: "GatehouseClientLib", platform: "browser", target: "es2022", write: false });
+  const result = await build({
+    entryPoints: [CLIENT_ENTRY],
+    bundle: true,
+    format: "iife",
+    globalName: "GatehouseClientLib",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+  });
   return result.outputFiles[0]!.text;
 }
 
@@ -68,7 +76,9 @@ describe("gatehouse/client in Chromium", { timeout: 120_000 }, () => {
 
     // 55 s later by the client's clock the 60 s token is inside the 6 s leeway.
     await page.evaluate("window.offset = 55_000");
-    const statuses = await page.evaluate(`Promise.all(Array.from({ length: 6 }, () => client.fetch("/api/hello").then((r) => r.status)))`);
+    const statuses = await page.evaluate(
+      `Promise.all(Array.from({ length: 6 }, () => client.fetch("/api/hello").then((r) => r.status)))`,
+    );
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200]);
     assert.equal(traffic.count("POST", "/auth/refresh"), 1);
     await traffic.settle();
@@ -125,7 +135,9 @@ describe("gatehouse/client in Chromium", { timeout: 120_000 }, () => {
   it("restore() without a session resolves signed-out; refresh() and login() throw GatehouseClientError", async () => {
     await freshPage();
     assert.deepEqual(await page.evaluate("client.restore()"), { status: "signed-out" });
-    const refreshError = await page.evaluate(`client.refresh().then(() => null, (e) => ({ name: e.name, code: e.code, status: e.status }))`);
+    const refreshError = await page.evaluate(
+      `client.refresh().then(() => null, (e) => ({ name: e.name, code: e.code, status: e.status }))`,
+    );
     assert.deepEqual(refreshError, { name: "GatehouseClientError", code: "invalid_grant", status: 401 });
     const loginError = await page.evaluate(
       `client.login("nobody-here", "not a password that exists").then(() => null, (e) => ({ code: e.code, status: e.status, isError: e instanceof GatehouseClientLib.GatehouseClientError }))`,
@@ -155,7 +167,9 @@ describe("gatehouse/client in Chromium", { timeout: 120_000 }, () => {
       await client.register("hopper", ${JSON.stringify(GOOD_PASSWORD)});
       await client.login("hopper", ${JSON.stringify(GOOD_PASSWORD)});
     })()`);
-    const code = await page.evaluate(`client.changePassword("not my password at all", "a brand new passphrase 99").then(() => "ok", (e) => e.code)`);
+    const code = await page.evaluate(
+      `client.changePassword("not my password at all", "a brand new passphrase 99").then(() => "ok", (e) => e.code)`,
+    );
     assert.equal(code, "invalid_credentials");
     await traffic.settle();
     assert.equal(traffic.count("POST", "/auth/password"), 1, "sent once");

@@ -6,7 +6,16 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
-import { buildDemoPage, byTestId, GOOD_PASSWORD, launchChromium, loginThroughPage, registerThroughPage, screenshot, waitForAuthState } from "./harness.ts";
+import {
+  buildDemoPage,
+  byTestId,
+  GOOD_PASSWORD,
+  launchChromium,
+  loginThroughPage,
+  registerThroughPage,
+  screenshot,
+  waitForAuthState,
+} from "./harness.ts";
 
 const BLOCK_SECONDS = 120;
 
@@ -61,7 +70,9 @@ describe("demo page error messages in Chromium", { timeout: 120_000 }, () => {
     assert.equal(response.status(), 429);
     const retryAfter = Number(response.headers()["retry-after"]);
     assert.ok(retryAfter > 0 && retryAfter <= BLOCK_SECONDS, `Retry-After was ${retryAfter}`);
-    await page.waitForFunction(() => /Too many attempts/.test(document.querySelector('[data-testid="login-error"]')?.textContent ?? ""));
+    await page.waitForFunction(() =>
+      /Too many attempts/.test(document.querySelector('[data-testid="login-error"]')?.textContent ?? ""),
+    );
     assert.equal(await errorText(page, "login-error"), `Too many attempts. Try again in ${retryAfter} seconds.`);
     assert.equal(await page.getAttribute("body", "data-auth-state"), "signed-out");
     await screenshot(page, "07-too-many-requests");

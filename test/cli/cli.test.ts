@@ -27,7 +27,12 @@ describe("gatehouse CLI", () => {
 
   /** Runs the real CLI in `cwd` with only the environment given (plus PATH/HOME). */
   function cli(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> {
-    const env = { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", DATABASE_URL: database, ...options.env };
+    const env = {
+      PATH: process.env["PATH"] ?? "",
+      HOME: process.env["HOME"] ?? "/tmp",
+      DATABASE_URL: database,
+      ...options.env,
+    };
     const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { cwd, env });
     let stdout = "";
     let stderr = "";
@@ -67,7 +72,8 @@ describe("gatehouse CLI", () => {
   it("--help exits 0 and lists the commands; subcommands have help too", async () => {
     const run = await cli(["--help"]);
     assert.equal(run.code, 0);
-    for (const name of ["serve", "secret", "keys", "users", "sessions", "token", "migrate", "doctor"]) assert.match(run.stdout, new RegExp(`\\b${name}\\b`));
+    for (const name of ["serve", "secret", "keys", "users", "sessions", "token", "migrate", "doctor"])
+      assert.match(run.stdout, new RegExp(`\\b${name}\\b`));
     const sub = await cli(["users", "add", "--help"]);
     assert.equal(sub.code, 0);
     assert.match(sub.stdout, /--password-stdin/);
@@ -95,7 +101,10 @@ describe("gatehouse CLI", () => {
   });
 
   it("users add reads the password from stdin (also with registration closed); users list shows the user, no hash", async () => {
-    const added = await cli(["users", "add", "alice", "--password-stdin"], { stdin: `${STRONG_PASSWORD}\n`, env: { REGISTRATION: "closed" } });
+    const added = await cli(["users", "add", "alice", "--password-stdin"], {
+      stdin: `${STRONG_PASSWORD}\n`,
+      env: { REGISTRATION: "closed" },
+    });
     assert.equal(added.code, 0, added.stderr);
     assert.ok(!added.stdout.includes(STRONG_PASSWORD));
     const fromEnv = await cli(["users", "add", "bob"], { env: { GATEHOUSE_PASSWORD: STRONG_PASSWORD } });
@@ -118,7 +127,10 @@ describe("gatehouse CLI", () => {
     const disabled = await cli(["users", "disable", "bob"]);
     assert.equal(disabled.code, 0, disabled.stderr);
     assert.equal(await loginWorks("bob"), false);
-    const listed = JSON.parse((await cli(["users", "list", "--json"])).stdout) as { username: string; disabledAt: string | null }[];
+    const listed = JSON.parse((await cli(["users", "list", "--json"])).stdout) as {
+      username: string;
+      disabledAt: string | null;
+    }[];
     assert.notEqual(listed.find((u) => u.username === "bob")?.disabledAt, null);
     const enabled = await cli(["users", "enable", "bob"]);
     assert.equal(enabled.code, 0, enabled.stderr);
@@ -142,11 +154,18 @@ describe("gatehouse CLI", () => {
     const { kid } = JSON.parse(rotated.stdout) as { kid: string };
     const after = JSON.parse((await cli(["keys", "list", "--json"])).stdout) as Key[];
     assert.equal(after.find((k) => k.kid === kid)?.state, "pending");
-    assert.equal(after.find((k) => k.state === "active")?.kid, keys.find((k) => k.state === "active")?.kid, "old key still signs");
+    assert.equal(
+      after.find((k) => k.state === "active")?.kid,
+      keys.find((k) => k.state === "active")?.kid,
+      "old key still signs",
+    );
 
     const auth = await open();
     try {
-      assert.ok(auth.keys.jwks().keys.some((k) => k.kid === kid), "new key is published in the JWKS");
+      assert.ok(
+        auth.keys.jwks().keys.some((k) => k.kid === kid),
+        "new key is published in the JWKS",
+      );
       assert.notEqual(auth.keys.signingKey().kid, kid);
     } finally {
       await auth.close();
@@ -194,7 +213,10 @@ describe("gatehouse CLI", () => {
     }
     const decoded = await cli(["token", "decode", token, "--json"]);
     assert.equal(decoded.code, 0, decoded.stderr);
-    const { header, claims } = JSON.parse(decoded.stdout) as { header: Record<string, unknown>; claims: Record<string, unknown> };
+    const { header, claims } = JSON.parse(decoded.stdout) as {
+      header: Record<string, unknown>;
+      claims: Record<string, unknown>;
+    };
     assert.equal(header["alg"], "EdDSA");
     assert.equal(header["typ"], "at+jwt");
     assert.equal(claims["iss"], "gatehouse");
@@ -250,10 +272,16 @@ describe("gatehouse CLI", () => {
 
     const weakSecret = "secret";
     const several = await cli(["doctor"], {
-      env: { ...SAFE_SECRET_FREE_ENV, ACCESS_TOKEN_SECRET: weakSecret, ALLOWED_ORIGINS: "http://app.example.com", PASSWORD_MIN_LENGTH: "8" },
+      env: {
+        ...SAFE_SECRET_FREE_ENV,
+        ACCESS_TOKEN_SECRET: weakSecret,
+        ALLOWED_ORIGINS: "http://app.example.com",
+        PASSWORD_MIN_LENGTH: "8",
+      },
     });
     assert.equal(several.code, 1);
-    for (const name of ["ACCESS_TOKEN_SECRET", "ALLOWED_ORIGINS", "PASSWORD_MIN_LENGTH"]) assert.match(several.stdout, new RegExp(`FAIL\\s+${name}`));
+    for (const name of ["ACCESS_TOKEN_SECRET", "ALLOWED_ORIGINS", "PASSWORD_MIN_LENGTH"])
+      assert.match(several.stdout, new RegExp(`FAIL\\s+${name}`));
 
     const openRegistration = await cli(["doctor"], { env: { REGISTRATION: "open" } });
     assert.equal(openRegistration.code, 0, "open registration is a warning");

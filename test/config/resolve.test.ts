@@ -27,6 +27,15 @@ describe("resolveConfig: defaults", () => {
       { ...config, clock: undefined },
       {
         database: "sqlite:./data/gatehouse.db",
+        publicUrl: "http://localhost:3000",
+        email: {
+          verification: "optional",
+          smtpUrl: undefined,
+          from: "Gatehouse <no-reply@localhost>",
+          outboxDir: "./data/outbox",
+          requestsPerAddressPerHour: 5,
+          requestsPerIpPerHour: 30,
+        },
         issuer: "gatehouse",
         audience: "gatehouse",
         accessTokenTtlSeconds: 900,
@@ -70,7 +79,6 @@ describe("resolveConfig: defaults", () => {
         verifyCacheSize: 10_000,
         metrics: "off",
         metricsToken: undefined,
-        publicUrl: "http://localhost:3000",
         auditRetentionSeconds: 90 * 86_400,
         webhook: { url: undefined, secret: undefined, timeoutSeconds: 10 },
         outbox: { retryBaseSeconds: 5, retryMaxSeconds: 3600, maxAttempts: 20 },

@@ -18,7 +18,10 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Runs `src/server/main.ts` like `npm start` does, in `cwd`, and waits for its "listening" line. */
 export function spawnServer(cwd: string, env: Record<string, string>, timeoutMs = 20_000): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, ["--import", TSX, MAIN], { cwd, env: cleanEnv({ HOST: "127.0.0.1", PORT: "0", ...env }) });
+  const child = spawn(process.execPath, ["--import", TSX, MAIN], {
+    cwd,
+    env: cleanEnv({ HOST: "127.0.0.1", PORT: "0", ...env }),
+  });
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
@@ -49,8 +52,14 @@ export function spawnServer(cwd: string, env: Record<string, string>, timeoutMs 
 }
 
 /** Runs the server expecting it to refuse to start; resolves with exit code and output. */
-export function runUntilExit(cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ["--import", TSX, MAIN], { cwd, env: cleanEnv({ HOST: "127.0.0.1", PORT: "0", ...env }) });
+export function runUntilExit(
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", TSX, MAIN], {
+    cwd,
+    env: cleanEnv({ HOST: "127.0.0.1", PORT: "0", ...env }),
+  });
   let output = "";
   child.stdout.on("data", (c) => (output += c));
   child.stderr.on("data", (c) => (output += c));

@@ -34,7 +34,12 @@ describe("bad input always gets a 4xx JSON error, never a 5xx", () => {
   after(() => server.close());
 
   it("415 for POST without a JSON content type", async () => {
-    for (const type of [undefined, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
+    for (const type of [
+      undefined,
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+    ]) {
       const headers: Record<string, string> = type ? { "content-type": type } : {};
       const res = await request(`${server.url}/auth/login`, { method: "POST", body: "username=a&password=b", headers });
       assertErrorShape(res, 415, "unsupported_media_type");
@@ -42,7 +47,10 @@ describe("bad input always gets a 4xx JSON error, never a 5xx", () => {
   });
 
   it("413 for a body over 16 KiB", async () => {
-    const res = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "a", password: "x".repeat(20_000) } });
+    const res = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username: "a", password: "x".repeat(20_000) },
+    });
     assertErrorShape(res, 413, "payload_too_large");
   });
 
@@ -62,20 +70,35 @@ describe("bad input always gets a 4xx JSON error, never a 5xx", () => {
       '{"username": "a", "password": "b", "constructor": {"prototype": {"isAdmin": true}}}',
     ];
     for (const body of bodies) {
-      const res = await request(`${server.url}/auth/login`, { method: "POST", body, headers: { "content-type": "application/json" } });
+      const res = await request(`${server.url}/auth/login`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json" },
+      });
       assertErrorShape(res, 400, "invalid_request");
     }
   });
 
   it("400 for usernames outside the rules at registration", async () => {
     for (const username of ["ab", "has space", "x".repeat(65), "semi;colon", "\u0000nul"]) {
-      const res = await request(`${server.url}/auth/register`, { method: "POST", json: { username, password: STRONG_PASSWORD } });
+      const res = await request(`${server.url}/auth/register`, {
+        method: "POST",
+        json: { username, password: STRONG_PASSWORD },
+      });
       assertErrorShape(res, 400, "invalid_request");
     }
   });
 
   it("401 invalid_token for malformed bearer headers, with WWW-Authenticate", async () => {
-    for (const authorization of ["Basic abc", "Bearer", "Bearer ", "Bearer a b", "Bearer ***", "bearer x.y.z", "Token abc"]) {
+    for (const authorization of [
+      "Basic abc",
+      "Bearer",
+      "Bearer ",
+      "Bearer a b",
+      "Bearer ***",
+      "bearer x.y.z",
+      "Token abc",
+    ]) {
       const res = await request(`${server.url}/auth/me`, { headers: { authorization } });
       assertErrorShape(res, 401, "invalid_token");
       assert.match(res.headers.get("www-authenticate") ?? "", /^Bearer realm="gatehouse"/);
@@ -96,9 +119,15 @@ describe("bad input always gets a 4xx JSON error, never a 5xx", () => {
   });
 
   it("a 2 KB username or a huge Unicode password is refused cleanly", async () => {
-    const res = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "u".repeat(2000), password: "p" } });
+    const res = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username: "u".repeat(2000), password: "p" },
+    });
     assertErrorShape(res, 400, "invalid_request");
-    const uni = await request(`${server.url}/auth/register`, { method: "POST", json: { username: "unicoder", password: "\u{1F600}".repeat(300) } });
+    const uni = await request(`${server.url}/auth/register`, {
+      method: "POST",
+      json: { username: "unicoder", password: "\u{1F600}".repeat(300) },
+    });
     assertErrorShape(uni, 400, "invalid_password");
   });
 });
@@ -107,10 +136,16 @@ describe("database down", () => {
   it("answers 503 unavailable, issues nothing and consumes nothing", async () => {
     const server = await startTestServer();
     try {
-      const reg = await request(`${server.url}/auth/register`, { method: "POST", json: { username: "dora", password: STRONG_PASSWORD } });
+      const reg = await request(`${server.url}/auth/register`, {
+        method: "POST",
+        json: { username: "dora", password: STRONG_PASSWORD },
+      });
       assert.equal(reg.status, 201);
       await server.auth.store.close();
-      const login = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "dora", password: STRONG_PASSWORD } });
+      const login = await request(`${server.url}/auth/login`, {
+        method: "POST",
+        json: { username: "dora", password: STRONG_PASSWORD },
+      });
       assertErrorShape(login, 503, "unavailable");
       assert.equal(login.headers.getSetCookie().length, 0, "no cookie issued");
       const refresh = await request(`${server.url}/auth/refresh`, {

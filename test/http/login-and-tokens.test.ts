@@ -11,7 +11,10 @@ describe("register, login, me, jwks", () => {
   after(() => server.close());
 
   it("registers a user and answers 201 with id and username only", async () => {
-    const res = await request(`${server.url}/auth/register`, { method: "POST", json: { username: "alice", password: STRONG_PASSWORD } });
+    const res = await request(`${server.url}/auth/register`, {
+      method: "POST",
+      json: { username: "alice", password: STRONG_PASSWORD },
+    });
     assert.equal(res.status, 201);
     const body = res.body as { user: { id: string; username: string } };
     assert.deepEqual(Object.keys(body.user).sort(), ["id", "username"]);
@@ -19,13 +22,19 @@ describe("register, login, me, jwks", () => {
   });
 
   it("refuses a taken username, case-insensitively, with 409 username_taken", async () => {
-    const res = await request(`${server.url}/auth/register`, { method: "POST", json: { username: "ALICE", password: STRONG_PASSWORD } });
+    const res = await request(`${server.url}/auth/register`, {
+      method: "POST",
+      json: { username: "ALICE", password: STRONG_PASSWORD },
+    });
     assert.equal(res.status, 409);
     assert.equal((res.body as { error: string }).error, "username_taken");
   });
 
   it("logs in: access token in the body, refresh token only in an HttpOnly Secure SameSite=Strict cookie", async () => {
-    const res = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "alice", password: STRONG_PASSWORD } });
+    const res = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username: "alice", password: STRONG_PASSWORD },
+    });
     assert.equal(res.status, 200);
     const body = res.body as Record<string, unknown>;
     assert.equal(body["token_type"], "Bearer");
@@ -44,14 +53,18 @@ describe("register, login, me, jwks", () => {
   });
 
   it("issues an at+jwt EdDSA access token with the contract's claims and a kid from the JWKS", async () => {
-    const login = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "alice", password: STRONG_PASSWORD } });
+    const login = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username: "alice", password: STRONG_PASSWORD },
+    });
     const token = (login.body as { access_token: string }).access_token;
     const [h, p] = token.split(".");
     const header = JSON.parse(Buffer.from(h!, "base64url").toString());
     const claims = JSON.parse(Buffer.from(p!, "base64url").toString());
     assert.equal(header.typ, "at+jwt");
     assert.equal(header.alg, "EdDSA");
-    for (const claim of ["iss", "aud", "sub", "sid", "iat", "exp", "jti"]) assert.ok(claim in claims, `missing ${claim}`);
+    for (const claim of ["iss", "aud", "sub", "sid", "iat", "exp", "jti"])
+      assert.ok(claim in claims, `missing ${claim}`);
     assert.equal(claims.exp - claims.iat, 900);
 
     const jwks = await request(`${server.url}/.well-known/jwks.json`);
@@ -72,8 +85,14 @@ describe("register, login, me, jwks", () => {
   });
 
   it("answers wrong password and unknown user with the same 401 invalid_credentials", async () => {
-    const wrong = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "alice", password: "wrong password but long" } });
-    const unknown = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "nobody", password: "wrong password but long" } });
+    const wrong = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username: "alice", password: "wrong password but long" },
+    });
+    const unknown = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username: "nobody", password: "wrong password but long" },
+    });
     assert.equal(wrong.status, 401);
     assert.equal(unknown.status, 401);
     assert.deepEqual(wrong.body, unknown.body);
@@ -86,7 +105,10 @@ describe("register, login, me, jwks", () => {
       ["bobbybobbybobby-1234", /username/i],
     ];
     for (const [password, rule] of cases) {
-      const res = await request(`${server.url}/auth/register`, { method: "POST", json: { username: "bobbybobbybobby", password } });
+      const res = await request(`${server.url}/auth/register`, {
+        method: "POST",
+        json: { username: "bobbybobbybobby", password },
+      });
       assert.equal(res.status, 400, password);
       assert.equal((res.body as { error: string }).error, "invalid_password");
       assert.match((res.body as { message: string }).message, rule);
@@ -94,9 +116,16 @@ describe("register, login, me, jwks", () => {
   });
 
   it("gives the cookie to refresh and returns a new access token and a new cookie", async () => {
-    const login = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "alice", password: STRONG_PASSWORD } });
+    const login = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username: "alice", password: STRONG_PASSWORD },
+    });
     const cookie = refreshCookieFrom(login.headers);
-    const res = await request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
+    const res = await request(`${server.url}/auth/refresh`, {
+      method: "POST",
+      json: {},
+      headers: { cookie: `${REFRESH_COOKIE}=${cookie}` },
+    });
     assert.equal(res.status, 200);
     const next = refreshCookieFrom(res.headers);
     assert.ok(next);
@@ -122,7 +151,10 @@ describe("register, login, me, jwks", () => {
   it("closes registration when configured: 403 registration_closed", async () => {
     const closed = await startTestServer({ registrationOpen: false });
     try {
-      const res = await request(`${closed.url}/auth/register`, { method: "POST", json: { username: "carol", password: STRONG_PASSWORD } });
+      const res = await request(`${closed.url}/auth/register`, {
+        method: "POST",
+        json: { username: "carol", password: STRONG_PASSWORD },
+      });
       assert.equal(res.status, 403);
       assert.equal((res.body as { error: string }).error, "registration_closed");
     } finally {

@@ -7,21 +7,36 @@ import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 const DAY = 86_400_000;
 
 async function login(server: TestServer, username: string) {
-  const res = await request(`${server.url}/auth/login`, { method: "POST", json: { username, password: STRONG_PASSWORD } });
+  const res = await request(`${server.url}/auth/login`, {
+    method: "POST",
+    json: { username, password: STRONG_PASSWORD },
+  });
   assert.equal(res.status, 200, res.text);
   return { access: (res.body as { access_token: string }).access_token, cookie: refreshCookieFrom(res.headers)! };
 }
 
 function refresh(server: TestServer, cookie: string) {
-  return request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
+  return request(`${server.url}/auth/refresh`, {
+    method: "POST",
+    json: {},
+    headers: { cookie: `${REFRESH_COOKIE}=${cookie}` },
+  });
 }
 
 describe("refresh rotation, reuse detection, lifetimes", () => {
   const clock = new ManualClock();
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ clock, refreshGraceSeconds: 5, refreshIdleSeconds: 7 * 86_400, refreshAbsoluteSeconds: 30 * 86_400 });
-    const res = await request(`${server.url}/auth/register`, { method: "POST", json: { username: "rotor", password: STRONG_PASSWORD } });
+    server = await startTestServer({
+      clock,
+      refreshGraceSeconds: 5,
+      refreshIdleSeconds: 7 * 86_400,
+      refreshAbsoluteSeconds: 30 * 86_400,
+    });
+    const res = await request(`${server.url}/auth/register`, {
+      method: "POST",
+      json: { username: "rotor", password: STRONG_PASSWORD },
+    });
     assert.equal(res.status, 201);
   });
   after(() => server.close());
@@ -86,30 +101,49 @@ describe("refresh rotation, reuse detection, lifetimes", () => {
 
   it("logout ends the session: refresh fails and the access token is refused by bearer routes", async () => {
     const { cookie, access } = await login(server, "rotor");
-    const out = await request(`${server.url}/auth/logout`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
+    const out = await request(`${server.url}/auth/logout`, {
+      method: "POST",
+      json: {},
+      headers: { cookie: `${REFRESH_COOKIE}=${cookie}` },
+    });
     assert.equal(out.status, 204);
     assert.match(out.headers.getSetCookie()[0] ?? "", /Max-Age=0/);
     const res = await refresh(server, cookie);
     assert.equal(res.status, 401);
     const me = await request(`${server.url}/auth/me`, { headers: { authorization: `Bearer ${access}` } });
     assert.equal(me.status, 401);
-    const again = await request(`${server.url}/auth/logout`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
+    const again = await request(`${server.url}/auth/logout`, {
+      method: "POST",
+      json: {},
+      headers: { cookie: `${REFRESH_COOKIE}=${cookie}` },
+    });
     assert.equal(again.status, 204, "repeating logout is harmless");
   });
 
   it("logout by bearer token ends that session", async () => {
     const { cookie, access } = await login(server, "rotor");
-    const out = await request(`${server.url}/auth/logout`, { method: "POST", json: {}, headers: { authorization: `Bearer ${access}` } });
+    const out = await request(`${server.url}/auth/logout`, {
+      method: "POST",
+      json: {},
+      headers: { authorization: `Bearer ${access}` },
+    });
     assert.equal(out.status, 204);
     assert.equal((await refresh(server, cookie)).status, 401);
-    const again = await request(`${server.url}/auth/logout`, { method: "POST", json: {}, headers: { authorization: `Bearer ${access}` } });
+    const again = await request(`${server.url}/auth/logout`, {
+      method: "POST",
+      json: {},
+      headers: { authorization: `Bearer ${access}` },
+    });
     assert.equal(again.status, 204);
   });
 
   it("an access token expires after 15 minutes (60 s skew allowed)", async () => {
     const { access } = await login(server, "rotor");
     clock.advance(900_000 + 30_000);
-    assert.equal((await request(`${server.url}/auth/me`, { headers: { authorization: `Bearer ${access}` } })).status, 200);
+    assert.equal(
+      (await request(`${server.url}/auth/me`, { headers: { authorization: `Bearer ${access}` } })).status,
+      200,
+    );
     clock.advance(31_000);
     const res = await request(`${server.url}/auth/me`, { headers: { authorization: `Bearer ${access}` } });
     assert.equal(res.status, 401);
@@ -122,7 +156,10 @@ describe("logout with an expired access token beside the cookie", () => {
     const clock = new ManualClock();
     const server = await startTestServer({ clock });
     try {
-      await request(`${server.url}/auth/register`, { method: "POST", json: { username: "late", password: STRONG_PASSWORD } });
+      await request(`${server.url}/auth/register`, {
+        method: "POST",
+        json: { username: "late", password: STRONG_PASSWORD },
+      });
       const { access, cookie } = await login(server, "late");
       clock.advance(3_600_000);
       const out = await request(`${server.url}/auth/logout`, {

@@ -8,18 +8,29 @@ const NEW_PASSWORD = "an entirely different passphrase 7";
 describe("sessions, logout-all, password change", () => {
   let server: TestServer;
   const login = async (username: string, password = STRONG_PASSWORD, ua = "test-agent") => {
-    const res = await request(`${server.url}/auth/login`, { method: "POST", json: { username, password }, headers: { "user-agent": ua } });
+    const res = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username, password },
+      headers: { "user-agent": ua },
+    });
     assert.equal(res.status, 200, res.text);
     return { access: (res.body as { access_token: string }).access_token, cookie: refreshCookieFrom(res.headers)! };
   };
   const bearer = (access: string) => ({ authorization: `Bearer ${access}` });
   const refresh = (cookie: string) =>
-    request(`${server.url}/auth/refresh`, { method: "POST", json: {}, headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } });
+    request(`${server.url}/auth/refresh`, {
+      method: "POST",
+      json: {},
+      headers: { cookie: `${REFRESH_COOKIE}=${cookie}` },
+    });
 
   before(async () => {
     server = await startTestServer();
     for (const username of ["sam", "eve"]) {
-      const res = await request(`${server.url}/auth/register`, { method: "POST", json: { username, password: STRONG_PASSWORD } });
+      const res = await request(`${server.url}/auth/register`, {
+        method: "POST",
+        json: { username, password: STRONG_PASSWORD },
+      });
       assert.equal(res.status, 201);
     }
   });
@@ -33,7 +44,15 @@ describe("sessions, logout-all, password change", () => {
     const sessions = (res.body as { sessions: Record<string, unknown>[] }).sessions;
     assert.ok(sessions.length >= 2);
     for (const s of sessions) {
-      assert.deepEqual(Object.keys(s).sort(), ["created_at", "current", "expires_at", "id", "ip", "last_used_at", "user_agent"]);
+      assert.deepEqual(Object.keys(s).sort(), [
+        "created_at",
+        "current",
+        "expires_at",
+        "id",
+        "ip",
+        "last_used_at",
+        "user_agent",
+      ]);
     }
     assert.equal(sessions.filter((s) => s["current"] === true).length, 1);
     assert.equal(sessions.find((s) => s["current"])?.["user_agent"], "browser-a");
@@ -52,10 +71,17 @@ describe("sessions, logout-all, password change", () => {
 
     const eveList = await request(`${server.url}/auth/sessions`, { headers: bearer(other.access) });
     const eveId = (eveList.body as { sessions: { id: string }[] }).sessions[0]!.id;
-    const foreign = await request(`${server.url}/auth/sessions/${eveId}`, { method: "DELETE", headers: bearer(a.access) });
+    const foreign = await request(`${server.url}/auth/sessions/${eveId}`, {
+      method: "DELETE",
+      headers: bearer(a.access),
+    });
     assert.equal(foreign.status, 404);
     assert.equal((foreign.body as { error: string }).error, "not_found");
-    assert.equal((await request(`${server.url}/auth/me`, { headers: bearer(other.access) })).status, 200, "eve's session survives");
+    assert.equal(
+      (await request(`${server.url}/auth/me`, { headers: bearer(other.access) })).status,
+      200,
+      "eve's session survives",
+    );
   });
 
   it("logout-all ends every session of the user", async () => {
@@ -98,8 +124,15 @@ describe("sessions, logout-all, password change", () => {
     });
     assert.equal(ok.status, 204);
     assert.equal((await refresh(other.cookie)).status, 401, "other sessions ended");
-    assert.equal((await request(`${server.url}/auth/me`, { headers: bearer(keep.access) })).status, 200, "this session stays");
-    const oldLogin = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "sam", password: STRONG_PASSWORD } });
+    assert.equal(
+      (await request(`${server.url}/auth/me`, { headers: bearer(keep.access) })).status,
+      200,
+      "this session stays",
+    );
+    const oldLogin = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username: "sam", password: STRONG_PASSWORD },
+    });
     assert.equal(oldLogin.status, 401);
     await login("sam", NEW_PASSWORD);
   });
@@ -110,7 +143,10 @@ describe("sessions, logout-all, password change", () => {
     await server.auth.service.setUserDisabled(user!.id, true);
     assert.equal((await refresh(eve.cookie)).status, 401);
     assert.equal((await request(`${server.url}/auth/me`, { headers: bearer(eve.access) })).status, 401);
-    const relogin = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "eve", password: STRONG_PASSWORD } });
+    const relogin = await request(`${server.url}/auth/login`, {
+      method: "POST",
+      json: { username: "eve", password: STRONG_PASSWORD },
+    });
     assert.equal(relogin.status, 401);
     assert.equal((relogin.body as { error: string }).error, "invalid_credentials");
   });

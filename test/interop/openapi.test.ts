@@ -7,6 +7,7 @@ import { authRoutes, serverRoutes } from "../../src/express/routes.ts";
 import { secondFactorRoutes } from "../../src/express/routes/second-factor-routes.ts";
 import { createServerApp } from "../../src/server/app.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
+import { linkToken, startSmtpServer, to } from "../email/smtp-test-server.ts";
 import { newIntrospectionToken, PASSWORD } from "./foreign-client.ts";
 import { type Answer, DocumentChecker, type DocumentLike, operationsOf } from "./openapi-conformance.ts";
 
@@ -304,6 +305,57 @@ describe("GET /openapi.json", () => {
     }
     await expect(429, "introspect", { form: { token: "x" }, headers: wrongCaller });
 
+    // Email: a server that requires verified addresses, mailing through a real SMTP server.
+    const smtp = await startSmtpServer();
+    const mailing = await startTestServer({
+      email: { smtpUrl: smtp.url, verification: "required", requestsPerIpPerHour: 8 },
+    });
+    try {
+      base = mailing.url;
+      const address = "flow@example.test";
+      await expect(201, "register", { json: { username: "mailflow", password: PASSWORD, email: address } });
+      await expect(403, "login", { json: { email: address, password: PASSWORD } });
+      const [verifyMail] = await smtp.waitFor(to(address));
+      await expect(400, "verifyEmail", { json: { token: "a".repeat(43) } });
+      await expect(204, "verifyEmail", { json: { token: linkToken(verifyMail!, "verify") } });
+      const mailLogin = await expect(200, "login", { json: { email: address, password: PASSWORD } });
+      const mailBearer = { authorization: `Bearer ${(mailLogin.body as { access_token: string }).access_token}` };
+      await expect(202, "resendVerification", { json: {}, headers: mailBearer });
+      await expect(401, "resendVerification", { json: {} });
+      await expect(401, "changeEmail", {
+        json: { email: "new@example.test", current_password: "not it not it not it" },
+        headers: mailBearer,
+      });
+      await expect(202, "changeEmail", {
+        json: { email: "new@example.test", current_password: PASSWORD },
+        headers: mailBearer,
+      });
+      await expect(202, "forgotPassword", { json: { email: address } });
+      const [resetMail] = await smtp.waitFor((m) => to(address)(m) && m.parsed.subject === "Reset your password");
+      await expect(400, "resetPassword", { json: { token: linkToken(resetMail!, "reset"), new_password: "tiny" } });
+      await expect(204, "resetPassword", {
+        json: { token: linkToken(resetMail!, "reset"), new_password: `${PASSWORD} reset` },
+      });
+      await expect(400, "resetPassword", {
+        json: { token: linkToken(resetMail!, "reset"), new_password: `${PASSWORD} again` },
+      });
+      const relogin = await expect(200, "login", { json: { email: address, password: `${PASSWORD} reset` } });
+      const reBearer = { authorization: `Bearer ${(relogin.body as { access_token: string }).access_token}` };
+      for (let n = 0; n < 10; n++) {
+        if ((await call("forgotPassword", { json: { email: `flood${n}@example.test` } })).status === 429) break;
+      }
+      await expect(429, "forgotPassword", { json: { email: "flood@example.test" } });
+      await expect(429, "resendVerification", { json: {}, headers: reBearer });
+      await expect(429, "changeEmail", {
+        json: { email: "other@example.test", current_password: `${PASSWORD} reset` },
+        headers: reBearer,
+      });
+    } finally {
+      base = server.url;
+      await mailing.close();
+      await smtp.stop();
+    }
+
     // Operations: ready, and metrics off (404), then on behind a token (401 without it, 200 with it).
     await expect(200, "ready");
     await expect(404, "metrics");
@@ -343,6 +395,14 @@ describe("GET /openapi.json", () => {
       await expect(503, "logout", { json: { refresh_token: "b".repeat(43) } });
       await expect(503, "logoutAll", { json: {}, headers: doomedBearer });
       await expect(503, "listSessions", { headers: doomedBearer });
+      await expect(503, "verifyEmail", { json: { token: "b".repeat(43) } });
+      await expect(503, "resendVerification", { json: {}, headers: doomedBearer });
+      await expect(503, "changeEmail", {
+        json: { email: "late@example.test", current_password: PASSWORD },
+        headers: doomedBearer,
+      });
+      await expect(503, "forgotPassword", { json: { email: "late@example.test" } });
+      await expect(503, "resetPassword", { json: { token: "b".repeat(43), new_password: `${PASSWORD} late` } });
       await expect(503, "endSession", { params: { id: randomUUID() }, headers: doomedBearer });
       await expect(503, "changePassword", {
         json: { current_password: PASSWORD, new_password: `${PASSWORD} newer` },

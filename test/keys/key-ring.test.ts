@@ -9,7 +9,11 @@ import type { StoreOps } from "../../src/core/store/store.ts";
 import { keyStoreKinds, type OpenedKeyStore, recordOf } from "./key-stores.ts";
 
 const TTL = 900;
-const options = (clock: ManualClock, algorithm: "EdDSA" | "ES256" = "EdDSA") => ({ algorithm, clock, accessTokenTtlSeconds: TTL });
+const options = (clock: ManualClock, algorithm: "EdDSA" | "ES256" = "EdDSA") => ({
+  algorithm,
+  clock,
+  accessTokenTtlSeconds: TTL,
+});
 
 for (const kind of await keyStoreKinds()) {
   describe(`loadKeyRing (${kind.name} store)`, () => {
@@ -45,7 +49,14 @@ for (const kind of await keyStoreKinds()) {
 
       // The key in the store really is the one that signs.
       const signature = sign(null, Buffer.from("data"), second.ring.signingKey().privateKey);
-      assert.ok(verify(null, Buffer.from("data"), createPublicKey({ key: JSON.parse(stored.publicJwk), format: "jwk" }), signature));
+      assert.ok(
+        verify(
+          null,
+          Buffer.from("data"),
+          createPublicKey({ key: JSON.parse(stored.publicJwk), format: "jwk" }),
+          signature,
+        ),
+      );
     });
 
     it("ES256 keys are P-256 with x and y, kid = thumbprint", async () => {
@@ -65,7 +76,10 @@ for (const kind of await keyStoreKinds()) {
       assert.equal(jwks.keys.length, 1);
       const [jwk] = jwks.keys;
       assert.deepEqual(Object.keys(jwk!).sort(), ["alg", "crv", "kid", "kty", "use", "x"]);
-      assert.deepEqual({ kty: jwk!.kty, crv: jwk!.crv, alg: jwk!.alg, use: jwk!.use }, { kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig" });
+      assert.deepEqual(
+        { kty: jwk!.kty, crv: jwk!.crv, alg: jwk!.alg, use: jwk!.use },
+        { kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig" },
+      );
       assert.ok(!JSON.stringify(jwks).includes('"d"'));
       const privateD = JSON.parse((await store.listSigningKeys())[0]!.privateJwk).d as string;
       assert.ok(!JSON.stringify(jwks).includes(privateD), "the private scalar appears nowhere");
@@ -91,7 +105,11 @@ for (const kind of await keyStoreKinds()) {
       for (let round = 0; round < 5; round++) {
         const store = await open();
         const clock = new ManualClock();
-        const results = await Promise.all([loadKeyRing(store, options(clock)), loadKeyRing(store, options(clock)), loadKeyRing(store, options(clock))]);
+        const results = await Promise.all([
+          loadKeyRing(store, options(clock)),
+          loadKeyRing(store, options(clock)),
+          loadKeyRing(store, options(clock)),
+        ]);
         const kids = new Set(results.map(({ ring }) => ring.signingKey().kid));
         assert.equal(kids.size, 1, "one signing key for everyone");
         assert.equal(results.flatMap(({ created }) => created).length, 1, "exactly one instance announces a new key");
@@ -174,14 +192,23 @@ for (const kind of await keyStoreKinds()) {
       } finally {
         mock.timers.reset();
       }
-      assert.throws(() => keepKeyRingFresh(ring, store, { intervalMs: 10 }), (e: unknown) => e instanceof AuthError && e.code === "invalid_config");
+      assert.throws(
+        () => keepKeyRingFresh(ring, store, { intervalMs: 10 }),
+        (e: unknown) => e instanceof AuthError && e.code === "invalid_config",
+      );
     });
 
     it("refuses invalid options", async () => {
       const clock = new ManualClock();
       const store = await open();
-      await assert.rejects(loadKeyRing(store, { ...options(clock), algorithm: "RS256" as never }), (e: unknown) => e instanceof AuthError && e.code === "invalid_config");
-      await assert.rejects(loadKeyRing(store, { ...options(clock), accessTokenTtlSeconds: 0 }), (e: unknown) => e instanceof AuthError && e.code === "invalid_config");
+      await assert.rejects(
+        loadKeyRing(store, { ...options(clock), algorithm: "RS256" as never }),
+        (e: unknown) => e instanceof AuthError && e.code === "invalid_config",
+      );
+      await assert.rejects(
+        loadKeyRing(store, { ...options(clock), accessTokenTtlSeconds: 0 }),
+        (e: unknown) => e instanceof AuthError && e.code === "invalid_config",
+      );
     });
   });
 }
@@ -193,14 +220,27 @@ describe("KeyRing.fromRecords", () => {
     const es = generateSigningKeyRecord("ES256", 0);
     const ring = KeyRing.fromRecords(
       [
-        { kid: "broken", alg: "EdDSA", privateJwk: "{}", publicJwk: "{}", createdAt: 0, activatesAt: 0, retiredAt: null, expiresAt: null },
+        {
+          kid: "broken",
+          alg: "EdDSA",
+          privateJwk: "{}",
+          publicJwk: "{}",
+          createdAt: 0,
+          activatesAt: 0,
+          retiredAt: null,
+          expiresAt: null,
+        },
         { ...es, kid: "es-key-labelled-eddsa", alg: "EdDSA" },
         { ...good, kid: "unknown-alg", alg: "RS256" },
       ],
       clock,
     );
-    for (const kid of ["broken", "es-key-labelled-eddsa", "unknown-alg"]) assert.equal(ring.resolve(kid), undefined, kid);
-    assert.throws(() => ring.signingKey(), (e: unknown) => e instanceof AuthError && e.code === "internal_error");
+    for (const kid of ["broken", "es-key-labelled-eddsa", "unknown-alg"])
+      assert.equal(ring.resolve(kid), undefined, kid);
+    assert.throws(
+      () => ring.signingKey(),
+      (e: unknown) => e instanceof AuthError && e.code === "internal_error",
+    );
     assert.deepEqual(ring.jwks(), { keys: [] });
   });
 });

@@ -1,6 +1,9 @@
 import type { SigningKeyRecord, StoreOps } from "../../src/core/store/store.ts";
 
-type KeyMethods = Pick<StoreOps, "listSigningKeys" | "insertSigningKey" | "updateSigningKey" | "getSetting" | "putSettingIfAbsent">;
+type KeyMethods = Pick<
+  StoreOps,
+  "listSigningKeys" | "insertSigningKey" | "updateSigningKey" | "getSetting" | "putSettingIfAbsent"
+>;
 
 /**
  * A minimal StoreOps for key-ring tests (run alongside the real SQLite store): only the
@@ -8,7 +11,10 @@ type KeyMethods = Pick<StoreOps, "listSigningKeys" | "insertSigningKey" | "updat
  * setting writer wins); every other method throws. Each call yields to the event loop so
  * concurrent loads interleave as they would against a database.
  */
-export function createMemoryKeyStore(): StoreOps & { records: Map<string, SigningKeyRecord>; settings: Map<string, string> } {
+export function createMemoryKeyStore(): StoreOps & {
+  records: Map<string, SigningKeyRecord>;
+  settings: Map<string, string>;
+} {
   const records = new Map<string, SigningKeyRecord>();
   const settings = new Map<string, string>();
   const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -44,7 +50,8 @@ export function createMemoryKeyStore(): StoreOps & { records: Map<string, Signin
   // Every other StoreOps method throws, whatever the interface grows to ("then" stays absent: not a thenable).
   return new Proxy(supported, {
     get(target, property, receiver) {
-      if (typeof property !== "string" || property === "then" || property in target) return Reflect.get(target, property, receiver);
+      if (typeof property !== "string" || property === "then" || property in target)
+        return Reflect.get(target, property, receiver);
       return () => {
         throw new Error(`${property} is not used by key-ring tests`);
       };

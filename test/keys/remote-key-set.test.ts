@@ -60,7 +60,8 @@ describe("remote key set and verifier", () => {
     jwks.hang = false;
     jwks.hits = 0;
     canary.hits = 0;
-    const signer = () => createAccessTokenSigner({ ring, issuer: "https://auth.test", audience: "api", ttlSeconds: 900, clock });
+    const signer = () =>
+      createAccessTokenSigner({ ring, issuer: "https://auth.test", audience: "api", ttlSeconds: 900, clock });
     let sign = signer();
     const remote = createRemoteVerifier({
       jwksUrl: jwks.url,
@@ -112,7 +113,9 @@ describe("remote key set and verifier", () => {
       const data = `${b64({ alg: "EdDSA", typ: "at+jwt", kid })}.${b64({ iss: "https://auth.test", aud: "api", sub: "u", sid: "s", iat: 1, exp: 9e9, jti: "j" })}`;
       return `${data}.${sign(null, Buffer.from(data), attacker).toString("base64url")}`;
     };
-    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => remote.verify(forged(`random-${i}`))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => remote.verify(forged(`random-${i}`))),
+    );
     assert.ok(results.every((r) => r.status === "rejected" && (r.reason as AuthError).code === "invalid_token"));
     assert.equal(jwks.hits, 2, "initial fetch + one refresh");
     for (let i = 0; i < 20; i++) await assert.rejects(remote.verify(forged(`more-${i}`)), { code: "invalid_token" });
@@ -125,12 +128,23 @@ describe("remote key set and verifier", () => {
   it("never fetches from jku/x5u/jwk/x5c in a token header", async () => {
     const { remote, ring } = issuer();
     const key = ring().signingKey();
-    const header = { alg: "EdDSA", typ: "at+jwt", kid: key.kid, jku: canary.url, x5u: canary.url, jwk: { kty: "OKP" }, x5c: ["MIIB"] };
+    const header = {
+      alg: "EdDSA",
+      typ: "at+jwt",
+      kid: key.kid,
+      jku: canary.url,
+      x5u: canary.url,
+      jwk: { kty: "OKP" },
+      x5c: ["MIIB"],
+    };
     const { sign } = await import("node:crypto");
     const data = `${b64(header)}.${b64({ iss: "https://auth.test", aud: "api", sub: "u", sid: "s", iat: 1_893_456_000, exp: 1_893_456_900, jti: "j" })}`;
     const token = `${data}.${sign(null, Buffer.from(data), key.privateKey).toString("base64url")}`;
     assert.equal((await remote.verify(token)).sub, "u");
-    await assert.rejects(remote.verify(`${b64({ ...header, kid: "unknown" })}.${data.split(".")[1]}.${token.split(".")[2]}`), { code: "invalid_token" });
+    await assert.rejects(
+      remote.verify(`${b64({ ...header, kid: "unknown" })}.${data.split(".")[1]}.${token.split(".")[2]}`),
+      { code: "invalid_token" },
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal(canary.hits, 0);
   });
@@ -140,7 +154,10 @@ describe("remote key set and verifier", () => {
     const jwk = ring().jwks().keys[0]!;
     const data = `${b64({ alg: "HS256", typ: "at+jwt", kid: jwk.kid })}.${b64({ iss: "https://auth.test", aud: "api", sub: "u", sid: "s", iat: 1_893_456_000, exp: 1_893_456_900, jti: "j" })}`;
     for (const secret of [JSON.stringify(jwk), String(jwk.x)]) {
-      await assert.rejects(remote.verify(`${data}.${createHmac("sha256", secret).update(data).digest("base64url")}`), /does not match its key/);
+      await assert.rejects(
+        remote.verify(`${data}.${createHmac("sha256", secret).update(data).digest("base64url")}`),
+        /does not match its key/,
+      );
     }
   });
 
@@ -163,7 +180,7 @@ describe("remote key set and verifier", () => {
         { ...ed, kid: "ed-as-es", alg: "ES256" },
         { ...es, kid: "es-as-ed", alg: "EdDSA" },
         { ...otherEd, kid: ed.kid }, // duplicate kid must not replace the first
-        { ...ed, kid: "no-use" , use: undefined },
+        { ...ed, kid: "no-use", use: undefined },
         "junk",
         null,
       ],
@@ -172,17 +189,21 @@ describe("remote key set and verifier", () => {
     jwks.hang = false;
     const set = createRemoteKeySet({ jwksUrl: jwks.url, clock });
     await set.ready();
-    assert.equal(set.resolve((ed.kid as string))?.alg, "EdDSA");
-    assert.equal(set.resolve((ed.kid as string))?.key.export({ format: "jwk" }).x, ed.x, "the first key with that kid");
-    assert.equal(set.resolve((es.kid as string))?.alg, "ES256");
+    assert.equal(set.resolve(ed.kid as string)?.alg, "EdDSA");
+    assert.equal(set.resolve(ed.kid as string)?.key.export({ format: "jwk" }).x, ed.x, "the first key with that kid");
+    assert.equal(set.resolve(es.kid as string)?.alg, "ES256");
     assert.equal(set.resolve("no-use")?.alg, "EdDSA", "use is optional");
-    for (const kid of ["no-alg", "enc", "none", "hs", "oct", "rs", "ed-as-es", "es-as-ed"]) assert.equal(set.resolve(kid), undefined, kid);
+    for (const kid of ["no-alg", "enc", "none", "hs", "oct", "rs", "ed-as-es", "es-as-ed"])
+      assert.equal(set.resolve(kid), undefined, kid);
   });
 
   it("fetch failures: unavailable with no keys, old keys kept otherwise", async () => {
     const { remote, token, clock } = issuer({ maxAgeMs: 60_000, cooldownMs: 1000 });
     jwks.status = 500;
-    await assert.rejects(remote.verify(token()), (e: unknown) => e instanceof AuthError && e.code === "unavailable" && /HTTP 500/.test(e.message));
+    await assert.rejects(
+      remote.verify(token()),
+      (e: unknown) => e instanceof AuthError && e.code === "unavailable" && /HTTP 500/.test(e.message),
+    );
     const hitsAfterFailure = jwks.hits;
     await assert.rejects(remote.verify(token()), { code: "unavailable" });
     assert.equal(jwks.hits, hitsAfterFailure, "a failure is repeated for a moment, not refetched on every request");
@@ -213,7 +234,10 @@ describe("remote key set and verifier", () => {
     const clock = new ManualClock();
     jwks.hang = true;
     const set = createRemoteKeySet({ jwksUrl: jwks.url, clock, fetchTimeoutMs: 200 });
-    await assert.rejects(set.ready(), (e: unknown) => e instanceof AuthError && e.code === "unavailable" && /timed out/.test(e.message));
+    await assert.rejects(
+      set.ready(),
+      (e: unknown) => e instanceof AuthError && e.code === "unavailable" && /timed out/.test(e.message),
+    );
     jwks.hang = false;
   });
 
@@ -226,7 +250,10 @@ describe("remote key set and verifier", () => {
       [{ jwksUrl: "https://auth.test/jwks", fetchTimeoutMs: 0 }, /fetchTimeoutMs/],
       [{ jwksUrl: "https://auth.test/jwks", cooldownMs: -1 }, /cooldownMs/],
     ] as const) {
-      assert.throws(() => createRemoteKeySet({ clock, ...options }), (e: unknown) => e instanceof AuthError && e.code === "invalid_config" && pattern.test(e.message));
+      assert.throws(
+        () => createRemoteKeySet({ clock, ...options }),
+        (e: unknown) => e instanceof AuthError && e.code === "invalid_config" && pattern.test(e.message),
+      );
     }
   });
 });

@@ -30,7 +30,10 @@ describe("resource server without a database, verifying by JWKS URL", () => {
     const app = express();
     app.get("/orders", gate.requireAuth(), (req, res) => res.json({ user: req.auth!.userId }));
     ({ server: api, url: apiUrl } = await listen(app, 0, "127.0.0.1"));
-    await request(`${issuer.url}/auth/register`, { method: "POST", json: { username: "remote", password: STRONG_PASSWORD } });
+    await request(`${issuer.url}/auth/register`, {
+      method: "POST",
+      json: { username: "remote", password: STRONG_PASSWORD },
+    });
   });
   after(async () => {
     api.closeAllConnections();
@@ -39,7 +42,10 @@ describe("resource server without a database, verifying by JWKS URL", () => {
   });
 
   it("accepts a token issued by the Gatehouse server and rejects forgeries, fetching the JWKS once", async () => {
-    const login = await request(`${issuer.url}/auth/login`, { method: "POST", json: { username: "remote", password: STRONG_PASSWORD } });
+    const login = await request(`${issuer.url}/auth/login`, {
+      method: "POST",
+      json: { username: "remote", password: STRONG_PASSWORD },
+    });
     const token = (login.body as { access_token: string }).access_token;
     for (let i = 0; i < 5; i++) {
       const res = await request(`${apiUrl}/orders`, { headers: { authorization: `Bearer ${token}` } });
@@ -55,8 +61,14 @@ describe("resource server without a database, verifying by JWKS URL", () => {
     assert.match(res.headers.get("www-authenticate") ?? "", /invalid_token/);
 
     const unknownKid = `${Buffer.from(JSON.stringify({ alg: "EdDSA", typ: "at+jwt", kid: "unknown" })).toString("base64url")}.${p}.AAAA`;
-    assert.equal((await request(`${apiUrl}/orders`, { headers: { authorization: `Bearer ${unknownKid}` } })).status, 401);
-    assert.equal((await request(`${apiUrl}/orders`, { headers: { authorization: `Bearer ${unknownKid}` } })).status, 401);
+    assert.equal(
+      (await request(`${apiUrl}/orders`, { headers: { authorization: `Bearer ${unknownKid}` } })).status,
+      401,
+    );
+    assert.equal(
+      (await request(`${apiUrl}/orders`, { headers: { authorization: `Bearer ${unknownKid}` } })).status,
+      401,
+    );
     assert.ok(jwksFetches <= 2, `unknown kids refetch at most once per cooldown (fetches: ${jwksFetches})`);
     assert.equal((await request(`${apiUrl}/orders`)).status, 401);
   });

@@ -15,14 +15,20 @@ describe("npm start with zero configuration", () => {
     let kid: string;
     try {
       assert.ok(existsSync(join(cwd, "data", "gatehouse.db")), "database created under ./data");
-      const announce = first.output.join("").split("\n").filter((line) => line.includes("first start"));
+      const announce = first.output
+        .join("")
+        .split("\n")
+        .filter((line) => line.includes("first start"));
       assert.equal(announce.length, 1, "one announcement line");
       assert.match(announce[0]!, /created database/);
       assert.match(announce[0]!, /EdDSA/);
       const page = await fetch(`${first.url}/`);
       assert.equal(page.status, 200);
       assert.match(page.headers.get("content-type") ?? "", /text\/html/);
-      const reg = await request(`${first.url}/auth/register`, { method: "POST", json: { username: "persist", password: STRONG_PASSWORD } });
+      const reg = await request(`${first.url}/auth/register`, {
+        method: "POST",
+        json: { username: "persist", password: STRONG_PASSWORD },
+      });
       assert.equal(reg.status, 201);
       const jwks = await request(`${first.url}/.well-known/jwks.json`);
       kid = (jwks.body as { keys: { kid: string }[] }).keys[0]!.kid;
@@ -33,7 +39,10 @@ describe("npm start with zero configuration", () => {
     const second = await spawnServer(cwd, {});
     try {
       assert.ok(!second.output.join("").includes("first start"), "nothing generated on restart");
-      const login = await request(`${second.url}/auth/login`, { method: "POST", json: { username: "persist", password: STRONG_PASSWORD } });
+      const login = await request(`${second.url}/auth/login`, {
+        method: "POST",
+        json: { username: "persist", password: STRONG_PASSWORD },
+      });
       assert.equal(login.status, 200, "users survive restarts");
       const jwks = await request(`${second.url}/.well-known/jwks.json`);
       assert.equal((jwks.body as { keys: { kid: string }[] }).keys[0]!.kid, kid, "signing key kept");
@@ -43,7 +52,12 @@ describe("npm start with zero configuration", () => {
   });
 
   it("refuses a weak ACCESS_TOKEN_SECRET with one line naming the setting, and no stack trace", async () => {
-    for (const secret of ["secret", "changeme-changeme-changeme-changeme-1", "09f26e402586e2faa8da4c98a35f1b20d6b033c6097befa8be3486a829587fe2f90a832bd3ff9d42710a4da095a2ce285b009f0c3730cd9b8e1af3eb84df6611", "a".repeat(64)]) {
+    for (const secret of [
+      "secret",
+      "changeme-changeme-changeme-changeme-1",
+      "09f26e402586e2faa8da4c98a35f1b20d6b033c6097befa8be3486a829587fe2f90a832bd3ff9d42710a4da095a2ce285b009f0c3730cd9b8e1af3eb84df6611",
+      "a".repeat(64),
+    ]) {
       const { code, output } = await runUntilExit(cwd, { ACCESS_TOKEN_SECRET: secret });
       assert.equal(code, 1, output);
       const lines = output.trim().split("\n");
@@ -72,15 +86,27 @@ describe("npm start with zero configuration", () => {
 
   it("a strong ACCESS_TOKEN_SECRET switches access tokens to HS256 and the JWKS publishes no secret", async () => {
     const secret = "3f9a1c7e5b2d4f6081a3c5e7f9b1d3e5a7c9e1f3b5d7f9a1c3e5a7b9d1f3e5a7";
-    const server = await spawnServer(cwd, { ACCESS_TOKEN_SECRET: secret, DATABASE_URL: `sqlite:${join(cwd, "hs.db")}` });
+    const server = await spawnServer(cwd, {
+      ACCESS_TOKEN_SECRET: secret,
+      DATABASE_URL: `sqlite:${join(cwd, "hs.db")}`,
+    });
     try {
-      await request(`${server.url}/auth/register`, { method: "POST", json: { username: "hsuser", password: STRONG_PASSWORD } });
-      const login = await request(`${server.url}/auth/login`, { method: "POST", json: { username: "hsuser", password: STRONG_PASSWORD } });
+      await request(`${server.url}/auth/register`, {
+        method: "POST",
+        json: { username: "hsuser", password: STRONG_PASSWORD },
+      });
+      const login = await request(`${server.url}/auth/login`, {
+        method: "POST",
+        json: { username: "hsuser", password: STRONG_PASSWORD },
+      });
       const token = (login.body as { access_token: string }).access_token;
       assert.equal(JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()).alg, "HS256");
       const jwks = await request(`${server.url}/.well-known/jwks.json`);
       assert.deepEqual(jwks.body, { keys: [] });
-      assert.equal((await request(`${server.url}/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+      assert.equal(
+        (await request(`${server.url}/auth/me`, { headers: { authorization: `Bearer ${token}` } })).status,
+        200,
+      );
     } finally {
       await server.stop();
     }

@@ -3,8 +3,10 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as delay, setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { afterEach, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
+import { EmailTakenError } from "../../src/core/store/users.ts";
 import type {
   AuditEventRecord,
+  MailTokenRecord,
   OutboxRecord,
   RefreshTokenRecord,
   SessionRecord,
@@ -26,6 +28,8 @@ export function makeUser(overrides: Partial<UserRecord> = {}): UserRecord {
     createdAt: T0,
     disabledAt: null,
     roles: [],
+    email: null,
+    emailVerifiedAt: null,
     ...overrides,
   };
 }
@@ -204,6 +208,76 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         await store.setUserDisabled(first.id, null);
         assert.equal((await store.findUserById(first.id))?.disabledAt, null);
         assert.deepEqual(await store.findUserById(second.id), second, "other users untouched");
+      });
+    });
+
+    describe("user email addresses", () => {
+      it("round-trips the address and its verification, finds it ignoring case, and keeps it unique", async () => {
+        const store = await fresh();
+        const user = makeUser({ email: "Ada.L@Example.com", emailVerifiedAt: T0 + 1 });
+        await store.insertUser(user);
+        assert.deepEqual(await store.findUserById(user.id), user);
+        assert.deepEqual(await store.findUserByEmail("ada.l@EXAMPLE.COM"), user);
+        assert.equal(await store.findUserByEmail("ada@example.com"), null);
+        await assert.rejects(store.insertUser(makeUser({ email: "ADA.L@example.com" })), EmailTakenError);
+        // Accounts without an address never collide.
+        await store.insertUser(makeUser());
+        await store.insertUser(makeUser());
+        assert.equal((await store.listUsers()).length, 3);
+      });
+
+      it("setUserEmail sets, moves and removes an address; a taken one is refused and nothing changes", async () => {
+        const store = await fresh();
+        const a = makeUser();
+        const b = makeUser({ email: "b@example.com", emailVerifiedAt: T0 });
+        await store.insertUser(a);
+        await store.insertUser(b);
+        await store.setUserEmail(a.id, "new@example.com", null);
+        assert.equal((await store.findUserByEmail("NEW@example.com"))?.id, a.id);
+        assert.equal((await store.findUserById(a.id))?.emailVerifiedAt, null);
+        await assert.rejects(store.setUserEmail(a.id, "B@EXAMPLE.COM", T0), EmailTakenError);
+        assert.equal((await store.findUserById(a.id))?.email, "new@example.com");
+        await store.setUserEmail(a.id, "new@example.com", T0 + 9);
+        assert.equal((await store.findUserById(a.id))?.emailVerifiedAt, T0 + 9);
+        await store.setUserEmail(b.id, null, T0);
+        const cleared = await store.findUserById(b.id);
+        assert.deepEqual([cleared?.email, cleared?.emailVerifiedAt], [null, null]);
+        assert.equal(await store.findUserByEmail("b@example.com"), null);
+      });
+    });
+
+    describe("mail tokens", () => {
+      const token = (userId: string, overrides: Partial<MailTokenRecord> = {}): MailTokenRecord => ({
+        hash: randomUUID(),
+        userId,
+        purpose: "verify_email",
+        email: "a@example.com",
+        createdAt: T0,
+        expiresAt: T0 + HOUR,
+        usedAt: null,
+        ...overrides,
+      });
+
+      it("round-trips, is used once, voids by user and purpose, prunes expired ones", async () => {
+        const store = await fresh();
+        const user = makeUser();
+        await store.insertUser(user);
+        const verify = token(user.id);
+        const reset = token(user.id, { purpose: "reset_password", expiresAt: T0 + 2 * HOUR });
+        await store.insertMailToken(verify);
+        await store.insertMailToken(reset);
+        assert.deepEqual(await store.findMailToken(verify.hash), verify);
+        assert.equal(await store.findMailToken("nope"), null);
+        const uses = await Promise.all([1, 2, 3].map(() => store.useMailToken(verify.hash, T0 + 5)));
+        assert.deepEqual(uses.sort(), [false, false, true]);
+        assert.equal((await store.findMailToken(verify.hash))?.usedAt, T0 + 5);
+        assert.equal(await store.voidMailTokens(user.id, "verify_email", T0 + 6), 0);
+        assert.equal(await store.voidMailTokens(user.id, "reset_password", T0 + 6), 1);
+        assert.equal((await store.findMailToken(reset.hash))?.usedAt, T0 + 6);
+        assert.equal(await store.useMailToken(reset.hash, T0 + 7), false);
+        assert.equal(await store.pruneMailTokens(T0 + HOUR + 1), 1);
+        assert.equal(await store.findMailToken(verify.hash), null);
+        assert.notEqual(await store.findMailToken(reset.hash), null);
       });
     });
 

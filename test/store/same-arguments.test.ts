@@ -46,6 +46,22 @@ async function script(store: Store): Promise<unknown[]> {
   await store.updatePasswordHash("u-1", "$argon2id$h2");
   await store.setUserDisabled("u-1", T0 + 1);
   await store.setUserRoles("u-1", ["auditor"]);
+  await store.insertUser({ ...user, id: "u-3", username: "grace", email: "Grace@Example.com", emailVerifiedAt: T0 });
+  await note(store.findUserByEmail("grace@example.com"));
+  await store.setUserEmail("u-1", "ada@example.com", null);
+  await store.insertMailToken({
+    hash: "m-1",
+    userId: "u-1",
+    purpose: "verify_email",
+    email: "ada@example.com",
+    createdAt: T0,
+    expiresAt: T0 + 10,
+    usedAt: null,
+  });
+  await note(store.findMailToken("m-1"));
+  await note(store.useMailToken("m-1", T0 + 1));
+  await note(store.voidMailTokens("u-1", "verify_email", T0 + 2));
+  await note(store.pruneMailTokens(T0 + 11));
 
   const session = {
     id: "s-1",

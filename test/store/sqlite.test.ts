@@ -93,6 +93,8 @@ describe("the SQLite schema", () => {
         createdAt: 1_700_000_000_000,
         disabledAt: null,
         roles: ["admin"],
+        email: null,
+        emailVerifiedAt: null,
       });
       await assert.rejects(store.insertUser(makeUser({ username: "old.timer" })), (error) => {
         return error instanceof AuthError && error.code === "username_taken";

@@ -16,7 +16,12 @@ describe("throttle keys", () => {
 
   it("groups IPv6 by /64, whatever the spelling", () => {
     const prefix = "2001:db8:1:2::/64";
-    for (const ip of ["2001:db8:1:2::1", "2001:0DB8:0001:0002:ffff:0:0:9", "2001:db8:1:2:a:b:c:d", "2001:db8:1:2::5%eth0"]) {
+    for (const ip of [
+      "2001:db8:1:2::1",
+      "2001:0DB8:0001:0002:ffff:0:0:9",
+      "2001:db8:1:2:a:b:c:d",
+      "2001:db8:1:2::5%eth0",
+    ]) {
       assert.equal(throttleIp(ip), prefix, ip);
     }
     assert.equal(throttleIp("::1"), "0:0:0:0::/64");

@@ -15,7 +15,20 @@ describe("strict base64url", () => {
   });
 
   it("rejects padding, the standard alphabet, whitespace, non-ASCII, empty and impossible lengths", () => {
-    for (const bad of ["", "QQ==", "QQ=", "a+b/", "ab/c", "QU Jj", " QUJj", "QUJj\n", "QUJjé", "A", "QUJjR", "\u0000AAA"]) {
+    for (const bad of [
+      "",
+      "QQ==",
+      "QQ=",
+      "a+b/",
+      "ab/c",
+      "QU Jj",
+      " QUJj",
+      "QUJj\n",
+      "QUJjé",
+      "A",
+      "QUJjR",
+      "\u0000AAA",
+    ]) {
       assert.equal(isStrictBase64url(bad), false, JSON.stringify(bad));
       assert.equal(decodeBase64url(bad), undefined, JSON.stringify(bad));
     }

@@ -10,7 +10,11 @@ describe("createHmacSha256", () => {
       const hmac = createHmacSha256(secret);
       for (const messageLength of [0, 1, 55, 56, 63, 64, 65, 330, 1023, 1024, 1025, 5000, 70_000]) {
         const message = randomBytes(messageLength).toString("base64url").slice(0, messageLength);
-        assert.deepEqual(hmac(message), createHmac("sha256", secret).update(message, "latin1").digest(), `key ${keyLength}, message ${messageLength}`);
+        assert.deepEqual(
+          hmac(message),
+          createHmac("sha256", secret).update(message, "latin1").digest(),
+          `key ${keyLength}, message ${messageLength}`,
+        );
       }
     }
   });

@@ -15,7 +15,17 @@ describe("access tokens: sign then verify", () => {
       const iat = Math.floor(clock.now() / 1000);
       assert.deepEqual(
         { ...payload, jti: "x" },
-        { iss: ISSUER, aud: AUDIENCE, sub: "user-42", sid: "session-7", iat, exp: iat + 900, jti: "x", scope: "orders:read orders:write", roles: ["admin"] },
+        {
+          iss: ISSUER,
+          aud: AUDIENCE,
+          sub: "user-42",
+          sid: "session-7",
+          iat,
+          exp: iat + 900,
+          jti: "x",
+          scope: "orders:read orders:write",
+          roles: ["admin"],
+        },
       );
       assert.match(payload.jti, /^[A-Za-z0-9_-]{22}$/, "jti is 128 random bits in base64url");
       assert.equal(Buffer.from(s!, "base64url").length, alg === "HS256" ? 32 : 64);

@@ -48,7 +48,12 @@ describe("verifier: algorithm and key rules", () => {
       ["x", String(publicJwk.x)],
     ] as const) {
       const data = `${b64({ alg: "HS256", typ: "at+jwt", kid: key.kid })}.${b64(claims())}`;
-      assertRejects(verify, `${data}.${createHmac("sha256", secret).update(data).digest("base64url")}`, /does not match its key/, label);
+      assertRejects(
+        verify,
+        `${data}.${createHmac("sha256", secret).update(data).digest("base64url")}`,
+        /does not match its key/,
+        label,
+      );
     }
   });
 
@@ -60,17 +65,39 @@ describe("verifier: algorithm and key rules", () => {
     assertRejects(es.verify, es.forge(es.header({ alg: 256 }), es.claims()), /no alg/, "numeric alg");
     assertRejects(es.verify, es.forge(es.header({ alg: undefined }), es.claims()), /no alg/, "missing alg");
     const hs = setup("HS256");
-    assertRejects(hs.verify, hs.forge(hs.header({ alg: "HS512" }), hs.claims()), /does not match its key/, "HS512 on an HS256 key");
+    assertRejects(
+      hs.verify,
+      hs.forge(hs.header({ alg: "HS512" }), hs.claims()),
+      /does not match its key/,
+      "HS512 on an HS256 key",
+    );
   });
 
   it("kid injection, odd kids, a very long kid, unknown and missing kid", () => {
     const { verify, forge, header, claims } = setup("EdDSA");
     const attacker = attackerKey();
-    for (const kid of ["../../dev/null", "' OR 1=1 --", "/etc/passwd", "http://127.0.0.1/keys", "unknown-kid", "k".repeat(256)]) {
-      assertRejects(verify, signWith("EdDSA", attacker, `${b64(header({ kid }))}.${b64(claims())}`), /unknown or expired key/, `kid ${kid.slice(0, 20)}`);
+    for (const kid of [
+      "../../dev/null",
+      "' OR 1=1 --",
+      "/etc/passwd",
+      "http://127.0.0.1/keys",
+      "unknown-kid",
+      "k".repeat(256),
+    ]) {
+      assertRejects(
+        verify,
+        signWith("EdDSA", attacker, `${b64(header({ kid }))}.${b64(claims())}`),
+        /unknown or expired key/,
+        `kid ${kid.slice(0, 20)}`,
+      );
     }
     for (const kid of ["k".repeat(257), "k".repeat(5000), "", 42, null, ["a"], { $ne: 1 }]) {
-      assertRejects(verify, forge(header({ kid }), claims()), /kid\) is invalid/, `kid ${JSON.stringify(kid).slice(0, 20)}`);
+      assertRejects(
+        verify,
+        forge(header({ kid }), claims()),
+        /kid\) is invalid/,
+        `kid ${JSON.stringify(kid).slice(0, 20)}`,
+      );
     }
     assertRejects(verify, forge(header({ kid: undefined }), claims()), /no key id/, "missing kid");
   });
@@ -109,11 +136,23 @@ describe("verifier: algorithm and key rules", () => {
         jwk: { ...attacker.publicKey.export({ format: "jwk" }), kid: "attacker" },
         x5c: ["MIIBdGVzdA=="],
       };
-      const selfSigned = signWith("EdDSA", attacker.privateKey, `${b64(header({ ...hostile, kid: "attacker" }))}.${b64(claims())}`);
+      const selfSigned = signWith(
+        "EdDSA",
+        attacker.privateKey,
+        `${b64(header({ ...hostile, kid: "attacker" }))}.${b64(claims())}`,
+      );
       assertRejects(verify, selfSigned, /unknown or expired key/, "self-signed with an embedded key");
-      const embeddedWithRealKid = signWith("EdDSA", attacker.privateKey, `${b64(header({ ...hostile, kid: key.kid }))}.${b64(claims())}`);
+      const embeddedWithRealKid = signWith(
+        "EdDSA",
+        attacker.privateKey,
+        `${b64(header({ ...hostile, kid: key.kid }))}.${b64(claims())}`,
+      );
       assertRejects(verify, embeddedWithRealKid, /signature is invalid/, "embedded key with the real kid");
-      assert.equal(verify(forge(header(hostile), claims())).sub, "user-1", "a validly signed token with those headers verifies by its own kid");
+      assert.equal(
+        verify(forge(header(hostile), claims())).sub,
+        "user-1",
+        "a validly signed token with those headers verifies by its own kid",
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(hits, 0, "the canary received nothing");
     } finally {

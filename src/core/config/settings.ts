@@ -74,28 +74,6 @@ function rangeApiUrl(): Kind<string> {
   };
 }
 
-/** An http(s) URL, reduced to its origin (scheme, host, port). */
-function publicOrigin(): Kind<string> {
-  const base = text({ max: 2048, rule: "an http:// or https:// URL such as https://auth.example.com" });
-  const originOf = (value: string) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === "http:" || url.protocol === "https:" ? url.origin : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  return {
-    ...base,
-    schema: z
-      .string()
-      .min(1)
-      .max(2048)
-      .transform((value) => originOf(value) ?? value),
-    check: (value, subject) => (originOf(value) === undefined ? `${subject} must be ${base.expected}.` : undefined),
-  };
-}
-
 /** Where webhooks go: an absolute http(s) URL. */
 function webhookUrl(): Kind<string> {
   return {
@@ -113,6 +91,32 @@ function webhookUrl(): Kind<string> {
   };
 }
 
+/** Where mailed links point: the page that posts their token (an origin, maybe with a path). */
+function publicUrl(): Kind<string> {
+  return {
+    ...text({ max: 2048, rule: "an http:// or https:// URL" }),
+    schema: z
+      .string()
+      .min(1)
+      .max(2048)
+      .transform((url) => url.replace(/\/+$/, "")),
+    check(value, subject) {
+      try {
+        const url = new URL(value);
+        if ((url.protocol === "https:" || url.protocol === "http:") && url.hash === "" && url.search === "") {
+          return undefined;
+        }
+      } catch {
+        // Reported below.
+      }
+      return (
+        `${subject} must be an http:// or https:// URL without query or fragment, ` +
+        "such as https://auth.example.com."
+      );
+    },
+  };
+}
+
 /** A Standard Webhooks secret (`whsec_` + base64 of 24–64 bytes); never echoed. */
 function webhookSecret(): Kind<string> {
   return {
@@ -126,6 +130,22 @@ function webhookSecret(): Kind<string> {
       }
     },
   };
+}
+
+/** An SMTP server: smtp:// (STARTTLS when offered) or smtps:// (TLS from the start), credentials in the URL. */
+function smtpUrl(): Kind<string | undefined> {
+  return optional({
+    ...text({ max: 2048, rule: "smtp://user:pass@host:port or smtps://…" }),
+    check(value, subject) {
+      try {
+        const url = new URL(value);
+        if ((url.protocol === "smtp:" || url.protocol === "smtps:") && url.hostname !== "") return undefined;
+      } catch {
+        // Reported below.
+      }
+      return `${subject} must be smtp://user:pass@host:port or smtps://user:pass@host:port.`;
+    },
+  });
 }
 
 /**
@@ -359,6 +379,45 @@ export const OPTION_SETTINGS = {
     default: 20,
     doc: "Registrations allowed per address per hour.",
   }),
+  publicUrl: setting(publicUrl(), {
+    env: "PUBLIC_URL",
+    default: "http://localhost:3000",
+    doc:
+      "Where users reach this server; mailed links open it with the token in the fragment (`#verify=…`), " +
+      "and passkeys are bound to its host (the WebAuthn RP id) and origin.",
+  }),
+  email: {
+    verification: setting(oneOf(["optional", "required"]), {
+      env: "EMAIL_VERIFICATION",
+      default: "optional",
+      doc: "`required`: an account logs in only once its address is verified (`403 email_not_verified`).",
+    }),
+    smtpUrl: setting(smtpUrl(), {
+      env: "SMTP_URL",
+      default: undefined,
+      defaultDoc: "mails written as .eml files to the mail outbox directory",
+      sensitive: true,
+      doc: "SMTP server mail goes out through: `smtp://user:pass@host:port` or `smtps://…`.",
+    }),
+    from: setting(text({ max: 512 }), {
+      env: "EMAIL_FROM",
+      default: "Gatehouse <no-reply@localhost>",
+      doc: "`From` of every mail.",
+    }),
+    outboxDir: setting(text({ max: 4096 }), {
+      env: "MAIL_OUTBOX_DIR",
+      default: "./data/outbox",
+      doc: "Without `SMTP_URL`, each mail is written here as an `.eml` file (directory 0700, files 0600).",
+    }),
+    requestsPerAddressPerHour: setting(wholeNumber(1, 1000), {
+      default: 5,
+      doc: "Reset and verification mails that may be asked for per address per hour.",
+    }),
+    requestsPerIpPerHour: setting(wholeNumber(1, 1_000_000), {
+      default: 30,
+      doc: "Reset and verification mails that may be asked for per client address per hour.",
+    }),
+  },
   bodyLimitBytes: setting(wholeNumber(1024, 1_048_576), {
     env: "BODY_LIMIT_BYTES",
     default: 16_384,
@@ -385,11 +444,6 @@ export const OPTION_SETTINGS = {
         "(`npx gatehouse secret` prints one).",
     },
   ),
-  publicUrl: setting(publicOrigin(), {
-    env: "PUBLIC_URL",
-    default: "http://localhost:3000",
-    doc: "Where users reach this server. Passkeys are bound to its host (the WebAuthn RP id) and origin.",
-  }),
   auditRetentionSeconds: setting(seconds(HOUR, 3650 * DAY), {
     env: "AUDIT_RETENTION",
     default: 90 * DAY,

@@ -1,4 +1,12 @@
-import { createHash, createPrivateKey, createPublicKey, createSecretKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+} from "node:crypto";
 import type { SigningKeyRecord } from "../store/store.ts";
 import type { AsymmetricAlgorithm, SigningKey, VerificationKey } from "./key-ring.ts";
 
@@ -20,14 +28,17 @@ export function encodeTokenHeader(alg: string, kid: string): string {
 
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) over the required public members only. */
 export function jwkThumbprint(jwk: JsonWebKey): string {
-  const members = jwk.kty === "EC" ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+  const members =
+    jwk.kty === "EC" ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
   return createHash("sha256").update(JSON.stringify(members)).digest("base64url");
 }
 
 /** Public members only (kty, crv, x[, y]) plus kid, alg and use: what a JWKS may publish. */
 export function publicJwkOf(publicKey: KeyObject, alg: AsymmetricAlgorithm, kid: string): JsonWebKey {
   const { kty, crv, x, y } = publicKey.export({ format: "jwk" });
-  return kty === "EC" ? { kty, crv, x, y, kid, alg, use: "sig" } as JsonWebKey : { kty, crv, x, kid, alg, use: "sig" } as JsonWebKey;
+  return kty === "EC"
+    ? ({ kty, crv, x, y, kid, alg, use: "sig" } as JsonWebKey)
+    : ({ kty, crv, x, kid, alg, use: "sig" } as JsonWebKey);
 }
 
 /**
@@ -35,7 +46,8 @@ export function publicJwkOf(publicKey: KeyObject, alg: AsymmetricAlgorithm, kid:
  * (callers move `activatesAt` when publishing ahead) and has no retirement yet.
  */
 export function generateSigningKeyRecord(alg: AsymmetricAlgorithm, now: number): SigningKeyRecord {
-  const { privateKey, publicKey } = alg === "EdDSA" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey, publicKey } =
+    alg === "EdDSA" ? generateKeyPairSync("ed25519") : generateKeyPairSync("ec", { namedCurve: "P-256" });
   const kid = jwkThumbprint(publicKey.export({ format: "jwk" }));
   const publicJwk = publicJwkOf(publicKey, alg, kid);
   const privateJwk = { ...publicJwk, d: privateKey.export({ format: "jwk" }).d };
@@ -59,7 +71,10 @@ export function importPublicJwk(jwk: JsonWebKey, alg: AsymmetricAlgorithm): KeyO
   const expected = CURVES[alg];
   if (jwk.kty !== expected.kty || jwk.crv !== expected.crv || typeof jwk.x !== "string") return undefined;
   if (expected.kty === "EC" && typeof jwk.y !== "string") return undefined;
-  const members: JsonWebKey = expected.kty === "EC" ? { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y as string } : { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+  const members: JsonWebKey =
+    expected.kty === "EC"
+      ? { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y as string }
+      : { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
   try {
     const key = createPublicKey({ key: members, format: "jwk" });
     return matchesAlgorithm(key, alg) ? key : undefined;

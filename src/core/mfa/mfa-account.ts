@@ -39,7 +39,7 @@ export class MfaAccount {
     const user =
       currentPassword === undefined
         ? await this.#freshLoginUser(auth)
-        : await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
+        : await this.#p.auth.verifyCurrentPassword(auth, currentPassword, caller);
     return this.#p.mfa.enrolTotp(user.id, user.username);
   }
 
@@ -48,12 +48,12 @@ export class MfaAccount {
   }
 
   async disableTotp(auth: AuthContext, currentPassword: string, caller: CallerContext): Promise<void> {
-    await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
+    await this.#p.auth.verifyCurrentPassword(auth, currentPassword, caller);
     await this.#p.mfa.disableTotp(auth.userId, (tx) => this.#endOtherSessions(tx, auth, "mfa_disabled"));
   }
 
   async regenerateRecoveryCodes(auth: AuthContext, currentPassword: string, caller: CallerContext): Promise<string[]> {
-    await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
+    await this.#p.auth.verifyCurrentPassword(auth, currentPassword, caller);
     return this.#p.mfa.regenerateRecoveryCodes(auth.userId);
   }
 
@@ -63,7 +63,7 @@ export class MfaAccount {
     const user =
       currentPassword === undefined
         ? await this.#freshLoginUser(auth)
-        : await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
+        : await this.#p.auth.verifyCurrentPassword(auth, currentPassword, caller);
     return passkeys.registrationOptions(user);
   }
 
@@ -88,7 +88,7 @@ export class MfaAccount {
   }
 
   async removePasskey(auth: AuthContext, id: string, currentPassword: string, caller: CallerContext): Promise<void> {
-    await this.#p.auth.verifyCurrentPassword(auth.userId, currentPassword, caller);
+    await this.#p.auth.verifyCurrentPassword(auth, currentPassword, caller);
     await this.#passkeys().remove(auth.userId, id, (tx) => this.#endOtherSessions(tx, auth, "mfa_disabled"));
   }
 

@@ -82,6 +82,11 @@ export class SessionService {
   readonly #revocations: RevocationList | undefined;
   #databaseChecks = 0;
   readonly #events: SecurityEvents | undefined;
+  /**
+   * Called in the transaction that records a refresh-token reuse (the user's security notice is
+   * queued there, so it exists exactly when the reuse is recorded).
+   */
+  onRefreshReused: ((tx: TransactionOps, user: UserRecord) => Promise<void>) | undefined;
 
   /**
    * `maxPerUser`: live sessions a user may have; a login past it ends the oldest (setting `maxSessionsPerUser`).
@@ -226,7 +231,9 @@ export class SessionService {
    * after it; a failure to write it is logged and the caller still gets invalid_grant.
    */
   async #recordReuse(userId: string, sessionId: string, caller: SessionMeta | undefined): Promise<void> {
-    if (this.#events === undefined) return;
+    const events = this.#events;
+    const notify = this.onRefreshReused;
+    if (events === undefined && notify === undefined) return;
     const input = {
       type: "refresh_reused" as const,
       userId,
@@ -234,7 +241,12 @@ export class SessionService {
       ip: caller?.ip ?? null,
       userAgent: caller?.userAgent ?? null,
     };
-    await this.#events.recordAlone(this.#store, input).catch((error: unknown) => {
+    const record = this.#store.transaction(async (tx) => {
+      await events?.record(tx, input);
+      const user = notify === undefined ? null : await tx.findUserById(userId);
+      if (user) await notify?.(tx, user);
+    });
+    await record.catch((error: unknown) => {
       const reason = isAuthError(error) ? error.code : "error";
       this.#log.warn({ userId, sessionId, reason }, "could not record the refresh_reused event");
     });

@@ -1,6 +1,7 @@
 import type { AuditEventStore } from "./audit-events.ts";
 import type { ChangeFeedCapability } from "./change-feed.ts";
 import type { CounterStore } from "./counters.ts";
+import type { MailTokenStore } from "./mail-tokens.ts";
 import type { MfaStore } from "./mfa.ts";
 import type { PasskeyStore } from "./passkeys.ts";
 import type { OutboxClaims, OutboxStore } from "./outbox.ts";
@@ -28,6 +29,7 @@ export type {
   RefreshRotationRequest,
   RefreshRotationResult,
 } from "./refresh-rotation.ts";
+export type { MailTokenPurpose, MailTokenRecord, MailTokenStore } from "./mail-tokens.ts";
 export type { OutboxClaimRequest, OutboxClaims, OutboxFailure, OutboxRecord, OutboxStore } from "./outbox.ts";
 export type { RefreshTokenLocks, RefreshTokenRecord, RefreshTokenStore } from "./refresh-tokens.ts";
 export type { SessionCursor, SessionLocks, SessionRecord, SessionStore } from "./sessions.ts";
@@ -54,7 +56,8 @@ export interface StoreOps
     MfaStore,
     PasskeyStore,
     OutboxStore,
-    AuditEventStore {}
+    AuditEventStore,
+    MailTokenStore {}
 
 /** What a transaction's work may do: every operation, plus row locks and work to run once it commits. */
 export interface TransactionOps extends StoreOps, RefreshTokenLocks, SessionLocks {

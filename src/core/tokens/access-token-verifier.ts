@@ -179,7 +179,10 @@ export function createAccessTokenVerifier(options: AccessTokenVerifierOptions): 
     if (iat * 1000 > now + toleranceMs)
       throw invalidToken("The access token was issued in the future (iat); check the clocks.", "not_yet_valid");
     if (exp - iat > maxLifetimeSeconds + toleranceSeconds)
-      throw invalidToken("The access token claims a longer lifetime than this issuer grants (exp - iat).", "bad_claims");
+      throw invalidToken(
+        "The access token claims a longer lifetime than this issuer grants (exp - iat).",
+        "bad_claims",
+      );
     if (iss !== issuer) throw invalidToken("The access token was issued by someone else (iss).", "wrong_issuer");
     if (typeof aud === "string" ? aud !== audience : !isAudienceList(aud, audience))
       throw invalidToken("The access token is meant for another audience (aud).", "wrong_audience");

@@ -43,5 +43,9 @@ export function decodeBase64url(text: string): Buffer | undefined {
 
 /** Encodes bytes or UTF-8 text as unpadded base64url. */
 export function encodeBase64url(value: Uint8Array | string): string {
-  return (typeof value === "string" ? Buffer.from(value, "utf8") : Buffer.from(value.buffer, value.byteOffset, value.byteLength)).toString("base64url");
+  return (
+    typeof value === "string"
+      ? Buffer.from(value, "utf8")
+      : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  ).toString("base64url");
 }

@@ -1,5 +1,5 @@
 import type { Dialect } from "./dialect.ts";
-import { USERNAME_UNIQUE } from "./users.ts";
+import { EMAIL_UNIQUE, USERNAME_UNIQUE } from "./users.ts";
 
 /**
  * One schema step, written once for both databases. Versions only ever grow and a released
@@ -109,6 +109,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX audit_events_user ON audit_events(user_id, id);
       CREATE INDEX audit_events_at ON audit_events(at);
+    `,
+  },
+  {
+    version: 5,
+    description: "email: addresses on users, mailed-link tokens",
+    ddl: ({ millisType: millis }) => `
+      ALTER TABLE users ADD COLUMN email TEXT;
+      ALTER TABLE users ADD COLUMN email_key TEXT;
+      ALTER TABLE users ADD COLUMN email_verified_at ${millis};
+      CREATE UNIQUE INDEX ${EMAIL_UNIQUE.constraint} ON users(email_key);
+
+      CREATE TABLE mail_tokens (
+        hash       TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        purpose    TEXT NOT NULL,
+        email      TEXT NOT NULL,
+        created_at ${millis} NOT NULL,
+        expires_at ${millis} NOT NULL,
+        used_at    ${millis}
+      );
+      CREATE INDEX mail_tokens_user_purpose ON mail_tokens(user_id, purpose);
     `,
   },
   {

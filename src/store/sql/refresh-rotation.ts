@@ -26,6 +26,8 @@ interface RotationRow {
   user_created_at: number;
   disabled_at: number | null;
   roles: string;
+  email: string | null;
+  email_verified_at: number | null;
   /** Set when this statement ended the session (expired, user disabled, reuse). */
   ended_id: string | null;
 }
@@ -59,6 +61,7 @@ const ROTATE = statement<[string, string, number, number, number], RotationRow>(
      SELECT t.hash, t.session_id, s.user_id, s.created_at, s.last_used_at, s.absolute_expires_at,
             s.idle_expires_at, s.ended_at, s.end_reason, s.user_agent, s.ip, s.amr,
             u.username, u.password_hash, u.created_at AS user_created_at, u.disabled_at, u.roles,
+            u.email, u.email_verified_at,
             CASE
               WHEN s.id IS NULL OR s.ended_at IS NOT NULL THEN 'ended'
               WHEN s.idle_expires_at <= p.now OR s.absolute_expires_at <= p.now THEN 'expired'
@@ -106,7 +109,7 @@ const ROTATE = statement<[string, string, number, number, number], RotationRow>(
           f.absolute_expires_at,
           COALESCE((SELECT idle_expires_at FROM touched), f.idle_expires_at) AS idle_expires_at,
           f.ended_at, f.end_reason, f.user_agent, f.ip, f.amr,
-          f.username, f.password_hash, f.user_created_at, f.disabled_at, f.roles,
+          f.username, f.password_hash, f.user_created_at, f.disabled_at, f.roles, f.email, f.email_verified_at,
           (SELECT id FROM announced) AS ended_id
    FROM found f`,
   { onlyFor: "postgres" },
@@ -151,6 +154,8 @@ export async function rotateInOneStatement(
         created_at: row.user_created_at,
         disabled_at: row.disabled_at,
         roles: row.roles,
+        email: row.email,
+        email_verified_at: row.email_verified_at,
       }),
     },
     ended,

@@ -5,6 +5,7 @@ import type { CounterStore } from "../../core/store/counters.ts";
 import type { MfaTokenRecord, RecoveryCodeRecord, TotpFactorRecord } from "../../core/store/mfa.ts";
 import type { PasskeyRecord, WebAuthnChallengeRecord } from "../../core/store/passkeys.ts";
 import type { RefreshRotationRequest, RefreshRotationResult } from "../../core/store/refresh-rotation.ts";
+import type { MailTokenPurpose, MailTokenRecord } from "../../core/store/mail-tokens.ts";
 import type { OutboxClaimRequest, OutboxFailure, OutboxRecord } from "../../core/store/outbox.ts";
 import type { RefreshTokenRecord } from "../../core/store/refresh-tokens.ts";
 import type { SessionCursor, SessionRecord } from "../../core/store/sessions.ts";
@@ -15,6 +16,7 @@ import type { UserRecord } from "../../core/store/users.ts";
 import * as auditEvents from "./audit-events.ts";
 import type { SqlDriver, SqlRunner } from "./driver.ts";
 import { CHANGE_CHANNEL_SQL, type DialectName } from "./dialect.ts";
+import * as mailTokens from "./mail-tokens.ts";
 import * as mfa from "./mfa.ts";
 import { isSchemaCurrent, migrate } from "./migrate.ts";
 import * as passkeys from "./passkeys.ts";
@@ -67,6 +69,12 @@ class SqlOps implements StoreOps {
   }
   findUserById(id: string): Promise<UserRecord | null> {
     return users.findById(this.db, id);
+  }
+  findUserByEmail(email: string): Promise<UserRecord | null> {
+    return users.findByEmail(this.db, email);
+  }
+  setUserEmail(userId: string, email: string | null, verifiedAt: number | null): Promise<void> {
+    return users.setEmail(this.db, userId, email, verifiedAt);
   }
   listUsers(): Promise<UserRecord[]> {
     return users.list(this.db);
@@ -126,6 +134,22 @@ class SqlOps implements StoreOps {
   }
   markRefreshTokenRotated(hash: string, at: number): Promise<boolean> {
     return refreshTokens.markRotated(this.db, hash, at);
+  }
+
+  insertMailToken(token: MailTokenRecord): Promise<void> {
+    return mailTokens.insert(this.db, token);
+  }
+  findMailToken(hash: string): Promise<MailTokenRecord | null> {
+    return mailTokens.find(this.db, hash);
+  }
+  useMailToken(hash: string, at: number): Promise<boolean> {
+    return mailTokens.use(this.db, hash, at);
+  }
+  voidMailTokens(userId: string, purpose: MailTokenPurpose, at: number): Promise<number> {
+    return mailTokens.voidAll(this.db, userId, purpose, at);
+  }
+  pruneMailTokens(before: number): Promise<number> {
+    return mailTokens.prune(this.db, before);
   }
 
   listSigningKeys(): Promise<SigningKeyRecord[]> {

@@ -1,5 +1,6 @@
 import { AuthError } from "../../core/errors.ts";
-import type { UserRecord } from "../../core/store/users.ts";
+import { emailKey } from "../../core/email/email-address.ts";
+import { EmailTakenError, type UserRecord } from "../../core/store/users.ts";
 import { usernameKey } from "../username-key.ts";
 import type { UniqueKey } from "./dialect.ts";
 import type { SqlRunner } from "./driver.ts";
@@ -13,6 +14,8 @@ export interface UserRow {
   disabled_at: number | null;
   /** A JSON array of strings. */
   roles: string;
+  email: string | null;
+  email_verified_at: number | null;
 }
 
 /** Makes usernames unique by their lookup key; its violation is "username_taken". */
@@ -22,12 +25,30 @@ export const USERNAME_UNIQUE: UniqueKey = {
   columns: ["username_key"],
 };
 
-const COLUMNS = "id, username, password_hash, created_at, disabled_at, roles";
+/** Makes addresses unique by their lowercased key (NULLs, accounts without one, do not collide). */
+export const EMAIL_UNIQUE: UniqueKey = {
+  constraint: "users_email_key_unique",
+  table: "users",
+  columns: ["email_key"],
+};
 
-const INSERT = statement<[string, string, string, string, number, number | null, string]>(
+const COLUMNS = "id, username, password_hash, created_at, disabled_at, roles, email, email_verified_at";
+
+const INSERT = statement<
+  [string, string, string, string, number, number | null, string, string | null, string | null, number | null]
+>(
   "insertUser",
-  `INSERT INTO users (id, username, username_key, password_hash, created_at, disabled_at, roles)
-   VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  `INSERT INTO users (id, username, username_key, password_hash, created_at, disabled_at, roles,
+     email, email_key, email_verified_at)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+);
+const FIND_BY_EMAIL_KEY = statement<[string], UserRow>(
+  "findUserByEmailKey",
+  `SELECT ${COLUMNS} FROM users WHERE email_key = ?`,
+);
+const SET_EMAIL = statement<[string | null, string | null, number | null, string]>(
+  "setUserEmail",
+  "UPDATE users SET email = ?, email_key = ?, email_verified_at = ? WHERE id = ?",
 );
 const FIND_BY_KEY = statement<[string], UserRow>(
   "findUserByKey",
@@ -53,6 +74,8 @@ export function toUser(row: UserRow): UserRecord {
     createdAt: row.created_at,
     disabledAt: row.disabled_at,
     roles: parseRoles(row.roles),
+    email: row.email,
+    emailVerifiedAt: row.email_verified_at,
   };
 }
 
@@ -64,6 +87,7 @@ function parseRoles(text: string): string[] {
 
 export async function insert(db: SqlRunner, user: UserRecord): Promise<void> {
   const { id, username, passwordHash, createdAt, disabledAt, roles } = user;
+  const email = user.email ?? null;
   try {
     await db.run(INSERT, [
       id,
@@ -73,10 +97,37 @@ export async function insert(db: SqlRunner, user: UserRecord): Promise<void> {
       createdAt,
       disabledAt,
       JSON.stringify(roles),
+      email,
+      email === null ? null : emailKey(email),
+      email === null ? null : (user.emailVerifiedAt ?? null),
     ]);
   } catch (error) {
-    if (db.dialect.isUniqueViolation((error as { cause?: unknown }).cause, USERNAME_UNIQUE)) {
+    const cause = (error as { cause?: unknown }).cause;
+    if (db.dialect.isUniqueViolation(cause, USERNAME_UNIQUE)) {
       throw new AuthError("username_taken", "That username is taken. Choose another one.");
+    }
+    if (db.dialect.isUniqueViolation(cause, EMAIL_UNIQUE)) throw new EmailTakenError("address taken");
+    throw error;
+  }
+}
+
+export async function findByEmail(db: SqlRunner, email: string): Promise<UserRecord | null> {
+  const row = await db.get(FIND_BY_EMAIL_KEY, [emailKey(email)]);
+  return row ? toUser(row) : null;
+}
+
+export async function setEmail(
+  db: SqlRunner,
+  userId: string,
+  email: string | null,
+  verifiedAt: number | null,
+): Promise<void> {
+  try {
+    const key = email === null ? null : emailKey(email);
+    await db.run(SET_EMAIL, [email, key, email === null ? null : verifiedAt, userId]);
+  } catch (error) {
+    if (db.dialect.isUniqueViolation((error as { cause?: unknown }).cause, EMAIL_UNIQUE)) {
+      throw new EmailTakenError("address taken");
     }
     throw error;
   }
