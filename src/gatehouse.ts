@@ -25,6 +25,7 @@ import { type SessionCheckStatus, SessionService } from "./core/sessions/session
 import { createEventParts } from "./core/events/event-parts.ts";
 import type { SecurityEventListener, SecurityEvents } from "./core/events/security-events.ts";
 import type { PruneResult } from "./core/events/audit-retention.ts";
+import { type ExpiredTokensPruned, pruneExpiredTokens } from "./core/expired-tokens.ts";
 import type { Outbox } from "./core/outbox/outbox.ts";
 import type { OutboxWorker } from "./core/outbox/outbox-worker.ts";
 import { AuthError } from "./core/errors.ts";
@@ -124,6 +125,8 @@ export interface Gatehouse {
   readonly outboxWorker: OutboxWorker;
   /** Deletes audit events older than the retention (and old outbox messages) now; also done hourly. */
   pruneExpiredEvents(): Promise<PruneResult>;
+  /** Deletes expired mailed links, second-step tokens and WebAuthn challenges now; also done hourly. */
+  pruneExpiredTokens(): Promise<ExpiredTokensPruned>;
   readonly service: AuthService;
   /** Second factors (TOTP, recovery codes), e.g. for an administrator's reset. */
   readonly mfa: MfaService;
@@ -151,7 +154,7 @@ export interface OpenApiOptions {
 }
 
 const ROTATION_KEY_SETTING = "refresh_rotation_key";
-const LINK_PRUNE_INTERVAL_MS = 3_600_000;
+const TOKEN_PRUNE_INTERVAL_MS = 3_600_000;
 /** Failed introspection-caller authentications allowed per address per window (the token itself is unguessable). */
 const INTROSPECTION_FAILURES = { points: 20, durationSeconds: 900 };
 /** Start-up waits at most this long for the revocation list to catch up; meanwhile checks read the database. */
@@ -352,7 +355,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       backend: throttleBackend,
       keyPrefix: "gatehouse:introspect",
     });
-    const mfaAccount = new MfaAccount({ auth: service, mfa, store, clock, passkeys, events: eventParts.events });
+    const mfaAccount = new MfaAccount({ auth: service, mfa, store, clock, passkeys, events: eventParts.events, email });
     // Without a session check the token alone decides, synchronously: the hot path stays promise-free.
     const authenticate = (token: string, checkSession: boolean) =>
       checkSession ? service.authenticate(token, true) : toAuthContext(verifyAccessToken(token));
@@ -379,15 +382,16 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       onPruned: (removed) => logger.info({ removed }, "pruned ended and expired sessions"),
       onError: (error) => logger.warn({ err: error }, "session pruning failed; trying again at the next interval"),
     });
-    // Expired links answer invalid_link whether or not their row is still there: drop them hourly.
-    const pruneLinks = setInterval(() => {
-      store.pruneMailTokens(clock.now()).catch((error) => logger.warn({ err: error }, "pruning expired links failed"));
-    }, LINK_PRUNE_INTERVAL_MS);
-    pruneLinks.unref();
+    // Expired links, second-step tokens and challenges are refused whether or not their row is still there.
+    const pruneTokens = () => pruneExpiredTokens(store, clock.now());
+    const tokenPruning = setInterval(() => {
+      pruneTokens().catch((error) => logger.warn({ err: error }, "pruning expired one-time tokens failed"));
+    }, TOKEN_PRUNE_INTERVAL_MS);
+    tokenPruning.unref();
     // The outbox worker stops first (deliveries in flight finish and are recorded), and a prune in
     // progress finishes, before the mail transport and the database close.
     const closeHooks: CloseHook[] = [
-      () => clearInterval(pruneLinks),
+      () => clearInterval(tokenPruning),
       () => eventParts.stop(),
       stopPruning,
       () => mailTransport.close(),
@@ -440,6 +444,7 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
       outbox: eventParts.outbox,
       outboxWorker: eventParts.worker,
       pruneExpiredEvents: () => eventParts.pruneNow(),
+      pruneExpiredTokens: pruneTokens,
       service,
       mfa,
       email,
