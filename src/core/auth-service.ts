@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import type { GatehouseConfig } from "./config.ts";
 import { validateEmail } from "./email/email-address.ts";
@@ -11,7 +11,7 @@ import type { LoginResult, Metrics } from "./observability/metrics.ts";
 import type { SecurityLog } from "./observability/security-log.ts";
 import type { MfaChallenge, MfaService, SecondFactorProof } from "./mfa/mfa-service.ts";
 import { passkeyAmr } from "./mfa/amr.ts";
-import type { PasskeyService } from "./mfa/passkeys.ts";
+import type { PasskeyLoginOptions, PasskeyService } from "./mfa/passkeys.ts";
 import type { PasswordHasher } from "./passwords/argon2-hasher.ts";
 import { normalizePassword } from "./passwords/password-policy.ts";
 import { isWellFormedRefreshToken } from "./sessions/refresh-token.ts";
@@ -105,6 +105,13 @@ export interface ActivityPage {
 }
 
 const INVALID_CREDENTIALS = "Wrong username or password.";
+/**
+ * The throttle name of a request that names no account (a passkey login, a second step whose
+ * token is dead), made from what it presents, as an unknown username would be: its failures
+ * count per address like those of unknown usernames. ":" keeps it apart from every username.
+ */
+const anonymousName = (kind: string, presented: string): string =>
+  `${kind}:${createHash("sha256").update(presented).digest("base64url")}`;
 const EMAIL_NOT_VERIFIED = "Confirm your email address first: open the link we mailed you, or ask for a new one.";
 const sessionEnded = () =>
   new AuthError("invalid_token", "This session has ended. Log in again.", {
@@ -299,7 +306,16 @@ export class AuthService {
   async #completeMfaLogin(mfaToken: unknown, proof: SecondFactorProof, caller: CallerContext): Promise<TokenGrant> {
     const mfa = this.#p.mfa;
     if (!mfa) throw new AuthError("not_found", "Second factors are not enabled on this server.");
-    const userId = await mfa.takeAttempt(mfaToken);
+    let userId: string;
+    try {
+      userId = await mfa.takeAttempt(mfaToken);
+    } catch (error) {
+      if (!isAuthError(error) || error.code !== "invalid_grant") throw error;
+      // Like a password for an unknown account: an attempt and a failure of the address.
+      await this.#throttled(anonymousName("mfa-token", String(mfaToken)), caller, "login", async () => null);
+      await this.#loginFailed(null, caller, "dead_mfa_token");
+      throw error;
+    }
     const found = await this.#p.store.findUserById(userId);
     if (!found || found.disabledAt !== null) {
       await this.#loginFailed(found?.id ?? null, caller, "account_disabled");
@@ -326,14 +342,20 @@ export class AuthService {
   async #loginWithPasskey(response: unknown, caller: CallerContext): Promise<TokenGrant> {
     const passkeys = this.#p.passkeys;
     if (!passkeys) throw new AuthError("not_found", "Passkeys are not enabled on this server.");
-    let verified: Awaited<ReturnType<PasskeyService["verifyAuthentication"]>>;
-    try {
-      verified = await passkeys.verifyAuthentication(response, "login", null);
-    } catch (error) {
-      if (isAuthError(error) && error.code === "invalid_credentials") {
-        await this.#loginFailed(null, caller, "passkey_rejected");
+    // No account is named before the assertion is verified: throttled like an unknown username.
+    const credentialId = (response as { id?: unknown } | null)?.id;
+    const name = anonymousName("passkey", typeof credentialId === "string" ? credentialId : "");
+    const verified = await this.#throttled(name, caller, "login", async () => {
+      try {
+        return await passkeys.verifyAuthentication(response, "login", null);
+      } catch (error) {
+        if (isAuthError(error) && error.code === "invalid_credentials") return null;
+        throw error;
       }
-      throw error;
+    });
+    if (!verified) {
+      await this.#loginFailed(null, caller, "passkey_rejected");
+      throw new AuthError("invalid_credentials", "The passkey could not be verified.");
     }
     const user = await this.#p.store.findUserById(verified.userId);
     if (!user || user.disabledAt !== null) {
@@ -353,6 +375,25 @@ export class AuthService {
       type: "login_failed",
       data: { reason },
     });
+  }
+
+  /**
+   * WebAuthn options for a login with a passkey alone, or, with `mfaToken`, for the second step
+   * of that login. Each request stores a challenge, so each counts as a login attempt of the
+   * address (and is refused while the address is throttled).
+   */
+  async passkeyLoginOptions(mfaToken: unknown, caller: CallerContext): Promise<PasskeyLoginOptions> {
+    const { mfa, passkeys } = this.#p;
+    if (!mfa || !passkeys) throw new AuthError("not_found", "Passkeys are not enabled on this server.");
+    // Each request its own name: only the address's limits apply, as to logins of unknown usernames.
+    const options = await this.#throttled(
+      anonymousName("passkey-options", randomUUID()),
+      caller,
+      "login",
+      () => (mfaToken === undefined ? passkeys.authenticationOptions("login", null) : mfa.passkeyOptionsFor(mfaToken)),
+      () => false,
+    );
+    return options!;
   }
 
   /** Starts the session of a finished login and records it, in one transaction. */
@@ -395,13 +436,13 @@ export class AuthService {
    * is neither: the slot is given back and nothing is counted, so faults cannot lock the real
    * user out.
    */
-  async #throttled(
+  async #throttled<T>(
     username: string,
     caller: CallerContext,
     action: "login" | "password_change",
-    judge: () => Promise<UserRecord | null>,
+    judge: () => Promise<T | null>,
     clearsFailures: () => boolean = () => true,
-  ): Promise<UserRecord | null> {
+  ): Promise<T | null> {
     const throttle = this.#p.loginThrottle;
     const ip = caller.ip;
     try {
@@ -411,7 +452,7 @@ export class AuthService {
         await this.#recordThrottled(username, caller, action);
       throw error;
     }
-    let user: UserRecord | null;
+    let user: T | null;
     try {
       user = await judge();
     } catch (error) {

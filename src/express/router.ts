@@ -225,7 +225,6 @@ export function createAuthRouter(s: RouterSettings): Router {
       mountWebAuthnRoutes({
         service: s.service,
         account: s.mfaAccount,
-        mfa: s.mfa,
         serve,
         sendGrant,
         hasCookie: (req) => cookie.isPresent(req),

@@ -9,6 +9,7 @@ import { ManualClock } from "../../src/core/clock.ts";
 import { totpCode } from "../../src/core/mfa/totp.ts";
 import { createGatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
+import { startSmtpServer, to } from "../email/smtp-test-server.ts";
 import { STRONG_PASSWORD } from "../helpers/http.ts";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
@@ -43,6 +44,7 @@ describe("gatehouse users mfa-reset", () => {
     let refreshToken: string;
     try {
       const user = await auth.service.register("lost.phone", STRONG_PASSWORD, caller);
+      await auth.store.setUserEmail(user.id, "lost.phone@example.test", clock.now());
       const { secret } = await auth.mfa.enrolTotp(user.id, user.username);
       await auth.mfa.confirmTotp(user.id, totpCode(secret, clock.now()), async () => undefined);
       clock.advance(30_000);
@@ -68,13 +70,28 @@ describe("gatehouse users mfa-reset", () => {
     assert.notEqual(unknown.code, 0);
     assert.ok(!unknown.stderr.includes("\u001b"), "terminal-safe output");
 
-    const reopened = await createGatehouse({ database, logger: createLogger({ level: "silent" }) });
+    // A running server delivers the notice the command queued, once (the second reset removed nothing).
+    const smtp = await startSmtpServer();
+    const reopened = await createGatehouse({
+      database,
+      email: { smtpUrl: smtp.url },
+      logger: createLogger({ level: "silent" }),
+    });
     try {
       const grant = await reopened.service.login("lost.phone", STRONG_PASSWORD, caller);
       assert.equal(typeof grant.accessToken, "string", "the password alone logs in again");
       await assert.rejects(reopened.service.refresh(refreshToken), { code: "invalid_grant" });
+      const [notice] = await smtp.waitFor(to("lost.phone@example.test"));
+      assert.equal(notice!.parsed.subject, "A second factor was removed");
+      const audit = await reopened.store.listAuditEvents({ type: "mfa_disabled", limit: 10 });
+      assert.deepEqual(
+        audit.map((e) => e.data["by"]),
+        ["administrator"],
+      );
     } finally {
       await reopened.close();
+      await smtp.stop();
     }
+    assert.equal(smtp.received.length, 1);
   });
 });

@@ -106,6 +106,8 @@ export function registerUsersCommand(program: Command): void {
             userId: user.id,
             data: { by: "administrator", sessions_ended: ended },
           });
+          // Queued here, sent by a running server's outbox worker.
+          await auth.email.notify(tx, user, "mfa_disabled");
         });
         return { user, removed };
       });

@@ -1,5 +1,6 @@
 import type { AuthContext, AuthService, CallerContext } from "../auth-service.ts";
 import type { Clock } from "../clock.ts";
+import type { EmailService } from "../email/email-service.ts";
 import { AuthError } from "../errors.ts";
 import type { SecurityEvents } from "../events/security-events.ts";
 import type { Store, TransactionOps } from "../store/store.ts";
@@ -17,12 +18,18 @@ export interface MfaAccountParts {
   passkeys?: PasskeyService;
   /** With it, adding and removing a factor are recorded (mfa_enabled, mfa_disabled). */
   events?: SecurityEvents;
+  /** With it, adding and removing a factor mail a notice to the account's verified address. */
+  email?: EmailService;
 }
+
+/** Which kind of factor a change was about, as its event says. */
+type FactorMethod = "totp" | "passkey";
 
 /**
  * What a logged-in user does with their second factors. Each change needs a fresh proof
  * (the current password, or a login from the last few minutes for starting an enrolment)
- * and ends the user's other sessions, so a thief holding one of them is cut off.
+ * and ends the user's other sessions, so a thief holding one of them is cut off. Each change is
+ * recorded and its notice queued in the transaction that makes it.
  */
 export class MfaAccount {
   readonly #p: MfaAccountParts;
@@ -43,13 +50,15 @@ export class MfaAccount {
     return this.#p.mfa.enrolTotp(user.id, user.username);
   }
 
-  async confirmTotp(auth: AuthContext, code: string): Promise<string[]> {
-    return this.#p.mfa.confirmTotp(auth.userId, code, (tx) => this.#endOtherSessions(tx, auth, "mfa_enabled"));
+  async confirmTotp(auth: AuthContext, code: string, caller?: CallerContext): Promise<string[]> {
+    return this.#p.mfa.confirmTotp(auth.userId, code, (tx) =>
+      this.#factorChanged(tx, auth, caller, "mfa_enabled", "totp"),
+    );
   }
 
   async disableTotp(auth: AuthContext, currentPassword: string, caller: CallerContext): Promise<void> {
     await this.#p.auth.verifyCurrentPassword(auth, currentPassword, caller);
-    await this.#p.mfa.disableTotp(auth.userId, (tx) => this.#endOtherSessions(tx, auth, "mfa_disabled"));
+    await this.#p.mfa.disableTotp(auth.userId, (tx) => this.#factorChanged(tx, auth, caller, "mfa_disabled", "totp"));
   }
 
   async regenerateRecoveryCodes(auth: AuthContext, currentPassword: string, caller: CallerContext): Promise<string[]> {
@@ -68,15 +77,15 @@ export class MfaAccount {
   }
 
   /** Stores the new passkey and ends the user's other sessions. */
-  async verifyPasskeyRegistration(auth: AuthContext, response: unknown, name: string | undefined) {
+  async verifyPasskeyRegistration(
+    auth: AuthContext,
+    response: unknown,
+    name: string | undefined,
+    caller?: CallerContext,
+  ) {
     return this.#passkeys().verifyRegistration(auth.userId, response, name, (tx) =>
-      this.#endOtherSessions(tx, auth, "mfa_enabled"),
+      this.#factorChanged(tx, auth, caller, "mfa_enabled", "passkey"),
     );
-  }
-
-  /** Options for a login with a passkey alone (any discoverable passkey of this site). */
-  passkeyLoginOptions() {
-    return this.#passkeys().authenticationOptions("login", null);
   }
 
   listPasskeys(auth: AuthContext) {
@@ -89,7 +98,9 @@ export class MfaAccount {
 
   async removePasskey(auth: AuthContext, id: string, currentPassword: string, caller: CallerContext): Promise<void> {
     await this.#p.auth.verifyCurrentPassword(auth, currentPassword, caller);
-    await this.#passkeys().remove(auth.userId, id, (tx) => this.#endOtherSessions(tx, auth, "mfa_disabled"));
+    await this.#passkeys().remove(auth.userId, id, (tx) =>
+      this.#factorChanged(tx, auth, caller, "mfa_disabled", "passkey"),
+    );
   }
 
   #passkeys(): PasskeyService {
@@ -112,17 +123,26 @@ export class MfaAccount {
     return user;
   }
 
-  async #endOtherSessions(
+  /** In the change's transaction: the user's other sessions end, the event is recorded, the notice queued. */
+  async #factorChanged(
     tx: TransactionOps,
     auth: AuthContext,
+    caller: CallerContext | undefined,
     reason: "mfa_enabled" | "mfa_disabled",
+    method: FactorMethod,
   ): Promise<void> {
     const ended = await tx.endUserSessions(auth.userId, this.#p.clock.now(), reason, auth.sessionId);
     await this.#p.events?.record(tx, {
       type: reason,
       userId: auth.userId,
       sessionId: auth.sessionId,
-      data: { sessions_ended: ended },
+      ip: caller?.ip ?? null,
+      userAgent: caller?.userAgent ?? null,
+      data: { method, sessions_ended: ended },
     });
+    const email = this.#p.email;
+    if (email === undefined) return;
+    const user = await tx.findUserById(auth.userId);
+    if (user) await email.notify(tx, user, reason);
   }
 }

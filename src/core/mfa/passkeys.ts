@@ -31,6 +31,8 @@ const CHALLENGE_SECONDS = 300;
 const MAX_PASSKEY_NAME = 64;
 
 export type PasskeyPurpose = "register" | "login" | "mfa";
+/** What a browser passes to `navigator.credentials.get` (`optionsJSON` of @simplewebauthn/browser). */
+export type PasskeyLoginOptions = PublicKeyCredentialRequestOptionsJSON;
 
 const NOT_VERIFIED = "The passkey could not be verified.";
 const STALE_CHALLENGE = "This passkey request expired or was already answered. Start again.";

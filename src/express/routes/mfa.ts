@@ -39,7 +39,7 @@ export function mountMfaRoutes(p: MfaRouteParts): void {
   });
 
   serve(routes.totpConfirm, async (req, res, { body }) => {
-    const codes = await p.account.confirmTotp(req.auth!, body.code);
+    const codes = await p.account.confirmTotp(req.auth!, body.code, callerOf(req));
     noStore(res);
     res.json({ recovery_codes: codes });
   });

@@ -167,9 +167,10 @@ export const secondFactorRoutes = {
     auth: "none",
     tag: "passkeys",
     summary: "WebAuthn options to log in with a passkey (alone, or as the second step with mfa_token)",
+    description: "Each request stores a challenge, so each counts as a login attempt of the address.",
     body: passkeyLoginOptionsBody,
     responses: { 200: webauthnOptions },
-    errors: [...JSON_BODY, "invalid_grant", ...DATABASE],
+    errors: [...JSON_BODY, "invalid_grant", "too_many_requests", ...DATABASE],
   },
   passkeyLoginVerify: {
     method: "post",
@@ -178,9 +179,19 @@ export const secondFactorRoutes = {
     optionalCredentials: ["refresh_cookie"],
     tag: "passkeys",
     summary: "Log in with a passkey",
+    description:
+      "With a passkey alone, or with `mfa_token` as the second login step. Throttled like `POST /login`: an " +
+      "assertion that does not verify counts as a failed login of the address.",
     body: passkeyLoginBody,
     responses: { 200: tokenResponse },
     setsRefreshCookie: true,
-    errors: [...JSON_BODY, "invalid_credentials", "invalid_grant", "too_many_requests", ...DATABASE],
+    errors: [
+      ...JSON_BODY,
+      "invalid_credentials",
+      "invalid_grant",
+      "email_not_verified",
+      "too_many_requests",
+      ...DATABASE,
+    ],
   },
 } as const satisfies Record<string, RouteSpec>;

@@ -1,7 +1,6 @@
 import type { Request, Response } from "express";
 import type { AuthService, TokenGrant } from "../../core/auth-service.ts";
 import type { MfaAccount } from "../../core/mfa/mfa-account.ts";
-import type { MfaService } from "../../core/mfa/mfa-service.ts";
 import type { PasskeyRecord } from "../../core/store/store.ts";
 import { callerOf } from "../caller.ts";
 import type { routeMounter } from "../route-spec.ts";
@@ -10,7 +9,6 @@ import { secondFactorRoutes as routes } from "./second-factor-routes.ts";
 export interface WebAuthnRouteParts {
   service: AuthService;
   account: MfaAccount;
-  mfa: MfaService;
   serve: ReturnType<typeof routeMounter>;
   sendGrant: (req: Request, res: Response, grant: TokenGrant, transport: "cookie" | "body") => void;
   hasCookie: (req: Request) => boolean;
@@ -44,7 +42,7 @@ export function mountWebAuthnRoutes(p: WebAuthnRouteParts): void {
   });
 
   serve(routes.passkeyRegisterVerify, async (req, res, { body }) => {
-    const passkey = await p.account.verifyPasskeyRegistration(req.auth!, body.response, body.name);
+    const passkey = await p.account.verifyPasskeyRegistration(req.auth!, body.response, body.name, callerOf(req));
     res.status(201).json({ credential: describePasskey(passkey) });
   });
 
@@ -64,11 +62,8 @@ export function mountWebAuthnRoutes(p: WebAuthnRouteParts): void {
     res.status(204).end();
   });
 
-  serve(routes.passkeyLoginOptions, async (_req, res, { body }) => {
-    const options =
-      body.mfa_token === undefined
-        ? await p.account.passkeyLoginOptions()
-        : await p.mfa.passkeyOptionsFor(body.mfa_token);
+  serve(routes.passkeyLoginOptions, async (req, res, { body }) => {
+    const options = await p.service.passkeyLoginOptions(body.mfa_token, callerOf(req));
     noStore(res);
     res.json(options);
   });
