@@ -8,6 +8,7 @@ import type {
   JsonNode,
   JsonPatch,
   JsonStyle,
+  MfaSource,
   Mutation,
   RefreshSource,
   TokenRef,
@@ -225,6 +226,54 @@ export const refreshTokenRef: fc.Arbitrary<TokenRef> = fc.record({
   source: refreshSource,
   mutations,
 });
+export const mfaTokenRef: fc.Arbitrary<TokenRef> = fc.record({
+  token: fc.constant("mfa" as const),
+  source: fc.constantFrom<MfaSource>("live", "live", "unknown"),
+  mutations,
+});
+
+/**
+ * A WebAuthn response shaped as @simplewebauthn/browser makes one, with a made-up challenge,
+ * credential and signature: it passes the shape checks and reaches verification.
+ */
+const webauthnResponse: fc.Arbitrary<JsonNode> = fc
+  .record({
+    kind: fc.constantFrom("webauthn.get", "webauthn.create", "webauthn.other"),
+    challenge: fc.string({
+      unit: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      maxLength: 64,
+    }),
+    origin: fc.constantFrom("http://localhost:3000", "https://evil.example", ""),
+    id: fc.string({
+      unit: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+      maxLength: 40,
+    }),
+    blob: fc.uint8Array({ maxLength: 80 }),
+    withAttestation: fc.boolean(),
+  })
+  .map(({ kind, challenge, origin, id, blob, withAttestation }): JsonNode => {
+    const b64 = (bytes: Uint8Array | string) => ({ str: Buffer.from(bytes).toString("base64url") });
+    const clientData = b64(JSON.stringify({ type: kind, challenge, origin }));
+    const inner: Array<[string, JsonNode]> = withAttestation
+      ? [
+          ["clientDataJSON", clientData],
+          ["attestationObject", b64(blob)],
+        ]
+      : [
+          ["clientDataJSON", clientData],
+          ["authenticatorData", b64(blob)],
+          ["signature", b64(blob.slice(0, 40))],
+        ];
+    return {
+      obj: [
+        ["id", { str: id }],
+        ["rawId", { str: id }],
+        ["type", { str: "public-key" }],
+        ["response", { obj: inner }],
+        ["clientExtensionResults", { obj: [] }],
+      ],
+    };
+  });
 
 /** A made-up token: random text shaped a little like the real thing, or not at all. */
 const literalToken = fc.oneof(
@@ -292,6 +341,15 @@ function fieldValue(field: string): fc.Arbitrary<JsonNode> {
       jsonJunk,
     );
   }
+  if (field === "mfa_token") {
+    return fc.oneof(
+      { weight: 4, arbitrary: mfaTokenRef.map((str): JsonNode => ({ str })) },
+      { weight: 1, arbitrary: tokenValue("any").map((str): JsonNode => ({ str })) },
+      { weight: 1, arbitrary: jsonJunk },
+    );
+  }
+  if (field === "response")
+    return fc.oneof({ weight: 2, arbitrary: webauthnResponse }, { weight: 1, arbitrary: jsonJunk });
   if (field === "code" || field === "recovery_code")
     return fc.oneof(
       fc.stringMatching(/^\d{6}$/).map((str): JsonNode => ({ str })),

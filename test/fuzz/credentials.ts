@@ -7,10 +7,11 @@ import {
   randomBytes,
   sign,
 } from "node:crypto";
+import { totpCode } from "../../src/core/mfa/totp.ts";
 import { createAccessTokenSigner } from "../../src/core/tokens/access-token-signer.ts";
 import type { Gatehouse } from "../../src/gatehouse.ts";
 import { headerValues, type RawResponse, simpleRequest } from "./raw-http.ts";
-import type { AccessSource, RefreshSource, TokenRef } from "./request-model.ts";
+import type { AccessSource, MfaSource, RefreshSource, TokenRef } from "./request-model.ts";
 import { mutateToken } from "./token-mutations.ts";
 
 interface LiveSession {
@@ -26,6 +27,9 @@ interface LiveSession {
 /** A fresh session is taken after this long even if nothing ended the old one (access tokens expire). */
 const SESSION_MAX_AGE_MS = 5 * 60_000;
 const LOGINS_PER_ACCOUNT = 50;
+/** A live mfa_token is presented this often before a fresh one is taken (it allows 5 tries, and dies in 5 minutes). */
+const MFA_TOKEN_USES = 4;
+const MFA_TOKEN_MAX_AGE_MS = 4 * 60_000;
 
 /**
  * The real credentials the fuzzer mutates: an account of its own, a session logged in over
@@ -57,6 +61,11 @@ export class CredentialPool {
   #dirty = true;
   #loginsOnAccount = 0;
   readonly #passwords: string[] = [];
+  /** An account with TOTP on: its password logins answer an mfa_token. */
+  #mfaAccount: { username: string; password: string } | undefined;
+  #mfaToken: { token: string; uses: number; at: number } | undefined;
+  /** mfa_tokens the server issued to this pool. */
+  readonly issuedMfa = new Set<string>();
 
   constructor(port: number, auth: Gatehouse) {
     this.#port = port;
@@ -67,6 +76,7 @@ export class CredentialPool {
   /** Registers the pool's account and reads the public key (for algorithm-confusion forgeries). */
   async setUp(): Promise<void> {
     await this.#newAccount();
+    await this.#setUpMfaAccount();
     const jwks = await simpleRequest(this.#port, { method: "GET", path: "/.well-known/jwks.json" });
     const keys = (jwks.json as { keys?: JsonWebKey[] } | undefined)?.keys ?? [];
     this.#publicJwk = keys[0] ?? {};
@@ -138,8 +148,44 @@ export class CredentialPool {
     const base =
       ref.token === "access"
         ? await this.#access(ref.source as AccessSource)
-        : await this.#refresh(ref.source as RefreshSource);
+        : ref.token === "refresh"
+          ? await this.#refresh(ref.source as RefreshSource)
+          : await this.#mfa(ref.source as MfaSource);
     return mutateToken(base, ref.mutations);
+  }
+
+  /** A second account, with TOTP turned on in-process (the fuzzer cannot read codes off an app). */
+  async #setUpMfaAccount(): Promise<void> {
+    const username = `fuzz_mfa_${randomBytes(6).toString("hex")}`;
+    const password = `fz-${randomBytes(18).toString("base64url")}`;
+    const caller = { ip: "127.0.0.1", userAgent: "fuzz" };
+    const user = await this.#auth.service.register(username, password, caller);
+    const { secret } = await this.#auth.mfa.enrolTotp(user.id, user.username);
+    await this.#auth.mfa.confirmTotp(user.id, totpCode(secret, Date.now()), async () => undefined);
+    this.#mfaAccount = { username, password };
+    this.#passwords.push(password);
+  }
+
+  async #mfa(source: MfaSource): Promise<string> {
+    if (source === "unknown") return `ghmfa_${randomBytes(32).toString("base64url")}`;
+    const current = this.#mfaToken;
+    if (current && current.uses < MFA_TOKEN_USES && Date.now() - current.at < MFA_TOKEN_MAX_AGE_MS) {
+      current.uses++;
+      return current.token;
+    }
+    const account = this.#mfaAccount;
+    if (!account) return "no-mfa-account";
+    this.logins++;
+    const response = await simpleRequest(this.#port, {
+      method: "POST",
+      path: "/auth/login",
+      json: { username: account.username, password: account.password },
+    });
+    const token = (response.json as { mfa_token?: unknown } | undefined)?.mfa_token;
+    if (typeof token !== "string") return current?.token ?? "no-mfa-token";
+    this.issuedMfa.add(token);
+    this.#mfaToken = { token, uses: 1, at: Date.now() };
+    return token;
   }
 
   async #access(source: AccessSource): Promise<string> {
@@ -310,7 +356,7 @@ export class CredentialPool {
 
   /** Every password the pool's accounts had and every token the server issued to it. */
   everySecret(): string[] {
-    return [...this.#passwords, ...this.issuedAccess, ...this.issuedRefresh];
+    return [...this.#passwords, ...this.issuedAccess, ...this.issuedRefresh, ...this.issuedMfa];
   }
 
   /** The pool's current session id, for DELETE /auth/sessions/:id. */

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type FuzzTarget, type LimitsKind, type StoreKind, startFuzzTarget } from "./fuzz-target.ts";
 import { fuzzHttpSurface } from "./run-fuzz.ts";
@@ -52,6 +53,15 @@ describe("the HTTP surface under generated requests", () => {
           `${summary.requests} requests; statuses ${statuses.join(" ")}; ` +
             `${summary.genuineSuccesses} succeeded with a genuine token; ${summary.poolLogins} logins for fresh tokens`,
         );
+        const secondFactor = [...summary.errorCodes].filter(([route]) => /\/(mfa|webauthn)\b|login\/mfa/.test(route));
+        t.diagnostic(`second-factor refusals: ${secondFactor.map(([r, c]) => `${r} ${[...c].join("|")}`).join("; ")}`);
+        if (plan.limits === "high") {
+          // Past the shape checks: some mfa_token was judged (and refused), not only malformed bodies.
+          const judged = ["/auth/login/mfa", "/auth/webauthn/login/options", "/auth/webauthn/login/verify"].some(
+            (route) => summary.errorCodes.get(`POST ${route}`)?.has("invalid_grant"),
+          );
+          assert.ok(judged, "no request with an mfa_token reached its judgement");
+        }
       } catch (error) {
         if (error instanceof Error)
           error.message = `Replay with FUZZ_SEED=${seed} (${plan.store}, ${plan.limits} limits).\n${error.message}`;

@@ -37,6 +37,13 @@ export type RefreshSource =
   /** An access token where a refresh token belongs. */
   | "access-as-refresh";
 
+/** Where an mfa_token comes from before any mutation. */
+export type MfaSource =
+  /** A live token of the second login step of an account with TOTP (each use may take one of its tries). */
+  | "live"
+  /** Shaped like one (ghmfa_ and 43 characters) but never issued. */
+  | "unknown";
+
 export type JsonPatch = Record<string, JsonNode | null>;
 
 /** A change to a token string. `at` is a fraction of the length, so it survives any token size. */
@@ -58,8 +65,8 @@ export type Mutation =
   | { op: "append-segments"; count: number };
 
 export interface TokenRef {
-  token: "access" | "refresh";
-  source: AccessSource | RefreshSource;
+  token: "access" | "refresh" | "mfa";
+  source: AccessSource | RefreshSource | MfaSource;
   mutations: Mutation[];
 }
 

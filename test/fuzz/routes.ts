@@ -56,7 +56,8 @@ export const ROUTES: RouteSpec[] = [
   served("POST", "/auth/mfa/totp/confirm", ["code"], [], true),
   served("DELETE", "/auth/mfa/totp", ["current_password"], [], true),
   served("POST", "/auth/mfa/recovery-codes", ["current_password"], [], true),
-  served("POST", "/auth/login/mfa", ["mfa_token"], ["code", "recovery_code", "token_transport"]),
+  // A code mostly, a recovery code sometimes (both: invalid_request), so requests reach the token's judgement.
+  served("POST", "/auth/login/mfa", ["mfa_token", "code"], ["recovery_code", "token_transport"]),
   served("POST", "/auth/webauthn/register/options", [], ["current_password"], true),
   served("POST", "/auth/webauthn/register/verify", ["response"], ["name"], true),
   served("GET", "/auth/webauthn/credentials", [], [], true),

@@ -23,6 +23,8 @@ export interface FuzzSummary {
   genuineSuccesses: number;
   /** Logins the test made for fresh tokens. */
   poolLogins: number;
+  /** Error codes answered, by "METHOD route" (which refusals each route was driven into). */
+  errorCodes: Map<string, Set<string>>;
 }
 
 /** Thrown by the property: the invariants broken, the bytes sent and what came back. */
@@ -45,6 +47,15 @@ export class FuzzFailure extends Error {
   }
 }
 
+function errorCodeOf(response: RawResponse | undefined): string | undefined {
+  try {
+    const code = (JSON.parse(response?.body.toString("utf8") ?? "") as { error?: unknown }).error;
+    return typeof code === "string" ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function responseBytes(response: RawResponse): Buffer {
   const lines = [`${response.status} ${response.reason}`, ...response.headers.map(([n, v]) => `${n}: ${v}`)];
   const head = lines.join("\r\n");
@@ -53,7 +64,13 @@ function responseBytes(response: RawResponse): Buffer {
 
 /** One request through the whole pipeline: resolve, send, check answer and log. */
 export class FuzzSession {
-  readonly summary: FuzzSummary = { requests: 0, statuses: new Map(), genuineSuccesses: 0, poolLogins: 0 };
+  readonly summary: FuzzSummary = {
+    requests: 0,
+    statuses: new Map(),
+    genuineSuccesses: 0,
+    poolLogins: 0,
+    errorCodes: new Map(),
+  };
   readonly #target: FuzzTarget;
   readonly #ctx: CheckContext;
   readonly #reflected = new Set<string>();
@@ -106,6 +123,12 @@ export class FuzzSession {
     this.summary.requests++;
     this.summary.statuses.set(status, (this.summary.statuses.get(status) ?? 0) + 1);
     if (concrete.facts.genuinePoolTokens.length > 0 && status >= 200 && status < 300) this.summary.genuineSuccesses++;
+    const code = status >= 400 ? errorCodeOf(outcome.response) : undefined;
+    if (code !== undefined) {
+      const key = `${concrete.facts.method} ${concrete.facts.route}`;
+      const codes = this.summary.errorCodes.get(key) ?? new Set<string>();
+      this.summary.errorCodes.set(key, codes.add(code));
+    }
     this.#followPoolSessions(concrete.facts, outcome);
     this.summary.poolLogins = pool.logins;
     return { violations, concrete, outcome };
