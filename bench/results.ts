@@ -38,7 +38,8 @@ export interface BenchSettings {
   quick: boolean;
   micro: { warmupMs: number; rounds: number; roundMs: number };
   http: { connections: number; warmupSeconds: number; rounds: number; secondsPerRound: number };
-  flood: { seconds: number; loginConnections: number };
+  /** `rounds` alternating idle and flooded runs of `seconds` each; the target takes the median ratio. */
+  flood: { seconds: number; loginConnections: number; rounds: number };
   refresh: { seconds: number; concurrency: number };
   memory: { sessions: number; verifications: number; verificationsPerToken: number };
 }
@@ -47,7 +48,7 @@ export const FULL_SETTINGS: BenchSettings = {
   quick: false,
   micro: { warmupMs: 200, rounds: 15, roundMs: 50 },
   http: { connections: 10, warmupSeconds: 1, rounds: 8, secondsPerRound: 1 },
-  flood: { seconds: 5, loginConnections: 8 },
+  flood: { seconds: 5, loginConnections: 8, rounds: 3 },
   refresh: { seconds: 3, concurrency: 16 },
   memory: { sessions: 100_000, verifications: 1_000_000, verificationsPerToken: 10 },
 };
@@ -56,7 +57,7 @@ export const QUICK_SETTINGS: BenchSettings = {
   quick: true,
   micro: { warmupMs: 60, rounds: 7, roundMs: 25 },
   http: { connections: 10, warmupSeconds: 0.5, rounds: 2, secondsPerRound: 1 },
-  flood: { seconds: 2, loginConnections: 8 },
+  flood: { seconds: 2, loginConnections: 8, rounds: 1 },
   refresh: { seconds: 1, concurrency: 16 },
   memory: { sessions: 20_000, verifications: 200_000, verificationsPerToken: 10 },
 };

@@ -25,10 +25,16 @@ export interface ServerStartOptions {
   keyEncryptionKey?: string;
 }
 
+/** `BENCH_CPU_PROFILE=<dir>`: the server writes a V8 CPU profile there when it stops (open it in Chrome DevTools). */
+function profileArgs(): string[] {
+  const directory = process.env["BENCH_CPU_PROFILE"];
+  return directory ? ["--cpu-prof", `--cpu-prof-dir=${directory}`] : [];
+}
+
 /** Forks bench/server-process.ts under tsx, so the server never shares a CPU-bound event loop with the load generator. */
 export function startServer(options: ServerStartOptions): Promise<ServerHandle> {
   const child: ChildProcess = fork(SERVER_SCRIPT, [], {
-    execArgv: ["--import", "tsx", "--expose-gc"],
+    execArgv: ["--import", "tsx", "--expose-gc", ...profileArgs()],
     env: {
       ...process.env,
       BENCH_DATABASE: options.database,

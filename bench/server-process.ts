@@ -84,6 +84,8 @@ function sessionIdSource(): (index: number) => string {
 }
 
 async function main(): Promise<void> {
+  // A CPU profile is written only on a normal exit, and stop() sends SIGTERM.
+  if (process.env["BENCH_CPU_PROFILE"]) process.prependListener("SIGTERM", () => process.exit(0));
   const secret = env("BENCH_SECRET");
   const introspectionToken = randomBytes(32).toString("hex");
   const auth = await createGatehouse({

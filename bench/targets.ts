@@ -97,13 +97,14 @@ export function evaluateTargets(values: Values): TargetOutcome[] {
 
   const idle = values["flood.idleP99"];
   const flooded = values["flood.floodP99"];
+  const ratio = values["flood.ratio"];
   outcomes.push(
-    idle === undefined || flooded === undefined
+    idle === undefined || flooded === undefined || ratio === undefined
       ? { target: "protected p99 during a login flood ≤ 3× idle p99", measured: "not measured", pass: null }
       : {
-          target: "protected p99 during a login flood ≤ 3× idle p99",
-          measured: `${(flooded / idle).toFixed(3)}× (${flooded.toFixed(2)} ms vs ${idle.toFixed(2)} ms)`,
-          pass: flooded <= 3 * idle,
+          target: "protected p99 during a login flood ≤ 3× idle p99 (median of rounds)",
+          measured: `${ratio.toFixed(3)}× (median p99 ${flooded.toFixed(2)} ms vs ${idle.toFixed(2)} ms)`,
+          pass: ratio <= 3,
         },
   );
 
