@@ -132,4 +132,10 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX mail_tokens_user_purpose ON mail_tokens(user_id, purpose);
     `,
   },
+  {
+    version: 6,
+    description: "index on a user's live sessions, newest first, so a login's cost does not grow with ended sessions",
+    // Ended sessions stay until pruned; the plain user_id index made each login walk and sort all of them.
+    ddl: () => "CREATE INDEX sessions_live_by_user ON sessions(user_id, created_at, id) WHERE ended_at IS NULL;",
+  },
 ];
