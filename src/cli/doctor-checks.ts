@@ -75,6 +75,17 @@ export function checkSettings(env: Record<string, string | undefined>): {
     );
   }
 
+  // Metrics show which limits fire and how often: useful to an attacker probing them.
+  if (config.metrics === "public") {
+    add(
+      "metrics",
+      "warn",
+      "METRICS=public serves GET /metrics to anyone who can reach the server. " +
+        "Set METRICS_TOKEN instead (Prometheus sends it as a bearer token), or keep /metrics on a private network.",
+    );
+  } else if (config.metricsToken !== undefined) add("metrics", "ok", "GET /metrics needs METRICS_TOKEN.");
+  else add("metrics", "ok", "GET /metrics is off.");
+
   const plainOrigins = config.allowedOrigins.filter((origin) => {
     const url = new URL(origin);
     return url.protocol === "http:" && !LOCAL_HOSTS.has(url.hostname);

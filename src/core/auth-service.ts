@@ -153,9 +153,11 @@ export class AuthService {
       throw new AuthError("invalid_request", "An email address is required to register on this server.");
     }
     const password = normalizePassword(rawPassword);
-    await this.#p.checkPasswordPolicy(password, { username });
+    // The limit comes before the strength check: judging a password costs 10-20 ms of the event
+    // loop, so a refused weak password counts as an attempt too.
     const address = throttleIp(caller.ip);
     await this.#p.registrationLimit.consume(address);
+    await this.#p.checkPasswordPolicy(password, { username });
     const user: UserRecord = {
       id: randomUUID(),
       username,

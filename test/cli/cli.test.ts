@@ -288,6 +288,12 @@ describe("gatehouse CLI", () => {
     assert.match(openRegistration.stdout, /warn\s+REGISTRATION/);
     assert.equal((await cli(["doctor", "--strict"], { env: { REGISTRATION: "open" } })).code, 1);
 
+    const publicMetrics = await cli(["doctor"], { env: { ...SAFE_SECRET_FREE_ENV, METRICS: "public" } });
+    assert.equal(publicMetrics.code, 0, "public metrics are a warning");
+    assert.match(publicMetrics.stdout, /warn\s+METRICS: METRICS=public/);
+    const strictMetrics = await cli(["doctor", "--strict"], { env: { ...SAFE_SECRET_FREE_ENV, METRICS: "public" } });
+    assert.equal(strictMetrics.code, 1);
+
     const broken = await cli(["doctor"], { env: { ...SAFE_SECRET_FREE_ENV, DATABASE_URL: "mysql://db" } });
     assert.equal(broken.code, 1);
     assert.match(broken.stdout, /FAIL\s+configuration|FAIL\s+DATABASE_URL/);

@@ -50,10 +50,13 @@ describe("doctor reads settings through the same table as the server", () => {
       REGISTRATION: "ok",
       ALLOWED_ORIGINS: "ok",
       PASSWORD_MIN_LENGTH: "ok",
+      METRICS: "ok",
     });
     assert.equal(lines({ ...SAFE, PASSWORD_MIN_LENGTH: "14", PASSWORD_MAX_LENGTH: "64" }).PASSWORD_MIN_LENGTH, "fail");
     assert.equal(lines({ ...SAFE, COOKIE_SECURE: "off" }).COOKIE_SECURE, "fail");
     assert.equal(lines({ COOKIE_SECURE: "true" }).REGISTRATION, "warn");
+    assert.equal(lines({ ...SAFE, METRICS: "public" }).METRICS, "warn");
+    assert.equal(lines({ ...SAFE, METRICS_TOKEN: "x".repeat(40) }).METRICS, "ok");
   });
 
   it("lists every variable with the value the server would use and where it came from", () => {

@@ -377,7 +377,7 @@ export const OPTION_SETTINGS = {
   }),
   registrationsPerIpPerHour: setting(wholeNumber(1, 1_000_000), {
     default: 20,
-    doc: "Registrations allowed per address per hour.",
+    doc: "Registration attempts allowed per address per hour; a password refused as weak counts too (judging it costs CPU).",
   }),
   publicUrl: setting(publicUrl(), {
     env: "PUBLIC_URL",

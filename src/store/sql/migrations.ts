@@ -213,4 +213,10 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webauthn_challenges_expires_at ON webauthn_challenges(expires_at);
     `,
   },
+  {
+    version: 12,
+    description: "index on a user's live sessions, newest first, so a login's cost does not grow with ended sessions",
+    // Ended sessions stay until pruned; the plain user_id index made each login walk and sort all of them.
+    ddl: () => "CREATE INDEX sessions_live_by_user ON sessions(user_id, created_at, id) WHERE ended_at IS NULL;",
+  },
 ];
