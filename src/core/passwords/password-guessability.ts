@@ -30,27 +30,29 @@ type ZxcvbnModule = typeof import("@zxcvbn-ts/core");
 type LanguageCommon = typeof import("@zxcvbn-ts/language-common");
 type LanguageEnglish = typeof import("@zxcvbn-ts/language-en");
 
-let estimator: ZxcvbnFactory | undefined;
+/** Builds the estimator with its dictionaries: about 24 MB of heap and 200 ms of CPU. */
+export function buildEstimator(): ZxcvbnFactory {
+  const require = createRequire(import.meta.url);
+  const { ZxcvbnFactory: Factory } = require("@zxcvbn-ts/core") as ZxcvbnModule;
+  const common = require("@zxcvbn-ts/language-common") as LanguageCommon;
+  const english = require("@zxcvbn-ts/language-en") as LanguageEnglish;
+  return new Factory({
+    dictionary: { ...common.dictionary, ...english.dictionary },
+    graphs: common.adjacencyGraphs,
+    l33tMaxSubstitutions: L33T_VARIANTS,
+    // Counted in UTF-16 units by zxcvbn; the text is already cut to SCORED_CHARACTERS code points.
+    maxLength: SCORED_CHARACTERS * 2,
+  });
+}
 
-/**
- * The estimator with its dictionaries (a few MB, about 200 ms to build), made on first use and
- * kept: importing Gatehouse stays cheap, and only the first password check pays.
- */
-function getEstimator(): ZxcvbnFactory {
-  if (estimator === undefined) {
-    const require = createRequire(import.meta.url);
-    const { ZxcvbnFactory: Factory } = require("@zxcvbn-ts/core") as ZxcvbnModule;
-    const common = require("@zxcvbn-ts/language-common") as LanguageCommon;
-    const english = require("@zxcvbn-ts/language-en") as LanguageEnglish;
-    estimator = new Factory({
-      dictionary: { ...common.dictionary, ...english.dictionary },
-      graphs: common.adjacencyGraphs,
-      l33tMaxSubstitutions: L33T_VARIANTS,
-      // Counted in UTF-16 units by zxcvbn; the text is already cut to SCORED_CHARACTERS code points.
-      maxLength: SCORED_CHARACTERS * 2,
-    });
-  }
-  return estimator;
+/** One part of the cheapest way zxcvbn found to build the text (the fields a refusal is explained with). */
+export interface GuessPart {
+  /** "dictionary", "spatial", "sequence", "repeat", "date", "regex", "bruteforce", … */
+  pattern: string;
+  token: string;
+  dictionaryName?: string;
+  l33t?: boolean;
+  reversed?: boolean;
 }
 
 export interface GuessEstimate {
@@ -61,23 +63,59 @@ export interface GuessEstimate {
   /** Whether the text was longer than what was scored. */
   truncated: boolean;
   /** The cheapest way zxcvbn found to build the text, for explaining a refusal. */
-  parts: readonly MatchExtended[];
+  parts: readonly GuessPart[];
 }
 
+const partOf = (match: MatchExtended): GuessPart => {
+  const part: GuessPart = { pattern: match.pattern, token: match.token };
+  if (typeof match["dictionaryName"] === "string") part.dictionaryName = match["dictionaryName"];
+  if (match["l33t"] === true) part.l33t = true;
+  if (match["reversed"] === true) part.reversed = true;
+  return part;
+};
+
 /**
- * Estimates the guesses needed for the first SCORED_CHARACTERS code points of `text`.
- * `userInputs` (such as the username) count as words a cracker would try first.
+ * Estimates, with `estimator`, the guesses needed for the first SCORED_CHARACTERS code points
+ * of `text`. `userInputs` (such as the username) count as words a cracker would try first.
  */
-export function estimateGuesses(text: string, userInputs: readonly string[] = []): GuessEstimate {
+export function estimateWith(estimator: ZxcvbnFactory, text: string, userInputs: readonly string[]): GuessEstimate {
   const codePoints = [...text];
   const scored = codePoints.slice(0, SCORED_CHARACTERS);
-  const result = getEstimator().check(scored.join(""), [...userInputs]);
+  const result = estimator.check(scored.join(""), [...userInputs]);
   return {
     guessesLog10: result.guessesLog10,
     scoredCharacters: scored.length,
     truncated: codePoints.length > scored.length,
-    parts: result.sequence,
+    parts: result.sequence.map(partOf),
   };
+}
+
+/**
+ * The estimator of this thread, held strongly for a minute after its last use and weakly after
+ * that. The synchronous estimate is for rare checks (a configured secret, at start-up), and 24 MB
+ * of dictionaries kept for good in the main heap made every full garbage collection about twice
+ * as long (measured: 5 -> 12 ms pauses). Password checks on requests use the worker instead
+ * (guessability-checker.ts), whose heap is its own.
+ */
+const HOLD_MS = 60_000;
+let held: WeakRef<ZxcvbnFactory> | undefined;
+let strong: ZxcvbnFactory | undefined;
+let release: ReturnType<typeof setTimeout> | undefined;
+
+/** `estimateWith` on this thread, building the estimator if the last one was collected. */
+export function estimateGuesses(text: string, userInputs: readonly string[] = []): GuessEstimate {
+  let estimator = strong ?? held?.deref();
+  if (estimator === undefined) {
+    estimator = buildEstimator();
+    held = new WeakRef(estimator);
+  }
+  strong = estimator;
+  clearTimeout(release);
+  release = setTimeout(() => {
+    strong = undefined;
+  }, HOLD_MS);
+  release.unref();
+  return estimateWith(estimator, text, userInputs);
 }
 
 /**
@@ -91,7 +129,7 @@ export function isHardToGuess(estimate: GuessEstimate): boolean {
 }
 
 /** One plain phrase per kind of part zxcvbn recognised, in the order they are worth mentioning. */
-function describePart(part: MatchExtended): string | null {
+function describePart(part: GuessPart): string | null {
   switch (part.pattern) {
     case "spatial":
       return "follows a keyboard pattern";
@@ -105,10 +143,10 @@ function describePart(part: MatchExtended): string | null {
     case "wordSequence":
       return "is a common sequence of words";
     case "dictionary": {
-      const name = String(part["dictionaryName"] ?? "");
+      const name = part.dictionaryName ?? "";
       if (name === "userInputs") return "contains your username";
-      if (part["l33t"] === true) return "spells a common word with look-alike characters (like 0 for o)";
-      if (part["reversed"] === true) return "contains a common word spelled backwards";
+      if (part.l33t === true) return "spells a common word with look-alike characters (like 0 for o)";
+      if (part.reversed === true) return "contains a common word spelled backwards";
       if (name.startsWith("passwords")) return "contains a commonly used password";
       if (name.includes("names")) return "is made of common names";
       return "is made of common words";

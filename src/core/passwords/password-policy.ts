@@ -2,7 +2,8 @@ import { AuthError } from "../errors.ts";
 import { usernameKey } from "../users/username.ts";
 import { BreachCheckUnavailable, type BreachedPasswordOptions, isBreachedPassword } from "./breached-passwords.ts";
 import { isCommonPassword } from "./common-passwords.ts";
-import { estimateGuesses, explainWeakness, isHardToGuess, SCORED_CHARACTERS } from "./password-guessability.ts";
+import { type GuessabilityChecker, sharedGuessabilityChecker } from "./guessability-checker.ts";
+import { explainWeakness, isHardToGuess, SCORED_CHARACTERS } from "./password-guessability.ts";
 
 /**
  * Length limits, counted in Unicode code points after NFKC, and the breached-password lookup:
@@ -21,6 +22,8 @@ export interface PasswordPolicyHooks {
    * anyway (mode `check`). Default: a Node process warning. The text holds no secret.
    */
   warn?: (message: string) => void;
+  /** Where zxcvbn runs. Default: the process's shared worker thread. */
+  guessability?: GuessabilityChecker;
 }
 
 /** A validated policy. `check` rejects with `AuthError("invalid_password")` naming the broken rule. */
@@ -78,8 +81,9 @@ export function createPasswordPolicy(options: PasswordPolicyOptions, hooks: Pass
   const resolved = Object.freeze({ minLength: options.minLength, maxLength: options.maxLength, breached });
   const { minLength, maxLength } = resolved;
   const warn = hooks.warn ?? defaultWarn;
+  const guessability = hooks.guessability ?? sharedGuessabilityChecker();
 
-  /** The rules that need nothing but the password itself: cheap, and they run first. */
+  /** The cheap rules that need nothing but the password itself: they run first, on this thread. */
   function checkLocally(normalized: string, username: string): void {
     const codePoints = [...normalized];
     if (codePoints.length < minLength) {
@@ -101,7 +105,11 @@ export function createPasswordPolicy(options: PasswordPolicyOptions, hooks: Pass
     if (isCommonPassword(lower)) {
       throw invalidPassword("Password is on a list of common or breached passwords. Choose a less predictable one.");
     }
-    const estimate = estimateGuesses(normalized, username === "" ? [] : [username]);
+  }
+
+  /** zxcvbn's estimate, computed off the event loop (10-20 ms of CPU each). */
+  async function checkGuessability(normalized: string, username: string): Promise<void> {
+    const estimate = await guessability.estimate(normalized, username === "" ? [] : [username]);
     if (!isHardToGuess(estimate)) {
       const scope = estimate.truncated ? ` (judging its first ${SCORED_CHARACTERS} characters)` : "";
       throw invalidPassword(`Password is too easy to guess: it ${explainWeakness(estimate)}${scope}. ${STRONGER_HINT}`);
@@ -137,7 +145,9 @@ export function createPasswordPolicy(options: PasswordPolicyOptions, hooks: Pass
     options: resolved,
     async check(password, context) {
       const normalized = normalizePassword(password);
-      checkLocally(normalized, usernameKey(context.username));
+      const username = usernameKey(context.username);
+      checkLocally(normalized, username);
+      await checkGuessability(normalized, username);
       await checkBreaches(normalized);
     },
   };
