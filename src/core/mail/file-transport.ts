@@ -1,7 +1,8 @@
 import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { AUTOMATIC_HEADERS, type MailTransport, messageIdOf } from "./mail-transport.ts";
+import { loadNodemailer } from "./nodemailer.ts";
 
 export interface FileTransportOptions {
   directory: string;
@@ -19,12 +20,18 @@ const SAFE_ID = /^[A-Za-z0-9-]{1,64}$/;
  */
 export function createFileTransport(options: FileTransportOptions): MailTransport {
   const directory = resolve(options.directory);
-  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" });
+  let builder: Promise<Transporter> | undefined;
+  const build = () => {
+    builder ??= loadNodemailer().then((nodemailer) =>
+      nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" }),
+    );
+    return builder;
+  };
   return {
     description: `files in ${options.directory}`,
     async send(mail, signal) {
       if (!SAFE_ID.test(mail.id)) throw new Error("unexpected outbox id");
-      const info = await builder.sendMail({
+      const info = await (await build()).sendMail({
         from: mail.from,
         to: mail.to,
         subject: mail.subject,

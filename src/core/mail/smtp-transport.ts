@@ -1,6 +1,7 @@
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { PermanentDeliveryError } from "../outbox/delivery-errors.ts";
 import { AUTOMATIC_HEADERS, type MailTransport, messageIdOf } from "./mail-transport.ts";
+import { loadNodemailer } from "./nodemailer.ts";
 
 export interface SmtpTransportOptions {
   /** smtp://user:pass@host:port (STARTTLS when offered) or smtps://… (TLS from the first byte). */
@@ -21,18 +22,24 @@ function describe(url: string): string {
  */
 export function createSmtpTransport(options: SmtpTransportOptions): MailTransport {
   const timeout = options.timeoutMs ?? 10_000;
-  const transporter = nodemailer.createTransport({
-    url: options.url,
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout,
-  } as Parameters<typeof nodemailer.createTransport>[0]);
+  let transporter: Promise<Transporter> | undefined;
+  const connect = () => {
+    transporter ??= loadNodemailer().then((nodemailer) =>
+      nodemailer.createTransport({
+        url: options.url,
+        connectionTimeout: timeout,
+        greetingTimeout: timeout,
+        socketTimeout: timeout,
+      } as Parameters<typeof nodemailer.createTransport>[0]),
+    );
+    return transporter;
+  };
   return {
     description: describe(options.url),
     async send(mail, signal) {
       signal.throwIfAborted();
       try {
-        await transporter.sendMail({
+        await (await connect()).sendMail({
           from: mail.from,
           to: mail.to,
           subject: mail.subject,
@@ -50,6 +57,6 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
         throw new Error(`SMTP delivery failed: ${(error as { code?: unknown }).code ?? "error"}`);
       }
     },
-    close: () => transporter.close(),
+    close: async () => (await transporter)?.close(),
   };
 }

@@ -1,18 +1,26 @@
 import { createHash } from "node:crypto";
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import type { Clock } from "../clock.ts";
 import { AuthError } from "../errors.ts";
 import type { PasskeyRecord, Store, TransactionOps, UserRecord } from "../store/store.ts";
 import type { KeyKind } from "./amr.ts";
+
+type WebAuthnModule = typeof import("@simplewebauthn/server");
+let loading: Promise<WebAuthnModule> | undefined;
+/**
+ * @simplewebauthn/server, loaded on the first passkey ceremony: it adds about 4.5 MB to the heap,
+ * which a server whose users have no passkeys should not carry (a bigger heap makes every full
+ * collection longer).
+ */
+const webauthn = (): Promise<WebAuthnModule> => {
+  loading ??= import("@simplewebauthn/server");
+  return loading;
+};
 
 /** Who the passkeys are for: the RP id is the host of PUBLIC_URL, the origin its origin. */
 export interface RelyingParty {
@@ -79,7 +87,7 @@ export class PasskeyService {
 
   async registrationOptions(user: UserRecord): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const existing = await this.#p.store.listPasskeys(user.id);
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: this.#p.rp.name,
       rpID: this.#p.rp.id,
       userName: user.username,
@@ -100,6 +108,7 @@ export class PasskeyService {
     afterRegister: (tx: TransactionOps) => Promise<void>,
   ): Promise<PasskeyRecord> {
     const challenge = await this.#takeChallenge(response, "register", userId);
+    const { verifyRegistrationResponse } = await webauthn();
     let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verification = await verifyRegistrationResponse({
@@ -142,7 +151,7 @@ export class PasskeyService {
     userId: string | null,
   ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const allow = userId === null ? [] : await this.#p.store.listPasskeys(userId);
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: this.#p.rp.id,
       userVerification: "required",
       allowCredentials: allow.map((p) => ({ id: p.id, transports: p.transports })),
@@ -171,6 +180,7 @@ export class PasskeyService {
     if (handle !== undefined && handle !== userHandleOf(passkey.userId).toString("base64url")) {
       throw new AuthError("invalid_credentials", NOT_VERIFIED);
     }
+    const { verifyAuthenticationResponse } = await webauthn();
     let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
     try {
       verification = await verifyAuthenticationResponse({
