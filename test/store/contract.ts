@@ -658,12 +658,19 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.deepEqual(await rotate(store, `next-${token.hash}`, T0 + 1002 + GRACE), { outcome: "ended" });
       });
 
-      it("a reuse runs onReused in the transaction that ends the session: if it fails, nothing is written", async () => {
+      it("onReused runs in the transaction that ends a reused session: if it throws, nothing is written", async () => {
         const store = await fresh();
         const { user, session, token } = await setUp(store);
         await rotate(store, token.hash, T0 + 1000);
         const reuse = (now: number, onReused: NonNullable<RefreshRotationRequest["onReused"]>) =>
-          store.rotateRefreshToken!({ hash: token.hash, successorHash: "s", now, idleMs: IDLE, graceMs: GRACE, onReused });
+          store.rotateRefreshToken!({
+            hash: token.hash,
+            successorHash: "s",
+            now,
+            idleMs: IDLE,
+            graceMs: GRACE,
+            onReused,
+          });
         const refused = new Error("the audit trail refused the event");
         await assert.rejects(
           reuse(T0 + 2000 + GRACE, async (tx) => {
