@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as delay, setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { afterEach, describe, it } from "node:test";
 import { AuthError } from "../../src/core/errors.ts";
+import type { RefreshRotationRequest } from "../../src/core/store/refresh-rotation.ts";
 import { EmailTakenError } from "../../src/core/store/users.ts";
 import type {
   AuditEventRecord,
@@ -655,6 +656,69 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         assert.equal(ended?.endedAt, T0 + 1001 + GRACE);
         assert.equal(ended?.endReason, "refresh_token_reuse");
         assert.deepEqual(await rotate(store, `next-${token.hash}`, T0 + 1002 + GRACE), { outcome: "ended" });
+      });
+
+      it("onReused runs in the transaction that ends a reused session: if it throws, nothing is written", async () => {
+        const store = await fresh();
+        const { user, session, token } = await setUp(store);
+        await rotate(store, token.hash, T0 + 1000);
+        const reuse = (now: number, onReused: NonNullable<RefreshRotationRequest["onReused"]>) =>
+          store.rotateRefreshToken!({
+            hash: token.hash,
+            successorHash: "s",
+            now,
+            idleMs: IDLE,
+            graceMs: GRACE,
+            onReused,
+          });
+        const refused = new Error("the audit trail refused the event");
+        await assert.rejects(
+          reuse(T0 + 2000 + GRACE, async (tx) => {
+            await tx.insertAuditEvent(makeAuditEvent(1, { type: "refresh_reused", sessionId: session.id }));
+            throw refused;
+          }),
+          (error: unknown) => error === refused,
+        );
+        assert.equal((await store.findSession(session.id))?.endedAt, null, "the session is not ended");
+        assert.deepEqual(await store.listAuditEvents({ limit: 10 }), [], "nor its event written");
+
+        const calls: { sessionId: string; userId: string }[] = [];
+        const reused = await reuse(T0 + 3000 + GRACE, async (tx, ended) => {
+          calls.push(ended);
+          assert.equal((await tx.findSession(ended.sessionId))?.endReason, "refresh_token_reuse", "ended before");
+          await tx.insertAuditEvent(makeAuditEvent(2, { type: "refresh_reused", sessionId: ended.sessionId }));
+        });
+        assert.deepEqual(reused, { outcome: "reused", sessionId: session.id, userId: user.id });
+        assert.deepEqual(calls, [{ sessionId: session.id, userId: user.id }]);
+        assert.equal((await store.findSession(session.id))?.endedAt, T0 + 3000 + GRACE);
+        assert.deepEqual(
+          (await store.listAuditEvents({ limit: 10 })).map((event) => event.type),
+          ["refresh_reused"],
+        );
+      });
+
+      it("of 10 concurrent reuses of one token exactly one reports 'reused' and runs onReused", async () => {
+        const store = await fresh();
+        const { session, token } = await setUp(store);
+        await rotate(store, token.hash, T0 + 1000);
+        const calls: string[] = [];
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.rotateRefreshToken!({
+              hash: token.hash,
+              successorHash: `s${i}`,
+              now: T0 + 2000 + GRACE + i,
+              idleMs: IDLE,
+              graceMs: GRACE,
+              onReused: async (_tx, ended) => void calls.push(ended.sessionId),
+            }),
+          ),
+        );
+        const outcomes = results.map((result) => result.outcome);
+        assert.equal(outcomes.filter((outcome) => outcome === "reused").length, 1, outcomes.join(" "));
+        assert.equal(outcomes.filter((outcome) => outcome === "ended").length, 9, outcomes.join(" "));
+        assert.deepEqual(calls, [session.id]);
+        assert.equal((await store.findSession(session.id))?.endReason, "refresh_token_reuse");
       });
 
       it("an unknown token, an ended session, an expired session, a disabled or missing user", async () => {

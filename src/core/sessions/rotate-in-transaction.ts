@@ -1,5 +1,5 @@
-import type { RefreshRotationRequest, RefreshRotationResult } from "../store/refresh-rotation.ts";
-import type { SessionRecord, Store } from "../store/store.ts";
+import type { RefreshRotationRequest, RefreshRotationResult, ReusedSession } from "../store/refresh-rotation.ts";
+import type { SessionRecord, Store, TransactionOps } from "../store/store.ts";
 
 /** Is the session open and inside both its idle and absolute lifetimes at `now`? */
 export function isSessionLive(session: SessionRecord, now: number): boolean {
@@ -7,9 +7,25 @@ export function isSessionLive(session: SessionRecord, now: number): boolean {
 }
 
 /**
+ * Ends the session of a reused token in `tx` and, if this call ended it, runs the request's
+ * `onReused` there too, so the ending and its event commit together. False when the session
+ * had already ended (a concurrent reuse or logout won): then nothing is written or recorded.
+ */
+export async function endReusedSession(
+  tx: TransactionOps,
+  request: Pick<RefreshRotationRequest, "now" | "onReused">,
+  reused: ReusedSession,
+): Promise<boolean> {
+  if (!(await tx.endSession(reused.sessionId, request.now, "refresh_token_reuse"))) return false;
+  await request.onReused?.(tx, reused);
+  return true;
+}
+
+/**
  * A refresh rotation in one store transaction, with a row lock on the presented token so
  * concurrent rotations of it take turns. Any store can run it; the SQL store uses it on
- * SQLite, while PostgreSQL does the same in a single statement.
+ * SQLite, while PostgreSQL decides in a single statement (and ends a reused session with
+ * {@link endReusedSession} in a transaction of its own).
  */
 export function rotateInTransaction(
   store: Pick<Store, "transaction">,
@@ -31,11 +47,10 @@ export function rotateInTransaction(
       return { outcome: "user_disabled" };
     }
     if (row.rotatedAt !== null) {
-      if (now - row.rotatedAt > graceMs) {
-        await tx.endSession(session.id, now, "refresh_token_reuse");
-        return { outcome: "reused", sessionId: session.id, userId: session.userId };
-      }
-      return { outcome: "grace", session, user };
+      if (now - row.rotatedAt <= graceMs) return { outcome: "grace", session, user };
+      return (await endReusedSession(tx, request, { sessionId: session.id, userId: session.userId }))
+        ? { outcome: "reused", sessionId: session.id, userId: session.userId }
+        : { outcome: "ended" };
     }
     await tx.insertRefreshToken({ hash: successorHash, sessionId: session.id, createdAt: now, rotatedAt: null });
     await tx.markRefreshTokenRotated(row.hash, now);

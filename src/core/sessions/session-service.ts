@@ -6,6 +6,7 @@ import { NO_SECURITY_LOG, type SecurityLog } from "../observability/security-log
 import type { SecurityEvents } from "../events/security-events.ts";
 import type { RevocationList, RevocationStatus } from "../revocation/revocation-list.ts";
 import type {
+  RefreshRotationRequest,
   RefreshRotationResult,
   SessionCursor,
   SessionRecord,
@@ -68,8 +69,8 @@ export interface SessionCheckStatus extends RevocationStatus {
 /**
  * Refresh-token sessions: issue at login, rotate on refresh with reuse detection,
  * end on logout. All writes for one refresh happen atomically (one statement on
- * PostgreSQL, one transaction elsewhere), so a failure part-way leaves nothing
- * half-written and nothing consumed.
+ * PostgreSQL, one transaction elsewhere; a reuse's ending, event and notice in one
+ * transaction on both), so a failure part-way leaves nothing half-written and nothing consumed.
  */
 export class SessionService {
   readonly #store: Store;
@@ -83,8 +84,8 @@ export class SessionService {
   #databaseChecks = 0;
   readonly #events: SecurityEvents | undefined;
   /**
-   * Called in the transaction that records a refresh-token reuse (the user's security notice is
-   * queued there, so it exists exactly when the reuse is recorded).
+   * Called in the transaction that ends a session on a refresh-token reuse (the user's security
+   * notice is queued there, so it exists exactly when the session was ended and the reuse recorded).
    */
   onRefreshReused: ((tx: TransactionOps, user: UserRecord) => Promise<void>) | undefined;
 
@@ -183,12 +184,14 @@ export class SessionService {
       throw invalidGrant("The refresh token is missing or malformed. Log in again.");
     }
     const successor = deriveSuccessorToken(this.#rotationKey, refreshToken);
-    const request = {
+    const onReused = this.#reuseRecorder(caller);
+    const request: RefreshRotationRequest = {
       hash: hashRefreshToken(refreshToken),
       successorHash: hashRefreshToken(successor),
       now: this.#clock.now(),
       idleMs: this.#lifetimes.idleSeconds * 1000,
       graceMs: this.#lifetimes.graceSeconds * 1000,
+      ...(onReused === undefined ? {} : { onReused }),
     };
     let result: RefreshRotationResult;
     let head: string | null = null;
@@ -211,7 +214,6 @@ export class SessionService {
       case "reused": {
         const fields = { userId: result.userId, sessionId: result.sessionId, ip: caller?.ip ?? null };
         this.#log.warn(fields, "refresh token reused: session ended");
-        await this.#recordReuse(result.userId, result.sessionId, caller);
         throw invalidGrant(
           "This refresh token was already used, so the session has been ended to protect you. Log in again.",
         );
@@ -226,30 +228,26 @@ export class SessionService {
   }
 
   /**
-   * Records refresh_reused once the rotation has ended the session. On PostgreSQL the rotation
-   * is one statement (one round trip), so the event follows in a transaction of its own right
-   * after it; a failure to write it is logged and the caller still gets invalid_grant.
+   * What a reuse writes in the transaction that ends its session: the refresh_reused event and
+   * the user's notice. One commit, so a session never ends on a reuse without them, and a
+   * failure to write them (503) leaves the session as it was for the next reuse to end.
    */
-  async #recordReuse(userId: string, sessionId: string, caller: SessionMeta | undefined): Promise<void> {
+  #reuseRecorder(caller: SessionMeta | undefined): RefreshRotationRequest["onReused"] {
     const events = this.#events;
     const notify = this.onRefreshReused;
-    if (events === undefined && notify === undefined) return;
-    const input = {
-      type: "refresh_reused" as const,
-      userId,
-      sessionId,
-      ip: caller?.ip ?? null,
-      userAgent: caller?.userAgent ?? null,
-    };
-    const record = this.#store.transaction(async (tx) => {
+    if (events === undefined && notify === undefined) return undefined;
+    return async (tx, { sessionId, userId }) => {
+      const input = {
+        type: "refresh_reused" as const,
+        userId,
+        sessionId,
+        ip: caller?.ip ?? null,
+        userAgent: caller?.userAgent ?? null,
+      };
       await events?.record(tx, input);
       const user = notify === undefined ? null : await tx.findUserById(userId);
       if (user) await notify?.(tx, user);
-    });
-    await record.catch((error: unknown) => {
-      const reason = isAuthError(error) ? error.code : "error";
-      this.#log.warn({ userId, sessionId, reason }, "could not record the refresh_reused event");
-    });
+    };
   }
 
   /**

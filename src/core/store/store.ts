@@ -28,6 +28,7 @@ export type {
   RefreshRotationCapability,
   RefreshRotationRequest,
   RefreshRotationResult,
+  ReusedSession,
 } from "./refresh-rotation.ts";
 export type { MailTokenPurpose, MailTokenRecord, MailTokenStore } from "./mail-tokens.ts";
 export type { OutboxClaimRequest, OutboxClaims, OutboxFailure, OutboxRecord, OutboxStore } from "./outbox.ts";

@@ -28,7 +28,7 @@ interface RotationRow {
   roles: string;
   email: string | null;
   email_verified_at: number | null;
-  /** Set when this statement ended the session (expired, user disabled, reuse). */
+  /** Set when this statement ended the session (expired, user disabled). */
   ended_id: string | null;
 }
 
@@ -43,8 +43,11 @@ interface RotationRow {
  * - `touched` moves the idle end only while the session is still open (`ended_at IS NULL` is
  *   re-checked against a concurrent logout that committed meanwhile); the successor and the
  *   rotated mark are written only if it did, so a rotation is whole or absent;
- * - `ended` ends the session on expiry, a disabled user or reuse, and `announced` sends the
- *   change-feed notification, delivered when the statement commits.
+ * - `ended` ends the session on expiry or a disabled user, and `announced` sends the
+ *   change-feed notification, delivered when the statement commits;
+ * - a reuse is only reported: its session is ended by the store in a transaction of its own,
+ *   together with the event and notice that must commit with it (see SqlStore). Reuses are
+ *   rare, so the common outcomes keep their single round trip.
  *
  * Data-modifying CTEs always run to completion, whether or not the final SELECT reads them.
  */
@@ -94,8 +97,8 @@ const ROTATE = statement<[string, string, number, number, number], RotationRow>(
    ended AS (
      UPDATE sessions
      SET ended_at = (SELECT now FROM params),
-         end_reason = (SELECT CASE outcome WHEN 'reused' THEN 'refresh_token_reuse' ELSE outcome END FROM found)
-     WHERE id = (SELECT session_id FROM found WHERE outcome IN ('expired', 'user_disabled', 'reused'))
+         end_reason = (SELECT outcome FROM found)
+     WHERE id = (SELECT session_id FROM found WHERE outcome IN ('expired', 'user_disabled'))
        AND ended_at IS NULL
      RETURNING id, ended_at
    ),

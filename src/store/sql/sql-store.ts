@@ -1,5 +1,5 @@
 import type { AuditEventQuery, AuditEventRecord } from "../../core/store/audit-events.ts";
-import { rotateInTransaction } from "../../core/sessions/rotate-in-transaction.ts";
+import { endReusedSession, rotateInTransaction } from "../../core/sessions/rotate-in-transaction.ts";
 import type { ChangeListener, ChangeSubscription, EndedSession, StoreChange } from "../../core/store/change-feed.ts";
 import type { CounterStore } from "../../core/store/counters.ts";
 import type { MfaTokenRecord, RecoveryCodeRecord, TotpFactorRecord } from "../../core/store/mfa.ts";
@@ -344,12 +344,19 @@ export class SqlStore extends SqlOps implements Store {
     return this.#driver.transaction((tx) => outbox.claim(tx, request));
   }
 
-  /** PostgreSQL: one statement, one round trip. SQLite: a transaction (it runs in-process anyway). */
+  /**
+   * PostgreSQL: one statement, one round trip. SQLite: a transaction (it runs in-process anyway).
+   * On PostgreSQL the statement only reports a reuse; the session is ended here, in one
+   * transaction with what `onReused` writes, by whichever concurrent reuse gets there first.
+   */
   async rotateRefreshToken(request: RefreshRotationRequest): Promise<RefreshRotationResult> {
     if (this.#driver.dialect.name !== "postgres") return rotateInTransaction(this, request);
     const { result, ended } = await rotateInOneStatement(this.db, request);
     if (ended) this.announce([sessionEnded(ended)]);
-    return result;
+    if (result.outcome !== "reused") return result;
+    const reused = { sessionId: result.sessionId, userId: result.userId };
+    const endedHere = await this.transaction((tx) => endReusedSession(tx, request, reused));
+    return endedHere ? result : { outcome: "ended" };
   }
 
   subscribeChanges(listener: ChangeListener): ChangeSubscription {
