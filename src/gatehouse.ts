@@ -200,8 +200,8 @@ export async function createGatehouse(options: CreateGatehouseOptions = {}): Pro
 
   const store = givenStore ?? (await openStore(config.database));
   const startupNotes: string[] = [];
-  // What close() (or a failed start) stops before the store closes: the feed subscriptions, the key reload.
-  const stops: (() => unknown)[] = [];
+  // What close() (or a failed start) stops before the store closes: hashing threads, feed subscriptions, key reload.
+  const stops: (() => unknown)[] = [() => argon2.close()];
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop();
   };

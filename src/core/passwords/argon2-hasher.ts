@@ -1,8 +1,8 @@
 import { createHashingSlots, type HashingLoad, type HashingSlotsOptions } from "./hashing-slots.ts";
 import { randomBytes } from "node:crypto";
-import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import { AuthError } from "../errors.ts";
 import { parseArgon2Phc } from "./argon2-phc.ts";
+import { createArgon2Pool } from "./argon2-pool.ts";
 
 /** argon2id cost parameters. */
 export interface Argon2Params {
@@ -37,6 +37,8 @@ export interface PasswordHasher {
 /** The argon2id hasher, with its load (for metrics, and for tests counting real computations). */
 export interface Argon2Hasher extends PasswordHasher {
   readonly load: HashingLoad;
+  /** Stops the hashing threads (a later hash starts new ones). */
+  close(): Promise<void>;
 }
 
 /** The costliest stored hash this server will compute (4 GiB, 100 passes, 16 lanes): a tampered row cannot stall it. */
@@ -54,8 +56,8 @@ const ARGON2_VERSION = 19;
  * Creates the argon2id password hasher from resolved settings (`argon2.*`: defaults, ranges
  * and OWASP's minimum table are in core/config).
  *
- * Hashing and verifying use the asynchronous API of @node-rs/argon2, which runs on the libuv
- * thread pool: the event loop keeps serving requests while passwords are hashed.
+ * Hashing and verifying run on worker threads at a lower CPU priority (argon2-pool.ts): the
+ * event loop keeps serving requests, ahead of the hashes, while passwords are hashed.
  *
  * @example
  * const { argon2 } = resolveConfig();
@@ -66,9 +68,10 @@ const ARGON2_VERSION = 19;
  */
 export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlotsOptions): Argon2Hasher {
   const slots = createHashingSlots(slotOptions);
+  const pool = createArgon2Pool(slotOptions.maxConcurrent);
   const { memoryCost, timeCost, parallelism } = params;
   const current: Argon2Params = { memoryCost, timeCost, parallelism };
-  const options = { ...current, algorithm: ARGON2ID };
+  const options = { ...current, algorithm: ARGON2ID } as const;
   let dummyHash: Promise<string> | undefined;
 
   const verify = async (phc: string, password: string, address?: string): Promise<boolean> => {
@@ -83,7 +86,7 @@ export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlo
       return false;
     }
     try {
-      return await slots.run(() => argon2Verify(phc, password), address);
+      return await slots.run(() => pool.verify(phc, password), address);
     } catch (error) {
       // A busy server is not a wrong password: the caller answers 429 and counts no failure.
       if (error instanceof AuthError) throw error;
@@ -93,7 +96,8 @@ export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlo
 
   return {
     load: slots,
-    hash: (password, address) => slots.run(() => argon2Hash(password, options), address),
+    hash: (password, address) => slots.run(() => pool.hash(password, options), address),
+    close: () => pool.close(),
     verify,
     needsRehash(phc) {
       const parsed = parseArgon2Phc(phc);
@@ -107,7 +111,7 @@ export function createArgon2Hasher(params: Argon2Params, slotOptions: HashingSlo
     async verifyDummy(password, address) {
       // Computed once, lazily, with the current parameters so its cost matches a real account's.
       dummyHash ??= slots
-        .run(() => argon2Hash(randomBytes(32).toString("base64url"), options))
+        .run(() => pool.hash(randomBytes(32).toString("base64url"), options))
         .catch((error: unknown) => {
           dummyHash = undefined;
           throw error;

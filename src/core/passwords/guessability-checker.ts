@@ -1,5 +1,6 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { AuthError } from "../errors.ts";
+import { siblingEntry, spawnWorker } from "../workers/spawn-worker.ts";
 import type { EstimateReply, EstimateRequest } from "./guessability-messages.ts";
 import { estimateGuesses, type GuessEstimate } from "./password-guessability.ts";
 
@@ -20,23 +21,6 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
-/** The worker's entry beside this file: `.ts` when running from source (under tsx), `.js` once built. */
-function workerEntry(): URL {
-  const here = import.meta.url;
-  return new URL(here.endsWith(".ts") ? "./guessability-worker.ts" : "./guessability-worker.js", here);
-}
-
-/**
- * A worker running `entry`. From source (`.ts`, under tsx) the worker must register tsx itself:
- * on Node 20 a worker does not inherit the loader that `--import tsx` installed.
- */
-function spawn(entry: URL): Worker {
-  if (!entry.pathname.endsWith(".ts")) return new Worker(entry);
-  const tsx = import.meta.resolve("tsx/esm/api");
-  const code = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(code, { eval: true });
-}
-
 /**
  * Runs zxcvbn on a worker thread. A check costs 10-20 ms of CPU and its dictionaries 24 MB of
  * heap: on the main thread the first would stall every request behind it, and the second made
@@ -47,7 +31,9 @@ function spawn(entry: URL): Worker {
  * this thread instead; if it dies later, waiting estimates fail with `unavailable` and the next
  * one starts a new worker. `entry` is for tests (a worker that fails in a chosen way).
  */
-export function createGuessabilityChecker(entry: URL = workerEntry()): GuessabilityChecker {
+export function createGuessabilityChecker(
+  entry: URL = siblingEntry("guessability-worker", import.meta.url),
+): GuessabilityChecker {
   let worker: Worker | undefined;
   /** Whether the current worker has answered at least once (it started). */
   let answered = false;
@@ -91,7 +77,7 @@ export function createGuessabilityChecker(entry: URL = workerEntry()): Guessabil
   };
 
   const start = (): Worker => {
-    const started = spawn(entry);
+    const started = spawnWorker(entry);
     answered = false;
     started.on("message", settle);
     started.on("error", (error) => lost(started, error));
