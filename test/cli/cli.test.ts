@@ -1,24 +1,17 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { isAuthError } from "../../src/core/errors.ts";
 import { createGatehouse, type Gatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { STRONG_PASSWORD } from "../helpers/http.ts";
+import { type CliRun, runCli } from "../helpers/cli.ts";
 
-const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
 const SAFE_SECRET_FREE_ENV = { COOKIE_SECURE: "true", REGISTRATION: "closed" };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 describe("gatehouse CLI", () => {
   const cwd = mkdtempSync(join(tmpdir(), "gatehouse-cli-"));
@@ -26,27 +19,12 @@ describe("gatehouse CLI", () => {
   after(() => rmSync(cwd, { recursive: true, force: true }));
 
   /** Runs the real CLI in `cwd` with only the environment given (plus PATH/HOME). */
-  function cli(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> {
-    const env = {
-      PATH: process.env["PATH"] ?? "",
-      HOME: process.env["HOME"] ?? "/tmp",
-      DATABASE_URL: database,
-      ...options.env,
-    };
-    const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { cwd, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.stdin.end(options.stdin ?? "");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    return new Promise((resolve) =>
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      }),
-    );
-  }
+  const cli = (args: string[], options: { env?: Record<string, string>; stdin?: string } = {}): Promise<Run> =>
+    runCli(args, {
+      cwd,
+      env: { DATABASE_URL: database, ...options.env },
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+    });
 
   const open = (): Promise<Gatehouse> => createGatehouse({ database, logger: createLogger({ level: "silent" }) });
   const caller = { ip: "203.0.113.9", userAgent: "cli-test" };

@@ -1,18 +1,14 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { createArgon2Hasher } from "../../src/core/passwords/argon2-hasher.ts";
 import { createGatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { STRONG_PASSWORD } from "../helpers/http.ts";
-
-const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
+import { runCli } from "../helpers/cli.ts";
 
 /**
  * What a terminal would act on: C0 controls other than the line feed that ends each line,
@@ -51,22 +47,7 @@ describe("the CLI escapes control characters in everything it prints", () => {
   const hostileName = `eve${HOSTILE.clearScreen}${HOSTILE.bidi}`;
   after(() => rmSync(cwd, { recursive: true, force: true }));
 
-  function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const env = { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", DATABASE_URL: database };
-    const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { cwd, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.stdin.end();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    return new Promise((resolve) =>
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      }),
-    );
-  }
+  const cli = (args: string[]) => runCli(args, { cwd, env: { DATABASE_URL: database } });
 
   before(async () => {
     // A name and a user agent as they could be in the database: written before today's rules,

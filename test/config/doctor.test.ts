@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { readEnvironment } from "../../src/core/config.ts";
 import { checkSettings, settingsInForce } from "../../src/cli/doctor-checks.ts";
 import { readEnvConfig } from "../../src/server/env-config.ts";
+import { runCli } from "../helpers/cli.ts";
 
-const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
 const SAFE = { COOKIE_SECURE: "true", REGISTRATION: "closed" };
 
 describe("doctor reads settings through the same table as the server", () => {
@@ -92,30 +89,8 @@ describe("the gatehouse command uses the same values", () => {
   const cwd = mkdtempSync(join(tmpdir(), "gatehouse-config-cli-"));
   after(() => rmSync(cwd, { recursive: true, force: true }));
 
-  function cli(
-    args: string[],
-    env: Record<string, string>,
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const fullEnv = {
-      PATH: process.env["PATH"] ?? "",
-      HOME: process.env["HOME"] ?? "/tmp",
-      DATABASE_URL: `sqlite:${join(cwd, "cli.db")}`,
-      ...env,
-    };
-    const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { cwd, env: fullEnv });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.stdin.end();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    return new Promise((resolve) =>
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      }),
-    );
-  }
+  const cli = (args: string[], env: Record<string, string>) =>
+    runCli(args, { cwd, env: { DATABASE_URL: `sqlite:${join(cwd, "cli.db")}`, ...env } });
 
   it("doctor --json reports the settings readEnvironment resolves and fails a bad one the same way", async () => {
     const env = { ...SAFE, LOGIN_WINDOW: "1h", PASSWORD_MIN_LENGTH: "20", ACCESS_TOKEN_TTL: "0" };

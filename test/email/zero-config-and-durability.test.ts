@@ -1,35 +1,17 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { type AddressObject, simpleParser } from "mailparser";
 import { request, STRONG_PASSWORD } from "../helpers/http.ts";
 import { type SpawnedServer, spawnServer } from "../helpers/spawn-server.ts";
 import { linkToken, startSmtpServer, to } from "./smtp-test-server.ts";
+import { runCli } from "../helpers/cli.ts";
 
-const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
 const post = (url: string, json: unknown) => request(url, { method: "POST", json });
 
-function cli(cwd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp" };
-  const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { cwd, env });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c) => (stdout += c));
-  child.stderr.on("data", (c) => (stderr += c));
-  child.stdin.end();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  return new Promise((resolve) =>
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
+const cli = (cwd: string, args: string[]) => runCli(args, { cwd });
 
 /** Polls until `check` returns a value (or the time is up). */
 async function eventually<T>(check: () => T | undefined, timeoutMs = 15_000): Promise<T> {

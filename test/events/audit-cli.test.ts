@@ -1,28 +1,21 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { createEventIdGenerator } from "../../src/core/events/event-id.ts";
 import { createGatehouse, type Gatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { STRONG_PASSWORD } from "../helpers/http.ts";
+import { type CliRun, runCli } from "../helpers/cli.ts";
 
-const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
 const HOUR = 3_600_000;
 /** A user agent that would recolour the terminal and reverse the line if printed raw. */
 const HOSTILE_AGENT = "evil\u001b[31mRED\u202eesrever";
 
 const hasRawControl = (text: string): boolean => text.includes("\u001b") || text.includes("\u202e");
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 describe("gatehouse audit", () => {
   const cwd = mkdtempSync(join(tmpdir(), "gatehouse-audit-cli-"));
@@ -31,27 +24,8 @@ describe("gatehouse audit", () => {
   let oldEventId = "";
   after(() => rmSync(cwd, { recursive: true, force: true }));
 
-  function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-    const fullEnv = {
-      PATH: process.env["PATH"] ?? "",
-      HOME: process.env["HOME"] ?? "/tmp",
-      DATABASE_URL: database,
-      ...env,
-    };
-    const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { cwd, env: fullEnv });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.stdin.end();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    return new Promise((resolve) =>
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      }),
-    );
-  }
+  const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+    runCli(args, { cwd, env: { DATABASE_URL: database, ...env } });
 
   const withAuth = async <T>(work: (auth: Gatehouse) => Promise<T>): Promise<T> => {
     const auth = await createGatehouse({ database, logger: createLogger({ level: "silent" }), backgroundWork: false });

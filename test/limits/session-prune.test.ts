@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { ManualClock } from "../../src/core/clock.ts";
 import type { SessionRecord, Store } from "../../src/core/store/store.ts";
@@ -13,6 +11,7 @@ import { createGatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { openSqliteStore } from "../../src/store/sqlite/driver.ts";
 import { STRONG_PASSWORD } from "../helpers/http.ts";
+import { runCli } from "../helpers/cli.ts";
 
 const DAY = 86_400_000;
 const caller = { ip: "192.0.2.7", userAgent: "prune-test" };
@@ -79,30 +78,12 @@ describe("ended and expired sessions are pruned on a schedule", () => {
 });
 
 describe("npx gatehouse sessions prune", () => {
-  const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-  const TSX = import.meta.resolve("tsx");
   const cwd = mkdtempSync(join(tmpdir(), "gatehouse-prune-cli-"));
   const databasePath = join(cwd, "cli.db");
   after(() => rmSync(cwd, { recursive: true, force: true }));
 
-  function cli(args: string[], env: Record<string, string> = {}) {
-    const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], {
-      cwd,
-      env: { PATH: process.env["PATH"] ?? "", HOME: cwd, DATABASE_URL: `sqlite:${databasePath}`, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.stdin.end();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      }),
-    );
-  }
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runCli(args, { cwd, env: { HOME: cwd, DATABASE_URL: `sqlite:${databasePath}`, ...env }, timeoutMs: 60_000 });
 
   async function seed(): Promise<{ old: string[]; kept: string[] }> {
     const store: Store = openSqliteStore(databasePath);

@@ -1,19 +1,15 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { ManualClock } from "../../src/core/clock.ts";
 import { totpCode } from "../../src/core/mfa/totp.ts";
 import { createGatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { startSmtpServer, to } from "../email/smtp-test-server.ts";
 import { STRONG_PASSWORD } from "../helpers/http.ts";
-
-const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
+import { runCli } from "../helpers/cli.ts";
 
 describe("gatehouse users mfa-reset", () => {
   const cwd = mkdtempSync(join(tmpdir(), "gatehouse-mfa-cli-"));
@@ -21,22 +17,7 @@ describe("gatehouse users mfa-reset", () => {
   after(() => rmSync(cwd, { recursive: true, force: true }));
   const caller = { ip: "203.0.113.9", userAgent: "cli-test" };
 
-  function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const env = { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", DATABASE_URL: database };
-    const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { cwd, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.stdin.end();
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    return new Promise((resolve) =>
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      }),
-    );
-  }
+  const cli = (args: string[]) => runCli(args, { cwd, env: { DATABASE_URL: database } });
 
   it("removes TOTP and recovery codes, ends sessions, and says so (--json); unknown users fail", async () => {
     const clock = new ManualClock(Date.now());

@@ -3,30 +3,10 @@ import { describe, it } from "node:test";
 import { hashSync } from "@node-rs/argon2";
 import { resolveConfig } from "../../src/core/config.ts";
 import { createArgon2Hasher } from "../../src/core/passwords/argon2-hasher.ts";
-
-/**
- * Counts the turns of the event loop (a setImmediate chain) while `work` is pending. Work
- * done on the loop allows none until it ends; work on the thread pool lets the loop turn
- * freely, typically tens of thousands of times during 8 hashes. Turns, not milliseconds:
- * a loaded machine slows both sides, so the count keeps its meaning where a stall measured
- * in milliseconds does not. (How fast hashing is belongs to `npm run bench`.)
- */
-async function loopTurnsDuring(work: () => Promise<unknown>): Promise<number> {
-  let turns = 0;
-  let pending = true;
-  const turn = () => {
-    if (!pending) return;
-    turns++;
-    setImmediate(turn);
-  };
-  setImmediate(turn);
-  await work();
-  pending = false;
-  return turns;
-}
+import { loopTurnsDuring } from "../helpers/event-loop.ts";
 
 describe("argon2 hashing and the event loop", () => {
-  it("8 concurrent hashes run on the thread pool: the event loop keeps turning", async () => {
+  it("8 concurrent hashes run off the event loop (hashing threads): it keeps turning", async () => {
     const { argon2 } = resolveConfig();
     const hasher = createArgon2Hasher(argon2, argon2);
     await hasher.hash("warm up the native module"); // first call loads and initialises it

@@ -7,24 +7,10 @@ import { isAuthError } from "../../src/core/errors.ts";
 import { createGuessabilityChecker } from "../../src/core/passwords/guessability-checker.ts";
 import { createPasswordPolicy } from "../../src/core/passwords/password-policy.ts";
 import { buildEstimator, estimateGuesses } from "../../src/core/passwords/password-guessability.ts";
+import { loopTurnsDuring } from "../helpers/event-loop.ts";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
-
-/** Turns of the event loop (a setImmediate chain) while `work` is pending: work on the loop allows none. */
-async function loopTurnsDuring(work: () => Promise<unknown>): Promise<number> {
-  let turns = 0;
-  let pending = true;
-  const turn = () => {
-    if (!pending) return;
-    turns++;
-    setImmediate(turn);
-  };
-  setImmediate(turn);
-  await work();
-  pending = false;
-  return turns;
-}
 
 const heapAfterGc = () => {
   gc();

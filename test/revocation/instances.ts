@@ -1,15 +1,14 @@
 import { SHARED_STORE_KEY_ENCRYPTION_KEY } from "../helpers/test-server.ts";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
-import { fileURLToPath } from "node:url";
 import express from "express";
 import { createGatehouse, type CreateGatehouseOptions, type Gatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { listen } from "../../src/server/start-server.ts";
 import { request } from "../helpers/http.ts";
+import { type CliRun, runCli as runGatehouse } from "../helpers/cli.ts";
 
 /** One Gatehouse instance behind a real HTTP server: the auth routes plus an app's own protected routes. */
 export interface Instance {
@@ -96,37 +95,13 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
-
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type { CliRun };
 
 /** Runs the real `gatehouse` CLI in its own process against `databaseUrl`. */
 export function runCli(databaseUrl: string, args: string[]): Promise<CliRun> {
-  const env = {
-    PATH: process.env["PATH"] ?? "",
-    HOME: process.env["HOME"] ?? "/tmp",
-    DATABASE_URL: databaseUrl,
-    // The key the test servers on this database were started with, as an operator would set it for the CLI too.
-    KEY_ENCRYPTION_KEY: SHARED_STORE_KEY_ENCRYPTION_KEY,
-  };
-  const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], { env, cwd: tmpdir() });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  child.stdin.end();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  return new Promise((resolve) =>
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  // The key the test servers on this database were started with, as an operator would set it for the CLI too.
+  const env = { DATABASE_URL: databaseUrl, KEY_ENCRYPTION_KEY: SHARED_STORE_KEY_ENCRYPTION_KEY };
+  return runGatehouse(args, { cwd: tmpdir(), env, timeoutMs: 60_000 });
 }
 
 /** A PostgreSQL URL whose connections use `schema`, as a CLI or server given only DATABASE_URL would. */

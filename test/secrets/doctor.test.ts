@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { generateKeyEncryptionKey } from "../../src/core/crypto/secret-box.ts";
 import { generateSigningKeyRecord } from "../../src/core/keys/key-material.ts";
@@ -12,6 +10,7 @@ import { createGatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { openPostgresStore } from "../../src/store/postgres/driver.ts";
 import { openSqliteStore } from "../../src/store/sqlite/driver.ts";
+import { runCli } from "../helpers/cli.ts";
 import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres-schema.ts";
 
 /**
@@ -20,8 +19,6 @@ import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres
  * and files other accounts can read.
  */
 
-const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
 /** Settings doctor accepts without warnings, so each test sees only what it is about. */
 const QUIET = { COOKIE_SECURE: "true", REGISTRATION: "closed" };
 const posix = process.platform !== "win32";
@@ -38,20 +35,9 @@ interface Report {
 }
 
 async function doctor(cwd: string, env: Record<string, string>, args: string[] = []): Promise<Report> {
-  const child = spawn(process.execPath, ["--import", TSX, CLI, "doctor", "--json", ...args], {
-    cwd,
-    env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", ...QUIET, ...env },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  child.stdin.end();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  clearTimeout(timer);
-  assert.ok(stdout.startsWith("{"), `doctor printed JSON: ${stdout}${stderr}`);
-  return { code, ...(JSON.parse(stdout) as { ok: boolean; findings: Finding[] }) };
+  const run = await runCli(["doctor", "--json", ...args], { cwd, env: { ...QUIET, ...env }, timeoutMs: 60_000 });
+  assert.ok(run.stdout.startsWith("{"), `doctor printed JSON: ${run.stdout}${run.stderr}`);
+  return { code: run.code, ...(JSON.parse(run.stdout) as { ok: boolean; findings: Finding[] }) };
 }
 
 const about = (report: Report, setting: string, status: Finding["status"]): Finding[] =>

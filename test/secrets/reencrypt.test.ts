@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { generateKeyEncryptionKey, keyIdOf } from "../../src/core/crypto/secret-box.ts";
@@ -12,6 +10,7 @@ import { createGatehouse, type CreateGatehouseOptions } from "../../src/gatehous
 import { createLogger } from "../../src/logging/logger.ts";
 import { openPostgresStore } from "../../src/store/postgres/driver.ts";
 import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres-schema.ts";
+import { type CliRun, runCli } from "../helpers/cli.ts";
 
 /**
  * `gatehouse keys reencrypt` changes the key-encryption key: every stored secret is re-sealed
@@ -19,33 +18,10 @@ import { createThrowawaySchema, type ThrowawaySchema } from "../helpers/postgres
  * Gatehouse starts with the new key and no longer with the old one. Run as the real CLI.
  */
 
-const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const TSX = import.meta.resolve("tsx");
+type Run = CliRun;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(cwd: string, args: string[], env: Record<string, string>): Promise<Run> {
-  const child = spawn(process.execPath, ["--import", TSX, CLI, ...args], {
-    cwd,
-    env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", ...env },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk) => (stdout += chunk));
-  child.stderr.on("data", (chunk) => (stderr += chunk));
-  child.stdin.end();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  return new Promise((resolve) =>
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
+const cli = (cwd: string, args: string[], env: Record<string, string>): Promise<Run> =>
+  runCli(args, { cwd, env, timeoutMs: 60_000 });
 
 const silent = createLogger({ level: "silent" });
 const hexKey = (): string => generateKeyEncryptionKey().toString("hex");
