@@ -49,7 +49,7 @@ export const FULL_SETTINGS: BenchSettings = {
   micro: { warmupMs: 200, rounds: 15, roundMs: 50 },
   http: { connections: 10, warmupSeconds: 1, rounds: 8, secondsPerRound: 1 },
   flood: { seconds: 5, loginConnections: 8, rounds: 3 },
-  refresh: { seconds: 3, concurrency: 16 },
+  refresh: { seconds: 6, concurrency: 16 },
   memory: { sessions: 100_000, verifications: 1_000_000, verificationsPerToken: 10 },
 };
 

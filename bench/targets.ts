@@ -34,6 +34,26 @@ function atLeastRatio(
   };
 }
 
+/** A median of per-round ratios `≥ factor`, shown beside the totals it summarises. */
+function medianRatioAtLeast(
+  target: string,
+  values: Values,
+  ratioKey: string,
+  [valueKey, referenceKey]: [string, string],
+  factor: number,
+  unit: string,
+): TargetOutcome {
+  const [ratio, value, reference] = [values[ratioKey], values[valueKey], values[referenceKey]];
+  if (ratio === undefined || value === undefined || reference === undefined) {
+    return { target, measured: "not measured", pass: null };
+  }
+  return {
+    target,
+    measured: `${ratio.toFixed(3)}× (totals ${fmt(value)} vs ${fmt(reference)} ${unit})`,
+    pass: ratio >= factor,
+  };
+}
+
 /** The targets: token and HTTP speed first, then revocation and refresh rotation on both databases. */
 export function evaluateTargets(values: Values): TargetOutcome[] {
   const outcomes: TargetOutcome[] = [
@@ -136,11 +156,11 @@ export function evaluateTargets(values: Values): TargetOutcome[] {
       0.9,
       "req/s",
     ),
-    atLeastRatio(
-      "PostgreSQL refresh rotations (16 in flight) ≥ 0.6× SQLite",
+    medianRatioAtLeast(
+      "PostgreSQL refresh rotations (16 in flight) ≥ 0.6× SQLite (median of rounds)",
       values,
-      "refresh.postgres.concurrent",
-      "refresh.sqlite.concurrent",
+      "refresh.postgres.concurrentRatio",
+      ["refresh.postgres.concurrent", "refresh.sqlite.concurrent"],
       0.6,
       "rotations/s",
     ),
