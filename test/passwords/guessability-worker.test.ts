@@ -76,7 +76,7 @@ describe("password guessability on a worker thread", () => {
   });
 
   it("judges on this thread when the worker cannot start (its file missing, as in a bundle)", async () => {
-    const checker = createGuessabilityChecker(new URL("./fixtures/no-such-worker.js", import.meta.url));
+    const checker = createGuessabilityChecker({ entry: new URL("./fixtures/no-such-worker.js", import.meta.url) });
     try {
       const estimates = await Promise.all([checker.estimate("password123", []), checker.estimate(COSTLY(0), [])]);
       assert.deepEqual(estimates[0], estimateGuesses("password123"));
@@ -87,7 +87,9 @@ describe("password guessability on a worker thread", () => {
   });
 
   it("a worker that dies fails the waiting estimates with `unavailable`; the next estimate starts a new one", async () => {
-    const checker = createGuessabilityChecker(new URL("./fixtures/dying-guessability-worker.ts", import.meta.url));
+    const checker = createGuessabilityChecker({
+      entry: new URL("./fixtures/dying-guessability-worker.ts", import.meta.url),
+    });
     try {
       assert.equal((await checker.estimate("first", [])).guessesLog10, 12);
       await assert.rejects(checker.estimate("second", []), (error: unknown) => {
@@ -95,6 +97,22 @@ describe("password guessability on a worker thread", () => {
         return true;
       });
       assert.equal((await checker.estimate("third", [])).guessesLog10, 12, "a new worker answered");
+    } finally {
+      await checker.close();
+    }
+  });
+
+  it("stops an idle worker, giving its memory back; the next estimate starts a new one", async () => {
+    const checker = createGuessabilityChecker({ idleMs: 50 });
+    try {
+      const first = await checker.estimate("correct horse battery staple", []);
+      assert.equal(checker.running, true);
+      for (let waited = 0; checker.running && waited < 10_000; waited += 25) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      assert.equal(checker.running, false, "the idle worker stopped");
+      assert.deepEqual(await checker.estimate("correct horse battery staple", []), first);
+      assert.equal(checker.running, true);
     } finally {
       await checker.close();
     }

@@ -6,6 +6,19 @@ import { estimateGuesses, type GuessEstimate } from "./password-guessability.ts"
 
 /** Estimates allowed to wait for the worker (each costs it 10-20 ms); past that, callers are told to retry. */
 const MAX_WAITING = 256;
+/**
+ * The worker stops after this long without a check, giving back its ~30 MB: checks come with
+ * sign-ups and password changes, often hours apart, and the next one rebuilds the dictionaries
+ * on the worker (about 0.2 s) rather than on the event loop.
+ */
+const IDLE_MS = 5 * 60_000;
+
+export interface GuessabilityCheckerOptions {
+  /** The worker's module; for tests (a worker that fails in a chosen way). */
+  entry?: URL;
+  /** How long the worker may sit idle before it stops (default 5 minutes). */
+  idleMs?: number;
+}
 
 /** Estimates password guessability off the event loop. */
 export interface GuessabilityChecker {
@@ -13,6 +26,8 @@ export interface GuessabilityChecker {
   estimate(text: string, userInputs: readonly string[]): Promise<GuessEstimate>;
   /** Stops the worker; a later estimate starts a new one. */
   close(): Promise<void>;
+  /** Whether a worker thread is running now (for tests and metrics). */
+  readonly running: boolean;
 }
 
 interface Waiting {
@@ -29,12 +44,13 @@ interface Waiting {
  * The worker starts on the first estimate and keeps the process alive only while estimates
  * are waiting. If it cannot start at all (its file missing, e.g. in a bundle), estimates run on
  * this thread instead; if it dies later, waiting estimates fail with `unavailable` and the next
- * one starts a new worker. `entry` is for tests (a worker that fails in a chosen way).
+ * one starts a new worker. An idle worker stops after `idleMs`.
  */
-export function createGuessabilityChecker(
-  entry: URL = siblingEntry("guessability-worker", import.meta.url),
-): GuessabilityChecker {
+export function createGuessabilityChecker(options: GuessabilityCheckerOptions = {}): GuessabilityChecker {
+  const entry = options.entry ?? siblingEntry("guessability-worker", import.meta.url);
+  const idleMs = options.idleMs ?? IDLE_MS;
   let worker: Worker | undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether the current worker has answered at least once (it started). */
   let answered = false;
   let inThread = false;
@@ -48,7 +64,16 @@ export function createGuessabilityChecker(
     waiting.delete(reply.id);
     if ("estimate" in reply) job.resolve(reply.estimate);
     else job.reject(new Error(`password check failed: ${reply.error}`));
-    if (waiting.size === 0) worker?.unref();
+    if (waiting.size === 0 && worker !== undefined) {
+      worker.unref();
+      const idle = worker;
+      idleTimer = setTimeout(() => {
+        if (worker !== idle || waiting.size > 0) return;
+        worker = undefined; // forgotten first: an estimate arriving now starts a new worker
+        void idle.terminate();
+      }, idleMs);
+      idleTimer.unref();
+    }
   };
 
   const runInThread = (job: Waiting) => {
@@ -97,6 +122,7 @@ export function createGuessabilityChecker(
       return new Promise<GuessEstimate>((resolve, reject) => {
         const request: EstimateRequest = { id: nextId++, text, userInputs };
         const job = { request, resolve, reject };
+        clearTimeout(idleTimer);
         if (!inThread && worker === undefined) {
           try {
             worker = start();
@@ -110,7 +136,11 @@ export function createGuessabilityChecker(
         worker.postMessage(request);
       });
     },
+    get running() {
+      return worker !== undefined;
+    },
     async close() {
+      clearTimeout(idleTimer);
       const stopping = worker;
       if (stopping === undefined) return;
       await stopping.terminate();
