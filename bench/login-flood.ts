@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { median } from "./harness.ts";
 import { bearerHeaders } from "./http-routes.ts";
 import { failureNote, type LoadResult, quantile, requestsPerSecond, runLoad } from "./load.ts";
 import { runPaced } from "./paced-load.ts";
@@ -38,12 +39,6 @@ function mainThreadCpuMs(pid: number): number | undefined {
     return undefined;
   }
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 
 /**
  * Login throughput (argon2id on the libuv thread pool) and what one login costs the server's

@@ -6,6 +6,7 @@ import type { Store } from "../src/core/store/store.ts";
 import { createGatehouse, type Gatehouse } from "../src/gatehouse.ts";
 import { createLogger } from "../src/logging/logger.ts";
 import { openStore } from "../src/store/open-store.ts";
+import { median } from "./harness.ts";
 import type { BenchPostgres } from "./postgres.ts";
 import type { BenchSettings, PartResult, ResultRow } from "./results.ts";
 
@@ -64,12 +65,6 @@ async function prepare(key: string, section: string, auth: Gatehouse, concurrenc
   // Warm-up: statements prepared, pages cached.
   await rotateChain(contender, 0, performance.now() + 200);
   return contender;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function round(contender: Contender, seconds: number): Promise<void> {
