@@ -6,10 +6,7 @@ export interface Argon2Options {
   algorithm: 2;
 }
 
-/** What the argon2 pool sends a worker. */
-export type Argon2Request =
-  | { id: number; op: "hash"; password: string; options: Argon2Options }
-  | { id: number; op: "verify"; password: string; phc: string };
-
-/** What a worker answers: the PHC string or the verdict, or why there is none. */
-export type Argon2Reply = { id: number; result: string | boolean } | { id: number; error: string };
+/** One job of the argon2 pool; a worker answers the PHC string or the verdict. */
+export type Argon2Work =
+  | { op: "hash"; password: string; options: Argon2Options }
+  | { op: "verify"; password: string; phc: string };

@@ -5,13 +5,10 @@
  */
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
-import { parentPort } from "node:worker_threads";
 import { hashSync, verifySync } from "@node-rs/argon2";
-import type { Argon2Reply, Argon2Request } from "./argon2-messages.ts";
+import { serveRequests } from "../workers/serve-requests.ts";
+import type { Argon2Work } from "./argon2-messages.ts";
 import { HASHING_NICE } from "./hashing-priority.ts";
-
-const port = parentPort;
-if (port === null) throw new Error("argon2-worker.ts runs only as a worker thread.");
 
 /**
  * Linux keeps a nice value per thread, and /proc/thread-self names this one; elsewhere the value
@@ -27,14 +24,6 @@ function lowerThisThreadsPriority(): void {
 }
 
 lowerThisThreadsPriority();
-port.on("message", (request: Argon2Request) => {
-  let reply: Argon2Reply;
-  try {
-    const result =
-      request.op === "hash" ? hashSync(request.password, request.options) : verifySync(request.phc, request.password);
-    reply = { id: request.id, result };
-  } catch (error) {
-    reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
-  }
-  port.postMessage(reply);
-});
+serveRequests((work: Argon2Work) =>
+  work.op === "hash" ? hashSync(work.password, work.options) : verifySync(work.phc, work.password),
+);
