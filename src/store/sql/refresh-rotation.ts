@@ -2,25 +2,16 @@ import type { EndedSession } from "../../core/store/change-feed.ts";
 import type { RefreshRotationRequest, RefreshRotationResult } from "../../core/store/refresh-rotation.ts";
 import { CHANGE_CHANNEL_SQL } from "./dialect.ts";
 import type { SqlRunner } from "./driver.ts";
-import { parseAmr } from "./sessions.ts";
+import { type SessionRow, toSession } from "./sessions.ts";
 import { statement } from "./statement.ts";
 import { toUser } from "./users.ts";
 
 type Outcome = RefreshRotationResult["outcome"];
 
-interface RotationRow {
+/** The session's columns (its id as `session_id`), its user's, and what the statement decided. */
+interface RotationRow extends Omit<SessionRow, "id"> {
   outcome: Outcome;
   session_id: string;
-  user_id: string;
-  created_at: number;
-  last_used_at: number;
-  absolute_expires_at: number;
-  idle_expires_at: number;
-  ended_at: number | null;
-  end_reason: string | null;
-  user_agent: string | null;
-  ip: string | null;
-  amr: string;
   username: string;
   password_hash: string;
   user_created_at: number;
@@ -137,19 +128,7 @@ export async function rotateInOneStatement(
   return {
     result: {
       outcome: row.outcome,
-      session: {
-        id: row.session_id,
-        userId: row.user_id,
-        createdAt: row.created_at,
-        lastUsedAt: row.last_used_at,
-        absoluteExpiresAt: row.absolute_expires_at,
-        idleExpiresAt: row.idle_expires_at,
-        endedAt: row.ended_at,
-        endReason: row.end_reason,
-        userAgent: row.user_agent,
-        ip: row.ip,
-        amr: parseAmr(row.amr),
-      },
+      session: toSession({ ...row, id: row.session_id }),
       user: toUser({
         id: row.user_id,
         username: row.username,

@@ -4,7 +4,8 @@ import type { NotifyRows } from "./dialect.ts";
 import type { SqlRunner } from "./driver.ts";
 import { statement } from "./statement.ts";
 
-interface SessionRow {
+/** A row of `sessions` as both databases return it (the refresh rotation reads the same columns). */
+export interface SessionRow {
   id: string;
   user_id: string;
   created_at: number;
@@ -115,7 +116,7 @@ const PRUNE_BATCH = 1000;
 /** "No cursor yet": a time after every session's creation. */
 const NEWEST: SessionCursor = { createdAt: Number.MAX_SAFE_INTEGER, id: "" };
 
-function toSession(row: SessionRow): SessionRecord {
+export function toSession(row: SessionRow): SessionRecord {
   return {
     id: row.id,
     userId: row.user_id,
@@ -132,7 +133,7 @@ function toSession(row: SessionRow): SessionRecord {
 }
 
 /** Stored as a JSON array of strings; anything else reads as a password login. */
-export function parseAmr(text: string): string[] {
+function parseAmr(text: string): string[] {
   try {
     const value: unknown = JSON.parse(text);
     if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
