@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { createGatehouse, type Gatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { createServerApp } from "../../src/server/app.ts";
@@ -18,12 +18,12 @@ import { startSmtpServer, type TestSmtpServer, to } from "../email/smtp-test-ser
 import {
   buildDemoPage,
   byTestId,
+  type DemoPage,
   GOOD_PASSWORD,
-  launchChromium,
   loginThroughPage,
+  openDemoPage,
   screenshot,
   waitForAuthState,
-  watchPageProblems,
 } from "./harness.ts";
 
 const NEW_PASSWORD = "saffron kettle 7 marble harbour";
@@ -50,8 +50,7 @@ describe("demo page: sign-up with email, verify, forgot, reset, log in (Chromium
   let auth: Gatehouse;
   let close: () => Promise<void>;
   let url: string;
-  let browser: Browser;
-  let context: BrowserContext;
+  let demo: DemoPage;
   let page: Page;
   let problems: string[];
 
@@ -72,15 +71,12 @@ describe("demo page: sign-up with email, verify, forgot, reset, log in (Chromium
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await auth.close();
     };
-    browser = await launchChromium();
-    context = await browser.newContext({ baseURL: url, viewport: { width: 1100, height: 1200 } });
-    problems = watchPageProblems(context);
-    page = await context.newPage();
+    demo = await openDemoPage(url, { width: 1100, height: 1200 });
+    ({ page, problems } = demo);
   });
 
   after(async () => {
-    await context?.close();
-    await browser?.close();
+    await demo?.close();
     await close?.();
     await smtp?.stop();
     rmSync(dir, { recursive: true, force: true });

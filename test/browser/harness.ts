@@ -47,6 +47,38 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+/** A fresh context of a browser with one page, its problems watched (see watchPageProblems). */
+export interface DemoPage {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  problems: string[];
+  /** Closes the context and the browser. */
+  close(): Promise<void>;
+}
+
+/** Opens one page at `baseURL` in `browser`, or in a newly launched Chromium when none is given. */
+export async function openDemoPage(
+  baseURL: string,
+  viewport: { width: number; height: number },
+  browser?: Browser,
+): Promise<DemoPage> {
+  const opened = browser ?? (await launchChromium());
+  const context = await opened.newContext({ baseURL, viewport });
+  const problems = watchPageProblems(context);
+  const page = await context.newPage();
+  return {
+    browser: opened,
+    context,
+    page,
+    problems,
+    async close() {
+      await context.close();
+      await opened.close();
+    },
+  };
+}
+
 /**
  * Collects what should never happen on the page: uncaught exceptions and CSP violations.
  * (Failed-resource console lines are expected: a 401 from /auth/refresh when signed out.)

@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { createGatehouse, type Gatehouse } from "../../src/gatehouse.ts";
 import { createLogger } from "../../src/logging/logger.ts";
 import { createServerApp } from "../../src/server/app.ts";
@@ -20,12 +20,13 @@ import { resolveChromium } from "../helpers/chromium.ts";
 import {
   buildDemoPage,
   byTestId,
+  type DemoPage,
   GOOD_PASSWORD,
   loginThroughPage,
+  openDemoPage,
   registerThroughPage,
   screenshot,
   waitForAuthState,
-  watchPageProblems,
 } from "./harness.ts";
 
 async function freePort(): Promise<number> {
@@ -40,8 +41,7 @@ describe("passkeys on the demo page in Chromium (virtual authenticator)", { time
   const dir = mkdtempSync(join(tmpdir(), "gatehouse-passkeys-"));
   let auth: Gatehouse;
   let server: Server;
-  let browser: Browser;
-  let context: BrowserContext;
+  let demo: DemoPage;
   let page: Page;
   let problems: string[];
 
@@ -56,15 +56,15 @@ describe("passkeys on the demo page in Chromium (virtual authenticator)", { time
     });
     ({ server } = await listen(createServerApp(auth), port, "127.0.0.1"));
     const { executablePath, env } = await resolveChromium();
-    browser = await chromium.launch({
+    const browser = await chromium.launch({
       executablePath,
       env: { ...process.env, ...env },
       headless: true,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP localhost 127.0.0.1"],
     });
-    context = await browser.newContext({ baseURL: publicUrl, viewport: { width: 1100, height: 1400 } });
-    problems = watchPageProblems(context);
-    page = await context.newPage();
+    demo = await openDemoPage(publicUrl, { width: 1100, height: 1400 }, browser);
+    ({ page, problems } = demo);
+    const { context } = demo;
     const cdp = await context.newCDPSession(page);
     await cdp.send("WebAuthn.enable");
     await cdp.send("WebAuthn.addVirtualAuthenticator", {
@@ -80,8 +80,7 @@ describe("passkeys on the demo page in Chromium (virtual authenticator)", { time
   });
 
   after(async () => {
-    await context?.close();
-    await browser?.close();
+    await demo?.close();
     server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await auth?.close();

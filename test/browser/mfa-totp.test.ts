@@ -4,41 +4,37 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { totpCode, totpStep } from "../../src/core/mfa/totp.ts";
 import { startTestServer, type TestServer } from "../helpers/test-server.ts";
 import {
   buildDemoPage,
   byTestId,
+  type DemoPage,
   GOOD_PASSWORD,
-  launchChromium,
   loginThroughPage,
+  openDemoPage,
   registerThroughPage,
   screenshot,
   sleep,
   waitForAuthState,
-  watchPageProblems,
 } from "./harness.ts";
 
 describe("TOTP on the demo page in Chromium", { timeout: 120_000 }, () => {
   let server: TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
+  let demo: DemoPage;
   let page: Page;
   let problems: string[];
 
   before(async () => {
     buildDemoPage();
-    browser = await launchChromium();
     server = await startTestServer();
-    context = await browser.newContext({ baseURL: server.url, viewport: { width: 1100, height: 1400 } });
-    problems = watchPageProblems(context);
-    page = await context.newPage();
+    demo = await openDemoPage(server.url, { width: 1100, height: 1400 });
+    ({ page, problems } = demo);
   });
 
   after(async () => {
-    await context?.close();
-    await browser?.close();
+    await demo?.close();
     await server?.close();
   });
 
